@@ -1,0 +1,157 @@
+// `npm run bench -- [flags]`: runs a matrix of cells through the proxy and writes results/<run-id>/.
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseDuration, formatDuration } from '../../common/duration.js';
+import { loadMatrix } from '../matrix/load.js';
+import { expandCells, restrictAxes, type Expansion } from '../matrix/cells.js';
+import type { MatrixSpec } from '../matrix/schema.js';
+import { Orchestrator, estimateRunMs, newRunResults } from '../orchestrator/orchestrator.js';
+import type { CellPlan } from '../orchestrator/run-cell.js';
+import { ResultsWriter, readResults } from '../results/writer.js';
+import type { RunResults } from '../results/model.js';
+import { gitInfo, hostInfo } from '../results/host.js';
+import { formatMarkdown } from '../output/markdown.js';
+import { progressPrinter } from './progress.js';
+import { CliError, runMain } from './cli-error.js';
+
+const HELP = `Usage: npm run bench -- [options]
+
+Runs every cell of a matrix (the cartesian product of its axes, minus exclusions): for each cell it starts the
+synthetic backends and the proxy with the cell's settings, warms up, measures, stops them, and appends the cell
+to results/<run-id>/results.json at once (report.md beside it). results/latest points at the newest run.
+
+Options:
+  --matrix NAME|PATH   matrix to run: NAME means workloads/matrices/NAME.yaml (default: quick)
+  --duration D         measured time per repetition, overrides the matrix (e.g. 500ms, 5s, 2m)
+  --warmup D           load before the first repetition of each cell, not recorded, overrides the matrix
+  --reps N             repetitions per cell, overrides the matrix
+  --timeout D          per-request timeout, overrides the matrix (default 5s)
+  --only AXIS=V1,V2    keep only these values of a swept axis; repeatable (e.g. --only concurrency=8,64)
+  --out DIR            folder that receives the run folder and the 'latest' link (default: results)
+  --resume DIR         continue the run in DIR: cells already ok are kept, failed and missing cells are run
+  --dry-run            print the cells and the estimated time, run nothing
+  -h, --help           this text
+
+Ctrl-C stops the current cell, stops every process the bench started, and leaves results.json valid with the
+cells finished so far (run.status "interrupted"); --resume continues it.`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      matrix: { type: 'string', default: 'quick' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      reps: { type: 'string' },
+      timeout: { type: 'string' },
+      only: { type: 'string', multiple: true, default: [] },
+      out: { type: 'string', default: 'results' },
+      resume: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+
+  let results: RunResults;
+  let writer: ResultsWriter;
+  let expansion: Expansion;
+  let plan: CellPlan;
+  const derived = [{ file: 'report.md', format: formatMarkdown }];
+
+  if (values.resume) {
+    if (values.only.length || values.duration || values.warmup || values.reps) {
+      throw new CliError('--resume continues a run with its own settings; --only, --duration, --warmup and --reps cannot be changed');
+    }
+    const dir = resolve(values.resume);
+    if (!existsSync(join(dir, 'results.json'))) throw new CliError(`--resume ${values.resume}: no results.json in ${dir}`);
+    results = readResults(dir);
+    const spec = results.run.matrix.spec;
+    expansion = expandCells(restrictAxes(spec, results.run.options.only));
+    const o = results.run.options;
+    plan = { durationMs: o.durationMs, warmupMs: o.warmupMs, reps: o.reps, timeoutMs: parseDuration(spec.timeout) };
+    writer = new ResultsWriter(dir, derived);
+  } else {
+    const loaded = loadMatrix(values.matrix);
+    const spec: MatrixSpec = restrictAxes(loaded.spec, values.only);
+    plan = {
+      durationMs: parseDuration(values.duration ?? spec.duration, values.duration ? '--duration' : `${loaded.file}: duration`),
+      warmupMs: parseDuration(values.warmup ?? spec.warmup, values.warmup ? '--warmup' : `${loaded.file}: warmup`),
+      reps: values.reps ? positiveInt(values.reps, '--reps') : spec.reps,
+      timeoutMs: parseDuration(values.timeout ?? spec.timeout, values.timeout ? '--timeout' : `${loaded.file}: timeout`),
+    };
+    expansion = expandCells(spec);
+    if (values['dry-run']) {
+      process.stdout.write(dryRun(spec, expansion, plan));
+      return 0;
+    }
+    if (expansion.cells.length === 0) throw new CliError(`${loaded.file}: every cell is excluded; nothing to run`);
+    const id = runId(spec.name, resolve(values.out));
+    writer = new ResultsWriter(join(resolve(values.out), id), derived);
+    results = newRunResults({
+      id,
+      spec,
+      file: loaded.file,
+      sha256: loaded.sha256,
+      only: values.only,
+      plan,
+      git: gitInfo(process.cwd()),
+      host: hostInfo(),
+      excluded: expansion.excluded,
+    });
+  }
+  writer.linkLatest();
+
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      process.stderr.write('\nsluice: stopping after Ctrl-C (again to force)...\n');
+      abort.abort();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const orchestrator = new Orchestrator({ results, expansion, plan, writer, signal: abort.signal });
+  orchestrator.on('event', progressPrinter());
+  const final = await orchestrator.run();
+  process.stderr.write(`sluice: results in ${writer.resultsFile} (report.md beside it)\n`);
+  const failed = final.cells.filter((c) => c.status === 'failed').length;
+  if (final.run.status === 'interrupted') return 130;
+  return failed > 0 ? 1 : 0;
+}
+
+function positiveInt(raw: string, flag: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new CliError(`${flag} ${raw}: expected a whole number of at least 1`);
+  return Number(raw);
+}
+
+function runId(name: string, outDir: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  let id = `${stamp}-${name}`;
+  for (let n = 2; existsSync(join(outDir, id)); n++) id = `${stamp}-${name}-${n}`;
+  return id;
+}
+
+function dryRun(spec: MatrixSpec, expansion: Expansion, plan: CellPlan): string {
+  const lines = [`matrix ${spec.name}: ${expansion.cells.length} cells, ${expansion.excluded.length} excluded`];
+  for (const c of expansion.cells) lines.push(`  ${c.id}`);
+  const reasons = new Map<string, number>();
+  for (const e of expansion.excluded) reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1);
+  for (const [reason, n] of reasons) lines.push(`excluded ${n} cells: ${reason}`);
+  const est = estimateRunMs(expansion.cells.length, plan);
+  lines.push(
+    `each cell: ${formatDuration(plan.warmupMs)} warm-up + ${plan.reps} x ${formatDuration(plan.durationMs)} + ~1s start/stop`,
+    `estimated time: ${formatDuration(Math.round(est / 1000) * 1000)} (${Math.round(est / 60000)} min)`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+runMain('bench', main, ['MatrixError', 'DurationError']);

@@ -1,0 +1,39 @@
+// What run-load needs of a protocol client. Two shapes, because autocannon brings its own loop:
+// a RequestClient is driven by the closed-loop sequencer; a DrivingClient runs the phases itself.
+import type { PhaseClockOptions, PhaseTiming } from '../sequencer/phase-clock.js';
+import type { Recorder } from '../statistic/recorder.js';
+import type { LoadOptions } from '../types.js';
+
+export interface RequestClient {
+  readonly kind: 'request';
+  /** Resolves when the request succeeded, rejects when it failed; either way the outcome is already recorded. */
+  startRequest(): Promise<void>;
+  /** Cancels what is in flight (outcomes then go unrecorded: the recorder is past 'measure') and closes every connection and timer. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface DrivingClient {
+  readonly kind: 'driver';
+  /** Runs warm-up and measure on a PhaseClock with these options, recording into the recorder. */
+  run(clock: PhaseClockOptions): Promise<PhaseTiming>;
+  close(): Promise<void>;
+}
+
+export type LoadClient = RequestClient | DrivingClient;
+
+/** Builds a client for one run; connections are opened lazily, by the first requests. */
+export type ClientFactory = (options: LoadOptions, recorder: Recorder) => LoadClient;
+
+/** Rejection of a failed request: the class is already recorded, this only tells the sequencer. */
+export class RequestFailed extends Error {
+  constructor(readonly errorClass: string) {
+    super(errorClass);
+    this.name = 'RequestFailed';
+  }
+}
+
+/** Records the failure and returns the rejection to throw. */
+export function failed(recorder: Recorder, errorClass: string): RequestFailed {
+  recorder.failure(errorClass);
+  return new RequestFailed(errorClass);
+}

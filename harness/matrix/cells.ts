@@ -1,0 +1,127 @@
+// Expands a matrix into cells: the cartesian product of its axes minus its exclusions.
+// A cell's id is derived from its axis values alone (sorted by axis name), so two files with the same axes
+// but other backend settings produce comparable cells.
+import type { MatrixSpec, AxisName, Exclusion } from './schema.js';
+import { AXIS_NAMES, axisValue } from './schema.js';
+import { MatrixError } from './errors.js';
+
+type AxisScalar = string | number | boolean;
+
+/** The parameters of one cell: every axis has a value, swept or defaulted. */
+export interface CellParams {
+  protocol: 'h1' | 'h2' | 'grpc';
+  scenario: string;
+  streamWindow: number;
+  connWindow: number;
+  adaptive: boolean;
+  concurrency: number;
+  connections: number;
+  endpoints: number;
+}
+
+export interface Cell {
+  id: string;
+  params: CellParams;
+  /** Only the swept axes, in file order: what distinguishes this cell. */
+  axes: Partial<Record<AxisName, AxisScalar>>;
+}
+
+export interface Expansion {
+  cells: Cell[];
+  excluded: { id: string; reason: string }[];
+}
+
+/** Defaults for axes a matrix does not sweep: linkerd2-proxy's windows, one connection (a shared conn window). */
+const BUILTIN_DEFAULTS = {
+  streamWindow: 65535,
+  connWindow: 1048576,
+  adaptive: false,
+  concurrency: 8,
+  connections: 1,
+  endpoints: 1,
+} as const;
+
+export function cellId(axes: Partial<Record<AxisName, AxisScalar>>): string {
+  return Object.keys(axes)
+    .sort()
+    .map((k) => `${k}=${String(axes[k as AxisName])}`)
+    .join(',');
+}
+
+export function expandCells(spec: MatrixSpec): Expansion {
+  const swept = (Object.keys(spec.axes) as AxisName[]).filter((k) => spec.axes[k] !== undefined);
+  let combos: Partial<Record<AxisName, AxisScalar>>[] = [{}];
+  for (const axis of swept) {
+    const values = spec.axes[axis] as AxisScalar[];
+    combos = combos.flatMap((c) => values.map((v) => ({ ...c, [axis]: v })));
+  }
+  const cells: Cell[] = [];
+  const excluded: Expansion['excluded'] = [];
+  for (const axes of combos) {
+    const id = cellId(axes);
+    const params = paramsOf(spec, axes);
+    const rule = spec.exclude.find((e) => matches(e, params));
+    if (rule) excluded.push({ id, reason: rule.reason ?? 'excluded by the matrix' });
+    else cells.push({ id, params, axes });
+  }
+  return { cells, excluded };
+}
+
+function paramsOf(spec: MatrixSpec, axes: Partial<Record<AxisName, AxisScalar>>): CellParams {
+  const base: CellParams = {
+    protocol: spec.protocol,
+    scenario: spec.scenario,
+    ...BUILTIN_DEFAULTS,
+    ...spec.defaults,
+  };
+  return { ...base, ...axes } as CellParams;
+}
+
+function matches(rule: Exclusion, params: CellParams): boolean {
+  return AXIS_NAMES.every((axis) => {
+    const want = rule[axis];
+    if (want === undefined) return true;
+    const list: AxisScalar[] = Array.isArray(want) ? want : [want];
+    return list.includes(params[axis]);
+  });
+}
+
+/**
+ * Applies `--only axis=v1,v2` restrictions: each keeps only the listed values of a swept axis.
+ * A value that is not on the axis is refused (a typo would otherwise silently run nothing).
+ */
+export function restrictAxes(spec: MatrixSpec, only: string[]): MatrixSpec {
+  const axes = { ...spec.axes };
+  for (const item of only) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new MatrixError(`--only ${item}: expected axis=value[,value...]`);
+    const axis = item.slice(0, eq) as AxisName;
+    if (!AXIS_NAMES.includes(axis)) {
+      throw new MatrixError(`--only ${item}: unknown axis "${axis}" (axes: ${AXIS_NAMES.join(', ')})`);
+    }
+    const current = axes[axis] as AxisScalar[] | undefined;
+    if (!current) {
+      const swept = Object.keys(axes).join(', ');
+      throw new MatrixError(`--only ${item}: the matrix does not sweep "${axis}" (it sweeps ${swept})`);
+    }
+    const wanted = item
+      .slice(eq + 1)
+      .split(',')
+      .map((raw) => parseAxisValue(axis, raw.trim(), item));
+    for (const w of wanted) {
+      if (!current.includes(w)) {
+        throw new MatrixError(`--only ${item}: ${String(w)} is not a value of axis ${axis} (${current.join(', ')})`);
+      }
+    }
+    (axes as Record<string, AxisScalar[]>)[axis] = current.filter((v) => wanted.includes(v));
+  }
+  return { ...spec, axes };
+}
+
+function parseAxisValue(axis: AxisName, raw: string, item: string): AxisScalar {
+  const schema = axisValue[axis];
+  const candidate: unknown = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  const parsed = schema.safeParse(candidate);
+  if (!parsed.success) throw new MatrixError(`--only ${item}: "${raw}" is not a valid ${axis} value`);
+  return parsed.data;
+}

@@ -1,0 +1,132 @@
+// Starts child processes and guarantees they are stopped: on success, on error and on SIGINT.
+// Every process the harness starts goes through here; stopAll() is the one way out.
+import { execa, type ResultPromise } from 'execa';
+
+const STDERR_TAIL_BYTES = 4096;
+
+const CHILD_OPTIONS = {
+  buffer: false,
+  reject: false,
+  stdin: 'ignore',
+  stdout: 'pipe',
+  stderr: 'pipe',
+  forceKillAfterDelay: 2000,
+  // execa kills the child if this process exits without stopAll() (e.g. an uncaught error).
+  cleanup: true,
+} as const;
+
+export interface Child {
+  name: string;
+  pid: number | undefined;
+  process: ResultPromise<typeof CHILD_OPTIONS>;
+  /** The last few KiB of the child's stderr, for the error of a failed cell. */
+  stderrTail(): string;
+  /** Resolves with a description when the child exits. */
+  exited: Promise<string>;
+  hasExited(): boolean;
+}
+
+export class Supervisor {
+  private readonly children = new Set<Child>();
+  private readonly started: Child[] = [];
+
+  start(name: string, file: string, args: string[], env: Record<string, string> = {}): Child {
+    const subprocess = execa(process.execPath, [file, ...args], { ...CHILD_OPTIONS, env });
+    let tail = '';
+    subprocess.stderr?.setEncoding('utf8');
+    subprocess.stderr?.on('data', (chunk: string) => {
+      tail = (tail + chunk).slice(-STDERR_TAIL_BYTES);
+    });
+    let done = false;
+    const exited = subprocess.then((r) => {
+      done = true;
+      return r.signal ? `${name} was killed by ${r.signal}` : `${name} exited with code ${String(r.exitCode)}`;
+    });
+    const child: Child = {
+      name,
+      pid: subprocess.pid,
+      process: subprocess,
+      stderrTail: () => tail,
+      exited,
+      hasExited: () => done,
+    };
+    this.children.add(child);
+    this.started.push(child);
+    void exited.then(() => this.children.delete(child));
+    return child;
+  }
+
+  /** SIGTERM every live child, SIGKILL those still alive after `graceMs`; resolves when all have exited. */
+  async stopAll(graceMs = 2000): Promise<void> {
+    const live = [...this.children];
+    for (const c of live) if (!c.hasExited()) c.process.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      for (const c of live) if (!c.hasExited()) c.process.kill('SIGKILL');
+    }, graceMs);
+    await Promise.all(live.map((c) => c.exited));
+    clearTimeout(timer);
+  }
+
+  /** The stderr tails of every child started, labelled, for the error report of a failed cell. */
+  stderrTails(): string {
+    return this.started
+      .filter((c) => c.stderrTail().trim() !== '')
+      .map((c) => `--- ${c.name} stderr ---\n${c.stderrTail()}`)
+      .join('\n');
+  }
+
+  get size(): number {
+    return this.children.size;
+  }
+}
+
+/** Reads stdout lines until one parses as JSON with event "ready"; fails if the child exits or time runs out. */
+export function waitForReadyLine<T extends { event: string }>(child: Child, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let buffered = '';
+    const stdout = child.process.stdout;
+    const timer = setTimeout(() => finish(new Error(`${child.name} did not report ready within ${timeoutMs} ms`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (!line.startsWith('{')) continue;
+        try {
+          const msg = JSON.parse(line) as T;
+          if (msg.event === 'ready') return finish(undefined, msg);
+        } catch {
+          // not our line: keep reading
+        }
+      }
+    };
+    const finish = (err?: Error, value?: T) => {
+      clearTimeout(timer);
+      stdout?.off('data', onData);
+      if (err) reject(err);
+      else resolve(value as T);
+    };
+    stdout?.on('data', onData);
+    void child.exited.then((why) => finish(new Error(`${why} before it was ready`)));
+  });
+}
+
+/** Polls an HTTP URL until it answers 200; fails if the child exits first or time runs out. */
+export async function waitForHttpReady(url: string, child: Child, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (child.hasExited()) throw new Error(`${await child.exited} before ${url} was ready`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(500) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+      last = `status ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${url} was not ready within ${timeoutMs} ms (${last})`);
+}

@@ -1,0 +1,102 @@
+// The gRPC client through runLoad against an in-test @grpc/grpc-js Echo server, and against raw h2
+// servers standing in for a proxy that resets streams or answers with an HTTP error.
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import { test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { runLoad } from '../../load/run-load.js';
+import { closedPort, grpcEchoServer, h2Server, pendingTimers, quickOptions, respond, withClientSockets } from './servers.js';
+
+test('grpc: Echo.Unary calls complete, with rps > 0 and ordered percentiles', async () => {
+  const server = await grpcEchoServer();
+  try {
+    const result = await runLoad(quickOptions(server.url, 'grpc', { bodyBytes: 64, responseBytes: 256 }));
+    assert.ok(result.requests > 0 && result.rps > 0);
+    assert.deepEqual(result.errors, {});
+    const { p50, p90, p99, p999, max, mean } = result.latencyMs;
+    assert.ok(p50 > 0 && p50 <= p90 && p90 <= p99 && p99 <= p999 && p999 <= max, JSON.stringify(result.latencyMs));
+    assert.ok(mean > 0 && mean <= max);
+    assert.equal(result.goawayReceived, undefined);
+  } finally {
+    await server.close();
+  }
+});
+
+test('grpc: a status sent by the server is grpc:<STATUS_NAME>', async () => {
+  const server = await grpcEchoServer((n) => (n % 5 === 0 ? { code: grpc.status.RESOURCE_EXHAUSTED, details: 'busy' } : undefined));
+  try {
+    const result = await runLoad(quickOptions(server.url, 'grpc', { durationMs: 400, warmupMs: 0 }));
+    assert.deepEqual(Object.keys(result.errors), ['grpc:RESOURCE_EXHAUSTED']);
+    const share = (result.errors['grpc:RESOURCE_EXHAUSTED'] ?? 0) / result.requests;
+    assert.ok(Math.abs(share - 0.2) < 0.05, `share ${share}`);
+  } finally {
+    await server.close();
+  }
+});
+
+test('grpc: a call past its deadline is counted as timeout', async () => {
+  const server = await grpcEchoServer(() => 'hang');
+  try {
+    const result = await runLoad(quickOptions(server.url, 'grpc', { durationMs: 500, warmupMs: 0, timeoutMs: 100, connections: 1 }));
+    assert.ok((result.errors['timeout'] ?? 0) > 0, JSON.stringify(result.errors));
+    assert.deepEqual(Object.keys(result.errors), ['timeout']);
+    // grpc-js resets the calls that had a stream; a call still waiting for the connection has none.
+    const cancels = result.rst.sent['CANCEL'] ?? 0;
+    assert.ok(cancels > 0 && cancels <= (result.errors['timeout'] ?? 0), `${cancels} CANCEL for ${result.errors['timeout']} timeouts`);
+  } finally {
+    await server.close();
+  }
+});
+
+test('grpc: a RST_STREAM(REFUSED_STREAM) is rst:REFUSED_STREAM, not retried', async () => {
+  const server = await h2Server((stream) => stream.close(http2.constants.NGHTTP2_REFUSED_STREAM));
+  try {
+    const result = await runLoad(quickOptions(server.url, 'grpc', { durationMs: 300, warmupMs: 0 }));
+    assert.deepEqual(Object.keys(result.errors), ['rst:REFUSED_STREAM']);
+    assert.equal(result.rstRate, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+test('grpc: an HTTP 503 from a proxy is status:5xx', async () => {
+  const server = await h2Server((stream) => respond(stream, 503, 'no healthy upstream'));
+  try {
+    const result = await runLoad(quickOptions(server.url, 'grpc', { durationMs: 300, warmupMs: 0 }));
+    assert.deepEqual(Object.keys(result.errors), ['status:5xx']);
+  } finally {
+    await server.close();
+  }
+});
+
+test('grpc: a closed port is ECONNREFUSED', async () => {
+  const port = await closedPort();
+  const result = await runLoad(quickOptions(`http://127.0.0.1:${port}/`, 'grpc', { durationMs: 300, warmupMs: 0 }));
+  assert.deepEqual(Object.keys(result.errors), ['ECONNREFUSED']);
+});
+
+test('grpc: each connection is its own TCP connection, and none is left open', async () => {
+  const sessions = new Set<http2.ServerHttp2Session>();
+  // A minimal gRPC answer from a raw h2 server, so the test sees the connections: an empty EchoReply, status 0.
+  const server = await h2Server((stream, _n, session) => {
+    sessions.add(session);
+    stream.resume();
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(Buffer.from([0, 0, 0, 0, 0]));
+  });
+  try {
+    const timersBefore = pendingTimers();
+    const { result, sockets } = await withClientSockets(() =>
+      runLoad(quickOptions(server.url, 'grpc', { durationMs: 300, warmupMs: 0, connections: 3, streamsPerConnection: 2 })),
+    );
+    assert.ok(result.requests > 0);
+    assert.deepEqual(result.errors, {});
+    assert.equal(sessions.size, 3);
+    assert.equal(sockets.length, 3);
+    assert.ok(sockets.every((socket) => socket.destroyed), 'a generator socket is still open');
+    assert.ok(pendingTimers() <= timersBefore, `timers ${timersBefore} -> ${pendingTimers()}`);
+  } finally {
+    await server.close();
+  }
+});

@@ -1,0 +1,56 @@
+// runLoad itself: options refused by name, aborts, and the RepResult's arithmetic.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LoadOptionsError } from '../../load/options.js';
+import { LoadAbortedError, runLoad } from '../../load/run-load.js';
+import { h2Server, quickOptions, respond, withClientSockets } from './servers.js';
+
+test('bad options are refused before connecting, naming the option', async () => {
+  const base = quickOptions('http://127.0.0.1:1/', 'h2');
+  const cases: [Partial<typeof base>, string][] = [
+    [{ url: 'ftp://x/' }, 'url'],
+    [{ connections: 0 }, 'connections'],
+    [{ streamsPerConnection: 1.5 }, 'streamsPerConnection'],
+    [{ durationMs: 0 }, 'durationMs'],
+    [{ timeoutMs: -1 }, 'timeoutMs'],
+    [{ method: 'get' }, 'method'],
+    [{ h2StreamWindow: 2 ** 31 }, 'h2StreamWindow'],
+    [{ protocol: 'h3' as 'h2' }, 'protocol'],
+  ];
+  for (const [override, option] of cases) {
+    await assert.rejects(runLoad({ ...base, ...override }), (err: unknown) => err instanceof LoadOptionsError && err.option === option);
+  }
+});
+
+test('aborting a run rejects with LoadAbortedError and closes its connections', async () => {
+  const server = await h2Server((stream) => respond(stream, 200, 'ok', 5));
+  try {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 150);
+    const started = Date.now();
+    const { sockets } = await withClientSockets(async () => {
+      await assert.rejects(runLoad(quickOptions(server.url, 'h2', { durationMs: 10_000, warmupMs: 0 }), undefined, controller.signal), LoadAbortedError);
+    });
+    assert.ok(Date.now() - started < 2000);
+    assert.ok(sockets.length > 0 && sockets.every((s) => s.destroyed));
+  } finally {
+    await server.close();
+  }
+});
+
+test('requests, rps and rstRate agree with each other', async () => {
+  const server = await h2Server((stream, n) => (n % 4 === 0 ? stream.close(8) : respond(stream)));
+  try {
+    const r = await runLoad(quickOptions(server.url, 'h2', { durationMs: 300, warmupMs: 100 }));
+    const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
+    const rst = Object.values(r.rst.received).reduce((a, b) => a + b, 0);
+    assert.ok(errors > 0 && errors < r.requests);
+    assert.equal(r.rps, r.requests / r.durationS);
+    assert.equal(r.rstRate, rst / r.requests);
+    assert.deepEqual(Object.keys(r.errors), ['rst:CANCEL']);
+    assert.equal(typeof r.generatorSaturated, 'boolean');
+    assert.equal(r.generatorSaturated, r.generatorCpu > 0.9);
+  } finally {
+    await server.close();
+  }
+});

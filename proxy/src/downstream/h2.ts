@@ -1,0 +1,134 @@
+// HTTP/2 (h2c) downstream: advertises the configured stream window and max concurrent streams in SETTINGS,
+// grows each session's connection window, turns each stream into a ProxyRequest and writes the response
+// back with its trailers. A failure after the headers resets the stream with the upstream's code.
+import http2 from 'node:http2';
+import { CancelledError, StreamResetError } from '../errors.js';
+import { H2_CODE, isPeerReset } from '../h2-codes.js';
+import { endToEnd } from '../headers.js';
+import type { ProxyMetrics } from '../metrics.js';
+import type { ProxyRequest, ProxyResponse, Service } from '../service.js';
+import { sessionMemoryMb } from '../upstream/h2.js';
+
+export interface H2DownstreamConfig {
+  service: Service;
+  metrics: ProxyMetrics;
+  streamWindow: number;
+  connWindow: number;
+  maxConcurrentStreams: number;
+}
+
+const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
+// Statuses that never carry a body; Node forces END_STREAM on them and on responses to HEAD.
+const NO_BODY_STATUS = new Set([204, 205, 304]);
+
+export class H2Downstream {
+  readonly server: http2.Http2Server;
+  readonly sessions = new Set<http2.ServerHttp2Session>();
+
+  constructor(private readonly config: H2DownstreamConfig) {
+    this.server = http2.createServer({
+      settings: { initialWindowSize: config.streamWindow, maxConcurrentStreams: config.maxConcurrentStreams },
+      maxSessionMemory: sessionMemoryMb(config.connWindow),
+    });
+    this.server.on('session', (session) => {
+      this.sessions.add(session);
+      session.on('error', () => {}); // its streams fail on their own; one client's error is not the process's
+      session.on('close', () => this.sessions.delete(session));
+      // The connection window starts at 65535 whatever SETTINGS say; only WINDOW_UPDATE grows it.
+      session.setLocalWindowSize(config.connWindow);
+    });
+    this.server.on('stream', (stream, headers, flags) => this.handle(stream, headers, flags));
+  }
+
+  /** GOAWAY to every client: in-flight streams finish, no new ones start. */
+  drain(): void {
+    for (const session of this.sessions) session.close();
+  }
+
+  destroyAll(): void {
+    for (const session of this.sessions) session.destroy();
+  }
+
+  private handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number): void {
+    const { metrics } = this.config;
+    const session = stream.session;
+    const controller = new AbortController();
+    let complete = false;
+    let resetByUs = false;
+    let lastError: unknown;
+    const reset = (code: number): void => {
+      if (stream.closed || stream.destroyed) return;
+      resetByUs = true;
+      metrics.rst('downstream', 'sent', code);
+      stream.close(code);
+    };
+    stream.on('error', (err) => (lastError = err)); // the outcome is read at 'close' below
+    stream.on('close', () => {
+      const sessionDestroyed = session?.destroyed ?? true;
+      if (isPeerReset(stream.rstCode, { resetByUs, sessionDestroyed, lastError })) {
+        metrics.rst('downstream', 'received', stream.rstCode);
+      }
+      if (!complete) controller.abort(); // the client left: cancel the upstream request
+    });
+    const req: ProxyRequest = {
+      method: String(headers[':method'] ?? 'GET'),
+      path: String(headers[':path'] ?? '/'),
+      authority: String(headers[':authority'] ?? headers.host ?? ''),
+      scheme: String(headers[':scheme'] ?? 'http'),
+      headers: endToEnd(headers),
+      body: stream,
+      endStream: (flags & NGHTTP2_FLAG_END_STREAM) !== 0,
+      downstreamProtocol: 'h2',
+      signal: controller.signal,
+    };
+    this.config.service(req).then(
+      (res) => this.respond(req, stream, res, reset, () => (complete = true)),
+      (err: unknown) => {
+        complete = true;
+        reset(resetCodeFor(err));
+      },
+    );
+  }
+
+  private respond(
+    req: ProxyRequest,
+    stream: http2.ServerHttp2Stream,
+    res: ProxyResponse,
+    reset: (code: number) => void,
+    markComplete: () => void,
+  ): void {
+    if (stream.closed || stream.destroyed) return void res.body.destroy();
+    const endStream = res.endStream || req.method === 'HEAD' || NO_BODY_STATUS.has(res.status);
+    try {
+      // waitForTrailers: the stream stays open after the body until sendTrailers (or a reset with the
+      // upstream's code: closing it then sends RST_STREAM with that code, never a clean END_STREAM).
+      stream.respond({ ...res.headers, ':status': res.status }, endStream ? { endStream } : { waitForTrailers: true });
+    } catch {
+      res.body.destroy();
+      return reset(H2_CODE.INTERNAL_ERROR); // a header HTTP/2 will not carry: nothing sane to send
+    }
+    if (endStream) {
+      markComplete();
+      return void res.body.resume(); // nothing to forward; let the upstream stream finish
+    }
+    res.trailers.catch((err: unknown) => reset(resetCodeFor(err)));
+    stream.once('wantTrailers', () => {
+      res.trailers.then((trailers) => {
+        markComplete();
+        if (stream.destroyed) return;
+        try {
+          stream.sendTrailers(trailers ?? {}); // empty: Node ends the stream with an empty DATA frame
+        } catch {
+          reset(H2_CODE.INTERNAL_ERROR);
+        }
+      }, () => {});
+    });
+    res.body.pipe(stream);
+  }
+}
+
+function resetCodeFor(err: unknown): number {
+  if (err instanceof StreamResetError) return err.code;
+  if (err instanceof CancelledError) return H2_CODE.CANCEL;
+  return H2_CODE.INTERNAL_ERROR;
+}

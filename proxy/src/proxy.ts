@@ -1,0 +1,75 @@
+// Assembles a running proxy from a Config: metrics, one endpoint per address, the layer stack, both
+// downstream servers behind one listener, and the admin listener; and stops it all again.
+import type http from 'node:http';
+import type net from 'node:net';
+import type { Address } from './address.js';
+import { createAdmin } from './admin.js';
+import type { Config } from './config.js';
+import { H1Downstream } from './downstream/h1.js';
+import { H2Downstream } from './downstream/h2.js';
+import { Listener } from './listener.js';
+import { ProxyMetrics } from './metrics.js';
+import { buildStack } from './stack.js';
+import { newEndpoint } from './upstream/endpoint.js';
+
+export interface RunningProxy {
+  listen: Address;
+  admin: Address;
+  metrics: ProxyMetrics;
+  /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes everything. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startProxy(config: Config): Promise<RunningProxy> {
+  const metrics = new ProxyMetrics();
+  const endpoints = config.endpoints.map((address) => newEndpoint(address, config, metrics));
+  const service = buildStack({ metrics, endpoints: endpoints.map((e) => e.service) });
+  const h1 = new H1Downstream(service);
+  const h2 = new H2Downstream({ service, metrics, ...config });
+  const listener = new Listener({ h1: h1.server, h2: h2.server });
+  let ready = false;
+  const adminServer = createAdmin({ registry: metrics.registry, isReady: () => ready });
+
+  const admin = await listen(adminServer, config.admin);
+  let bound: Address;
+  try {
+    bound = await listener.listen(config.listen);
+  } catch (err) {
+    adminServer.close();
+    throw err;
+  }
+  ready = endpoints.length > 0;
+
+  let stopping: Promise<void> | undefined;
+  const stop = (graceMs = 500): Promise<void> =>
+    (stopping ??= (async () => {
+      ready = false;
+      listener.close();
+      h2.drain();
+      h1.drain();
+      await waitUntil(() => listener.sockets.size === 0, graceMs);
+      h2.destroyAll();
+      listener.destroyAll();
+      for (const endpoint of endpoints) endpoint.close(true);
+      adminServer.closeAllConnections();
+      await new Promise<void>((resolve) => adminServer.close(() => resolve()));
+    })());
+
+  return { listen: bound, admin, metrics, stop };
+}
+
+function listen(server: http.Server, { host, port }: Address): Promise<Address> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const bound = server.address() as net.AddressInfo;
+      resolve({ host: bound.address, port: bound.port });
+    });
+  });
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}

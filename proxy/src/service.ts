@@ -1,0 +1,43 @@
+// The proxy's request/response model: protocol-neutral and streaming, so one stack of layers serves
+// HTTP/1.1, h2c and gRPC alike. Downstream adapters build ProxyRequests; upstream clients answer them.
+import type { Readable } from 'node:stream';
+
+/** Header fields with lowercase names; no pseudo headers (:method...) and no hop-by-hop fields. */
+export type Headers = Record<string, string | string[]>;
+
+export type Protocol = 'h1' | 'h2';
+
+export interface ProxyRequest {
+  method: string;
+  /** Path and query, as in :path or the HTTP/1.1 request target. */
+  path: string;
+  /** :authority or Host; empty when the client sent neither (HTTP/1.0). */
+  authority: string;
+  scheme: string;
+  headers: Headers;
+  body: Readable;
+  /** True when the request has no body (END_STREAM on the headers, or no body framing in HTTP/1.1), so the
+   *  upstream request can end with its headers too instead of sending an empty DATA frame. */
+  endStream: boolean;
+  /** The protocol the request came in as; `--upstream-protocol auto` forwards with the same one. */
+  downstreamProtocol: Protocol;
+  /** Aborted when the downstream client goes away before the response is complete: cancel the upstream. */
+  signal: AbortSignal;
+}
+
+export interface ProxyResponse {
+  status: number;
+  headers: Headers;
+  /** The response body; read it to the end before relying on `trailers`. */
+  body: Readable;
+  /** Settles when the response is complete: resolves with the trailers (undefined when none), or rejects with
+   *  a typed error (errors.ts) when the upstream failed after the headers, e.g. a StreamResetError. The
+   *  rejection is already handled, so not awaiting it never crashes the process. */
+  trailers: Promise<Headers | undefined>;
+  /** True when the upstream ended the stream with its headers (a gRPC trailers-only response, 204, HEAD):
+   *  no body and no trailers follow, and an h2 downstream must end with its headers too. */
+  endStream: boolean;
+}
+
+export type Service = (req: ProxyRequest) => Promise<ProxyResponse>;
+export type Layer = (inner: Service) => Service;

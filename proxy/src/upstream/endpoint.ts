@@ -1,0 +1,35 @@
+// The per-endpoint factory: made once per endpoint (not per request), it owns that endpoint's HTTP/1.1 and
+// HTTP/2 clients and picks one per request by --upstream-protocol.
+import type { Address } from '../address.js';
+import type { Config } from '../config.js';
+import type { ProxyMetrics } from '../metrics.js';
+import type { Protocol, ProxyRequest, Service } from '../service.js';
+import { H1Client } from './h1.js';
+import { H2Client } from './h2.js';
+
+export interface Endpoint {
+  address: Address;
+  service: Service;
+  close(force?: boolean): void;
+}
+
+export function newEndpoint(
+  address: Address,
+  config: Pick<Config, 'upstreamProtocol' | 'streamWindow' | 'connWindow'>,
+  metrics: ProxyMetrics,
+): Endpoint {
+  const h1 = new H1Client(address);
+  const h2 = new H2Client(address, { streamWindow: config.streamWindow, connWindow: config.connWindow, metrics });
+  const { upstreamProtocol } = config;
+  // auto: as the request came in (gRPC always arrives as h2).
+  const protocolFor = (req: ProxyRequest): Protocol =>
+    upstreamProtocol === 'auto' ? req.downstreamProtocol : upstreamProtocol;
+  return {
+    address,
+    service: (req) => (protocolFor(req) === 'h2' ? h2.request(req) : h1.request(req)),
+    close: (force = false) => {
+      h1.close();
+      h2.close(force);
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// HTTP/2 (h2c prior knowledge) client for one endpoint: one session, reconnected when it closes, errors or
+// receives GOAWAY. It advertises the configured stream window in SETTINGS and grows the connection window
+// with WINDOW_UPDATE once connected, so the upstream side runs the same flow control as the downstream side.
+import http2 from 'node:http2';
+import { formatAddress, type Address } from '../address.js';
+import { CancelledError, StreamResetError, upstreamError, type ProxyError } from '../errors.js';
+import { H2_CODE, isPeerReset } from '../h2-codes.js';
+import { endToEnd } from '../headers.js';
+import type { ProxyMetrics } from '../metrics.js';
+import type { Headers, ProxyRequest, ProxyResponse } from '../service.js';
+
+export interface H2ClientConfig {
+  streamWindow: number;
+  connWindow: number;
+  metrics: ProxyMetrics;
+}
+
+const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
+
+/** Node refuses new streams past maxSessionMemory (default 10 MB); leave room for two full connection
+ *  windows so that guard is never what a large-window cell measures. */
+export function sessionMemoryMb(connWindow: number): number {
+  return 10 + Math.ceil((2 * connWindow) / 2 ** 20);
+}
+
+export class H2Client {
+  private session: http2.ClientHttp2Session | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly address: Address,
+    private readonly config: H2ClientConfig,
+  ) {}
+
+  request(req: ProxyRequest): Promise<ProxyResponse> {
+    return new Promise((resolve, reject) => {
+      const { metrics } = this.config;
+      if (this.closed) return reject(upstreamError(Object.assign(new Error('client closed'), { code: 'ERR_HTTP2_INVALID_SESSION' })));
+      let stream: http2.ClientHttp2Stream;
+      const session = this.currentSession();
+      try {
+        stream = session.request(
+          {
+            ':method': req.method,
+            ':path': req.path,
+            ':authority': req.authority || formatAddress(this.address),
+            ':scheme': req.scheme || 'http',
+            ...req.headers,
+          },
+          { endStream: req.endStream },
+        );
+      } catch (err) {
+        this.drop(session); // a session that cannot open streams (closing, out of ids) is replaced
+        reject(upstreamError(err));
+        return;
+      }
+      let resetByUs = false;
+      let lastError: unknown;
+      let trailers: Headers | undefined;
+      let settle: { resolve: (t: Headers | undefined) => void; reject: (e: unknown) => void } | undefined;
+
+      const onAbort = (): void => {
+        if (stream.closed || stream.destroyed) return;
+        resetByUs = true;
+        metrics.rst('upstream', 'sent', H2_CODE.CANCEL);
+        stream.close(H2_CODE.CANCEL);
+      };
+      req.signal.addEventListener('abort', onAbort, { once: true });
+
+      stream.on('error', (err) => (lastError = err)); // the outcome is read at 'close' below
+      stream.on('trailers', (t) => (trailers = endToEnd(t)));
+      stream.on('response', (headers, flags) => {
+        const done = new Promise<Headers | undefined>((res, rej) => (settle = { resolve: res, reject: rej }));
+        done.catch(() => {}); // observed by whoever reads the response; never an unhandled rejection
+        resolve({
+          status: Number(headers[':status']),
+          headers: endToEnd(headers),
+          body: stream,
+          trailers: done,
+          endStream: (flags & NGHTTP2_FLAG_END_STREAM) !== 0,
+        });
+      });
+      stream.on('close', () => {
+        req.signal.removeEventListener('abort', onAbort);
+        const code = stream.rstCode;
+        let failure: ProxyError | undefined;
+        if (resetByUs || req.signal.aborted) failure = new CancelledError();
+        else if (isPeerReset(code, { resetByUs, sessionDestroyed: session.destroyed, lastError })) {
+          metrics.rst('upstream', 'received', code);
+          failure = new StreamResetError(code);
+        } else if (lastError !== undefined || code !== H2_CODE.NO_ERROR || !settle) {
+          failure = upstreamError(lastError ?? Object.assign(new Error('stream closed'), { code: 'ERR_HTTP2_INVALID_SESSION' }));
+        }
+        if (!settle) reject(failure);
+        else if (failure) settle.reject(failure);
+        else settle.resolve(trailers);
+      });
+      if (!req.endStream) req.body.pipe(stream);
+    });
+  }
+
+  /** Closes the session: in-flight streams finish unless `force`. */
+  close(force = false): void {
+    this.closed = true;
+    if (force) this.session?.destroy();
+    else this.session?.close();
+  }
+
+  private currentSession(): http2.ClientHttp2Session {
+    const s = this.session;
+    if (s && !s.closed && !s.destroyed) return s;
+    return (this.session = this.connect());
+  }
+
+  private connect(): http2.ClientHttp2Session {
+    const { streamWindow, connWindow } = this.config;
+    const session = http2.connect(`http://${formatAddress(this.address)}`, {
+      settings: { initialWindowSize: streamWindow, enablePush: false },
+      maxSessionMemory: sessionMemoryMb(connWindow),
+    });
+    session.once('connect', () => {
+      // The connection window starts at 65535 whatever SETTINGS say; only WINDOW_UPDATE grows it.
+      if (!session.destroyed) session.setLocalWindowSize(connWindow);
+    });
+    session.on('error', () => {}); // every stream on it fails with its own error; the next request reconnects
+    session.on('goaway', () => this.drop(session));
+    session.on('close', () => this.drop(session));
+    return session;
+  }
+
+  private drop(session: http2.ClientHttp2Session): void {
+    if (this.session === session) this.session = undefined;
+  }
+}

@@ -1,0 +1,105 @@
+// The per-request layers alone, over fake inner services: rescue, metrics, round robin and their order.
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { describe, test } from 'node:test';
+import { roundRobin } from '../src/balancer/round-robin.js';
+import { CancelledError, StreamResetError, UpstreamError } from '../src/errors.js';
+import { H2_CODE } from '../src/h2-codes.js';
+import * as metricsLayer from '../src/layers/metrics.js';
+import * as rescue from '../src/layers/rescue.js';
+import { ProxyMetrics } from '../src/metrics.js';
+import type { Layer, ProxyRequest, ProxyResponse, Service } from '../src/service.js';
+import { compose } from '../src/stack.js';
+import { metricValue } from './support.js';
+
+function request(over: Partial<ProxyRequest> = {}): ProxyRequest {
+  return {
+    method: 'GET',
+    path: '/',
+    authority: 'svc',
+    scheme: 'http',
+    headers: {},
+    body: Readable.from([]),
+    endStream: true,
+    downstreamProtocol: 'h1',
+    signal: new AbortController().signal,
+    ...over,
+  };
+}
+
+function response(status: number, trailers: Promise<undefined> = Promise.resolve(undefined)): ProxyResponse {
+  return { status, headers: {}, body: Readable.from([]), trailers, endStream: false };
+}
+
+const failing = (err: Error): Service => () => Promise.reject(err);
+
+describe('rescue layer', () => {
+  test('an upstream failure before the headers becomes a 502 naming the reason', async () => {
+    const svc = rescue.layer()(failing(new UpstreamError('connect-refused')));
+    const res = await svc(request());
+    assert.equal(res.status, 502);
+    assert.equal(res.headers['x-sluice-error'], 'connect-refused');
+  });
+
+  test('an upstream reset is a 502 for h1 and passes through for h2 (the adapter resets with its code)', async () => {
+    const svc = rescue.layer()(failing(new StreamResetError(H2_CODE.REFUSED_STREAM)));
+    assert.equal((await svc(request())).headers['x-sluice-error'], 'upstream-reset:REFUSED_STREAM');
+    await assert.rejects(svc(request({ downstreamProtocol: 'h2' })), (e: unknown) => e instanceof StreamResetError && e.code === 7);
+  });
+
+  test('nothing is made up for a client that already left', async () => {
+    const gone = new AbortController();
+    gone.abort();
+    await assert.rejects(rescue.layer()(failing(new CancelledError()))(request({ signal: gone.signal })), CancelledError);
+  });
+});
+
+describe('metrics layer', () => {
+  test('counts by protocol and outcome once the response completes, and times it', async () => {
+    const metrics = new ProxyMetrics();
+    let failMidway!: (e: unknown) => void;
+    const midway = new Promise<undefined>((_, rej) => (failMidway = rej));
+    midway.catch(() => {});
+    const answers = [response(200), response(503), response(200, midway)];
+    const svc = metricsLayer.layer({ metrics })(async () => answers.shift()!);
+    await svc(request());
+    await svc(request({ downstreamProtocol: 'h2', headers: { 'content-type': 'application/grpc+proto' } }));
+    await svc(request({ downstreamProtocol: 'h2' }));
+    let text = await metrics.registry.metrics();
+    assert.equal(metricValue(text, 'sluice_proxy_requests_total', { protocol: 'h2' }), 0, 'not before the body ends');
+    failMidway(new StreamResetError(H2_CODE.CANCEL));
+    await new Promise((r) => setImmediate(r));
+    text = await metrics.registry.metrics();
+    assert.equal(metricValue(text, 'sluice_proxy_requests_total', { protocol: 'h1', status_class: '2xx' }), 1);
+    assert.equal(metricValue(text, 'sluice_proxy_requests_total', { protocol: 'grpc', status_class: '5xx' }), 1);
+    assert.equal(metricValue(text, 'sluice_proxy_requests_total', { protocol: 'h2', status_class: 'reset' }), 1);
+    assert.equal(metricValue(text, 'sluice_proxy_request_duration_seconds_count'), 3);
+  });
+
+  test('a failure before the headers is counted and rethrown', async () => {
+    const metrics = new ProxyMetrics();
+    await assert.rejects(metricsLayer.layer({ metrics })(failing(new UpstreamError('goaway')))(request()), UpstreamError);
+    const text = await metrics.registry.metrics();
+    assert.equal(metricValue(text, 'sluice_proxy_requests_total', { protocol: 'h1', status_class: 'error' }), 1);
+  });
+});
+
+describe('round robin and composition', () => {
+  test('endpoints in turn; none is an UpstreamError', async () => {
+    const svc = roundRobin([0, 1, 2].map((i) => async () => response(200 + i)));
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await svc(request())).status);
+    assert.deepEqual(statuses, [200, 201, 202, 200, 201]);
+    await assert.rejects(roundRobin([])(request()), (e: unknown) => e instanceof UpstreamError && e.reason === 'no-endpoints');
+  });
+
+  test('compose puts the first layer outermost', async () => {
+    const order: string[] = [];
+    const tag = (name: string): Layer => (inner) => async (req) => {
+      order.push(name);
+      return inner(req);
+    };
+    await compose([tag('outer'), tag('inner')], async () => response(200))(request());
+    assert.deepEqual(order, ['outer', 'inner']);
+  });
+});

@@ -1,0 +1,21 @@
+// Where echo.proto is, for the backends and the harness's gRPC client alike. Imports nothing of sluice
+// and no gRPC library, so any part may use it.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The fully qualified service name inside echo.proto. */
+export const ECHO_SERVICE = 'sluice.echo.Echo';
+
+/**
+ * @grpc/proto-loader options both sides must share: field names as written (response_bytes),
+ * bytes as Buffer, unset fields as their defaults.
+ */
+export const ECHO_LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+
+/** Absolute path of workloads/proto/echo.proto, whether this runs compiled (dist/workloads/proto/) or from source. */
+export function echoProtoPath(): string {
+  const beside = fileURLToPath(new URL('./echo.proto', import.meta.url));
+  if (existsSync(beside)) return beside;
+  // Compiled: dist/workloads/proto/path.js -> <repo>/workloads/proto/echo.proto (tsc does not copy .proto files).
+  return fileURLToPath(new URL('../../../workloads/proto/echo.proto', import.meta.url));
+}
