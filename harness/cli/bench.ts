@@ -12,6 +12,7 @@ import { ResultsWriter, readResults } from '../results/writer.js';
 import type { RunResults } from '../results/model.js';
 import { gitInfo, hostInfo } from '../results/host.js';
 import { formatMarkdown } from '../output/markdown.js';
+import { h2loadVersion } from '../load/external/h2load.js';
 import { progressPrinter } from './progress.js';
 import { CliError, runMain } from './cli-error.js';
 
@@ -27,6 +28,8 @@ Options:
   --warmup D           load before the first repetition of each cell, not recorded, overrides the matrix
   --reps N             repetitions per cell, overrides the matrix
   --timeout D          per-request timeout, overrides the matrix (default 5s)
+  --generator G        sluice (default) | h2load: nghttp2's h2load generates the load (h2 cells only),
+                       overrides the matrix's generator: key
   --only AXIS=V1,V2    keep only these values of a swept axis; repeatable (e.g. --only concurrency=8,64)
   --out DIR            folder that receives the run folder and the 'latest' link (default: results)
   --resume DIR         continue the run in DIR: cells already ok are kept, failed and missing cells are run
@@ -44,6 +47,7 @@ async function main(): Promise<number> {
       warmup: { type: 'string' },
       reps: { type: 'string' },
       timeout: { type: 'string' },
+      generator: { type: 'string' },
       only: { type: 'string', multiple: true, default: [] },
       out: { type: 'string', default: 'results' },
       resume: { type: 'string' },
@@ -65,8 +69,8 @@ async function main(): Promise<number> {
   const derived = [{ file: 'report.md', format: formatMarkdown }];
 
   if (values.resume) {
-    if (values.only.length || values.duration || values.warmup || values.reps) {
-      throw new CliError('--resume continues a run with its own settings; --only, --duration, --warmup and --reps cannot be changed');
+    if (values.only.length || values.duration || values.warmup || values.reps || values.generator) {
+      throw new CliError('--resume continues a run with its own settings; --only, --duration, --warmup, --reps and --generator cannot be changed');
     }
     const dir = resolve(values.resume);
     if (!existsSync(join(dir, 'results.json'))) throw new CliError(`--resume ${values.resume}: no results.json in ${dir}`);
@@ -78,7 +82,7 @@ async function main(): Promise<number> {
     writer = new ResultsWriter(dir, derived);
   } else {
     const loaded = loadMatrix(values.matrix);
-    const spec: MatrixSpec = restrictAxes(loaded.spec, values.only);
+    const spec: MatrixSpec = { ...restrictAxes(loaded.spec, values.only), ...(values.generator ? { generator: generatorFlag(values.generator) } : {}) };
     plan = {
       durationMs: parseDuration(values.duration ?? spec.duration, values.duration ? '--duration' : `${loaded.file}: duration`),
       warmupMs: parseDuration(values.warmup ?? spec.warmup, values.warmup ? '--warmup' : `${loaded.file}: warmup`),
@@ -91,6 +95,7 @@ async function main(): Promise<number> {
       return 0;
     }
     if (expansion.cells.length === 0) throw new CliError(`${loaded.file}: every cell is excluded; nothing to run`);
+    await checkGenerator(spec, expansion, values.generator ? '--generator' : `${loaded.file}: generator`);
     const id = runId(spec.name, resolve(values.out));
     writer = new ResultsWriter(join(resolve(values.out), id), derived);
     results = newRunResults({
@@ -128,6 +133,25 @@ async function main(): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
+function generatorFlag(raw: string): MatrixSpec['generator'] {
+  if (raw !== 'sluice' && raw !== 'h2load') throw new CliError(`--generator ${raw}: expected sluice | h2load`);
+  return raw;
+}
+
+/** h2load generates h2 only, and must be installed: refused before any process is started. */
+async function checkGenerator(spec: MatrixSpec, expansion: Expansion, where: string): Promise<void> {
+  if (spec.generator !== 'h2load') return;
+  const other = [...new Set(expansion.cells.map((c) => c.params.protocol).filter((p) => p !== 'h2'))];
+  if (other.length > 0) {
+    throw new CliError(`${where} h2load: it generates h2 only, and this matrix has ${other.join(', ')} cells; add --only protocol=h2`);
+  }
+  try {
+    await h2loadVersion();
+  } catch (err) {
+    throw new CliError(`${where} h2load: ${(err as Error).message}`);
+  }
+}
+
 function positiveInt(raw: string, flag: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new CliError(`${flag} ${raw}: expected a whole number of at least 1`);
   return Number(raw);
@@ -141,7 +165,10 @@ function runId(name: string, outDir: string): string {
 }
 
 function dryRun(spec: MatrixSpec, expansion: Expansion, plan: CellPlan): string {
-  const lines = [`matrix ${spec.name}: ${expansion.cells.length} cells, ${expansion.excluded.length} excluded`];
+  const lines = [
+    `matrix ${spec.name}: ${expansion.cells.length} cells, ${expansion.excluded.length} excluded` +
+      (spec.generator === 'h2load' ? ', load generated by h2load' : ''),
+  ];
   for (const c of expansion.cells) lines.push(`  ${c.id}`);
   const reasons = new Map<string, number>();
   for (const e of expansion.excluded) reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1);

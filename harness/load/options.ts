@@ -3,6 +3,11 @@ import type { LoadOptions, Protocol } from './types.js';
 
 export const PROTOCOLS: readonly Protocol[] = ['h1', 'h2', 'grpc'];
 const MAX_WINDOW = 2 ** 31 - 1;
+/** Far beyond what one process sends; a bound keeps the schedule's arithmetic and its catch-up loops finite. */
+const MAX_RATE = 10_000_000;
+const RECEIVERS: readonly NonNullable<LoadOptions['receiver']>[] = ['eager', 'strict'];
+const CLIENT_KINDS: readonly NonNullable<LoadOptions['client']>[] = ['wire', 'lib'];
+const GENERATORS: readonly NonNullable<LoadOptions['generator']>[] = ['sluice', 'h2load'];
 
 export class LoadOptionsError extends Error {
   constructor(
@@ -51,4 +56,26 @@ export function validateLoadOptions(options: LoadOptions): void {
   if (options.h2StreamWindow !== undefined) integer(options, 'h2StreamWindow', 0, MAX_WINDOW);
   if (options.h2ConnWindow !== undefined) integer(options, 'h2ConnWindow', 0, MAX_WINDOW);
   if (options.responseBytes !== undefined) integer(options, 'responseBytes', 0, 2 ** 32 - 1);
+  if (options.rate !== undefined && !(options.rate > 0 && options.rate <= MAX_RATE)) {
+    throw new LoadOptionsError('rate', options.rate, `a number of requests per second in (0, ${MAX_RATE}]`);
+  }
+  // Each worker needs a connection of its own.
+  if (options.workers !== undefined) integer(options, 'workers', 1, options.connections);
+  if (options.receiver !== undefined && !RECEIVERS.includes(options.receiver)) {
+    throw new LoadOptionsError('receiver', options.receiver, RECEIVERS.join(' | '));
+  }
+  if (options.stallStreams !== undefined) integer(options, 'stallStreams', 0);
+  if (options.client !== undefined && !CLIENT_KINDS.includes(options.client)) {
+    throw new LoadOptionsError('client', options.client, CLIENT_KINDS.join(' | '));
+  }
+  const wire = options.protocol !== 'h1' && options.client !== 'lib';
+  if (!wire && (options.receiver === 'strict' || (options.stallStreams ?? 0) > 0)) {
+    throw new LoadOptionsError('receiver', options.receiver ?? 'stallStreams', 'strict receivers and stalled streams need the wire client (h2 or gRPC, client wire)');
+  }
+  if (wire && options.url.startsWith('https:')) {
+    throw new LoadOptionsError('url', options.url, 'http:// (the wire client speaks h2c only; use client lib for TLS)');
+  }
+  if (options.generator !== undefined && !GENERATORS.includes(options.generator)) {
+    throw new LoadOptionsError('generator', options.generator, GENERATORS.join(' | '));
+  }
 }

@@ -1,30 +1,41 @@
 // One load run: warm-up, then the measured window, as one RepResult. The engine only calls back (onTick);
-// it never prints. Every connection, timer and WASM histogram it makes is gone when it returns.
-import { createGrpcClient } from './clients/grpc.js';
-import { createH1Client } from './clients/h1.js';
-import { createH2Client } from './clients/h2.js';
+// it never prints. The load runs in `workers` worker threads (default 1), so the caller's thread (the
+// orchestrator's, with its progress display and Ctrl-C) stays free and never slows the generator down.
+// Every thread, connection, timer and WASM histogram it makes is gone when it returns.
 import type { ClientFactory } from './clients/client.js';
-import { validateLoadOptions } from './options.js';
-import { runClosedLoop } from './sequencer/closed-loop.js';
-import type { Phase, PhaseTiming } from './sequencer/phase-clock.js';
-import { initHistograms, LatencyHistogram } from './statistic/histogram.js';
-import { Recorder } from './statistic/recorder.js';
+import { validateLoadOptions, LoadOptionsError } from './options.js';
+import type { LoopTick } from './sequencer/closed-loop.js';
 import type { LoadOptions, Protocol, RepResult } from './types.js';
+import { mergeShares } from './worker/merge.js';
+import { runInWorkers } from './worker/pool.js';
+import { runShare, type ShareResult } from './worker/share.js';
+import { splitLoad } from './worker/split.js';
 
-/** A protocol is one client file plus one line here. */
-const CLIENTS: Record<Protocol, ClientFactory> = {
-  h1: createH1Client,
-  h2: createH2Client,
-  grpc: createGrpcClient,
+export { GENERATOR_SATURATION } from './statistic/generator-load.js';
+
+/**
+ * A protocol is one client file plus one line here. Modules load on demand, so a worker thread loads only
+ * its own protocol's (autocannon and grpc-js take a quarter of a second each).
+ */
+const CLIENTS: Record<Protocol, (options: LoadOptions) => Promise<ClientFactory>> = {
+  // autocannon cannot send on a schedule nor time from the intended send: the open loop uses node:http.
+  h1: async (o) => (o.rate === undefined ? (await import('./clients/h1.js')).createH1Client : (await import('./clients/h1-open.js')).createH1OpenClient),
+  // h2 and gRPC default to our framing client: ~25x less CPU per request than node:http2 / grpc-js, and the only
+  // one that can hold connection credit back (receiver: strict). `client: 'lib'` keeps the libraries as a cross-check.
+  h2: async (o) => (o.client === 'lib' ? (await import('./clients/h2.js')).createH2Client : (await import('./clients/h2-wire.js')).createH2WireClient),
+  grpc: async (o) =>
+    o.client === 'lib' ? (await import('./clients/grpc.js')).createGrpcClient : (await import('./clients/grpc-wire.js')).createGrpcWireClient,
 };
 
-/** Above this many CPU seconds per measured second the generator, not the target, is the bottleneck. */
-export const GENERATOR_SATURATION = 0.9;
+/** The client factory for these options (protocol, and closed or open loop). */
+export function loadClientFactory(options: LoadOptions): Promise<ClientFactory> {
+  return CLIENTS[options.protocol](options);
+}
 
 export interface LoadTick {
   /** Seconds since the current phase began. */
   elapsedS: number;
-  /** Requests settled (successes + errors) so far in this phase. */
+  /** Requests settled (successes + errors) so far in this phase, over all workers. */
   requests: number;
   errors: number;
   phase: 'warmup' | 'measure';
@@ -41,70 +52,33 @@ export class LoadAbortedError extends Error {
  * Runs warm-up then measurement against options.url and returns the measured repetition.
  * `requests` counts every request whose outcome (success or error) was recorded inside the measured window;
  * the latency histogram holds the successes only; rps = requests / measured seconds.
+ * With `workers` > 1 the connections (and the rate) are split among the threads and their histograms merged.
  * Aborting `signal` ends the run early, closes everything and rejects with LoadAbortedError.
  */
 export async function runLoad(options: LoadOptions, onTick?: (tick: LoadTick) => void, signal?: AbortSignal): Promise<RepResult> {
   validateLoadOptions(options);
-  await initHistograms();
-  const histogram = LatencyHistogram.create();
-  try {
-    const recorder = new Recorder(histogram);
-    const client = CLIENTS[options.protocol](options, recorder);
-    let cpuAtStart: NodeJS.CpuUsage | undefined;
-    let cpuUsed: NodeJS.CpuUsage | undefined;
-    let cancelling: Promise<void> = Promise.resolve();
-    const onPhase = (phase: Phase): void => {
-      if (phase === 'measure') cpuAtStart = process.cpuUsage();
-      if (phase === 'done' && cpuAtStart) cpuUsed = process.cpuUsage(cpuAtStart);
-      recorder.setPhase(phase);
-      // In-flight requests at the deadline are cancelled, not waited for: their outcomes fall outside the window.
-      if (phase === 'done' && client.kind === 'request') cancelling = client.close();
-    };
-    let timing: PhaseTiming;
-    try {
-      const clock = { warmupMs: options.warmupMs, durationMs: options.durationMs, signal, onPhase };
-      timing =
-        client.kind === 'request'
-          ? await runClosedLoop({
-              ...clock,
-              concurrency: options.connections * options.streamsPerConnection,
-              startRequest: () => client.startRequest(),
-              onTick: (t) => onTick?.(t),
-            })
-          : await client.run({ ...clock, onTick: (t) => onTick?.({ ...t, ...recorder.progress() }) });
-    } finally {
-      await cancelling;
-      await client.close();
-    }
-    if (timing.aborted && signal?.aborted) throw new LoadAbortedError();
-    return toRepResult(options, recorder, histogram, timing, cpuUsed);
-  } finally {
-    histogram.destroy();
-  }
+  const shares = await runInWorkers(splitLoad(options, options.workers ?? 1), toLoadTick(onTick), signal);
+  return finish(options, shares, signal);
 }
 
-function toRepResult(
-  options: LoadOptions,
-  recorder: Recorder,
-  histogram: LatencyHistogram,
-  timing: PhaseTiming,
-  cpuUsed: NodeJS.CpuUsage | undefined,
-): RepResult {
-  const counts = recorder.counts();
-  const durationS = timing.measuredMs / 1000;
-  const cpuS = cpuUsed ? (cpuUsed.user + cpuUsed.system) / 1e6 : 0;
-  const generatorCpu = durationS > 0 ? cpuS / durationS : 0;
-  return {
-    rps: durationS > 0 ? counts.requests / durationS : 0,
-    requests: counts.requests,
-    durationS,
-    latencyMs: histogram.summaryMs(),
-    errors: counts.errors,
-    rst: counts.rst,
-    rstRate: counts.requests > 0 ? counts.rstReceivedTotal / counts.requests : 0,
-    generatorSaturated: generatorCpu > GENERATOR_SATURATION,
-    generatorCpu,
-    histogram: histogram.encode(),
-    ...(options.protocol === 'h2' ? { goawayReceived: counts.goawayReceived } : {}),
-  };
+/**
+ * The same run in the calling thread, without a worker (`workers` must be 1): what a worker thread runs. For
+ * callers that need the generator's sockets in their own thread (tests watching node's diagnostics channels),
+ * or a process that has no other work on its main thread.
+ */
+export async function runLoadInThread(options: LoadOptions, onTick?: (tick: LoadTick) => void, signal?: AbortSignal): Promise<RepResult> {
+  validateLoadOptions(options);
+  if ((options.workers ?? 1) !== 1) throw new LoadOptionsError('workers', options.workers, '1 when run in the calling thread');
+  const [share] = splitLoad(options, 1);
+  const result = await runShare(share!, await loadClientFactory(options), { onTick: toLoadTick(onTick), signal });
+  return finish(options, [result], signal);
+}
+
+function toLoadTick(onTick: ((tick: LoadTick) => void) | undefined): ((tick: LoopTick) => void) | undefined {
+  return onTick && ((t) => onTick({ elapsedS: t.elapsedS, requests: t.requests, errors: t.errors, phase: t.phase }));
+}
+
+function finish(options: LoadOptions, shares: ShareResult[], signal: AbortSignal | undefined): Promise<RepResult> {
+  if (signal?.aborted && shares.some((s) => s.timing.aborted)) throw new LoadAbortedError();
+  return mergeShares(options, shares);
 }

@@ -26,11 +26,36 @@ export interface LoadOptions {
   h2ConnWindow?: number;
   /** gRPC only: EchoRequest.response_bytes, the reply size asked of the echo backend. Default 0 = the backend's own --response-bytes. */
   responseBytes?: number;
+  /**
+   * Open loop: requests per second over all workers and connections, sent at fixed intervals whatever the
+   * target does; latency is measured from each request's intended send time (no coordinated omission).
+   * Absent: closed loop (connections x streamsPerConnection requests always in flight).
+   */
+  rate?: number;
+  /** Worker threads, each with its own connections and histogram (connections are split among them). Default 1. */
+  workers?: number;
+  /**
+   * h2 only. `eager` (default): connection-window credit is returned as DATA arrives (what node:http2 does).
+   * `strict`: credit is returned only when the application reads the data, as the Rust h2 crate in
+   * linkerd2-proxy does; with stallStreams it reproduces seed 000's window exhaustion.
+   */
+  receiver?: 'eager' | 'strict';
+  /** h2 only: this many streams (the first ones opened) stop reading their response bodies. Default 0. */
+  stallStreams?: number;
+  /**
+   * h2 and gRPC: `wire` (default) is sluice's own HTTP/2 framing client (harness/load/wire/); `lib` is node:http2 for h2
+   * and @grpc/grpc-js for gRPC, kept to cross-check the wire client. Ignored for h1.
+   */
+  client?: 'wire' | 'lib';
+  /** Which engine generates the load: ours (default) or nghttp2's h2load (h2 only), parsed into the same record. */
+  generator?: 'sluice' | 'h2load';
 }
 
 export interface LatencySummaryMs {
   p50: number;
   p90: number;
+  /** Seed 004's bench plan reports P95 too. */
+  p95?: number;
   p99: number;
   p999: number;
   max: number;
@@ -53,7 +78,10 @@ export interface RepResult {
   rstRate: number;
   /** Filled by the orchestrator from the proxy's process (absent for `npm run load`). */
   proxy?: { cpuS: number; peakRssBytes: number };
-  /** True when the generator used more than 90% of a core: its numbers then bound the generator, not the target. */
+  /**
+   * True when the generator used more than 90% of a core (a worker's event loop busy > 90% of the time, or the
+   * process over 0.9 CPU per worker): its numbers then bound the generator, not the target.
+   */
   generatorSaturated: boolean;
   /** Generator CPU seconds per measured second (1.0 = one full core). */
   generatorCpu: number;
@@ -64,4 +92,32 @@ export interface RepResult {
    * GOAWAY NO_ERROR fails nothing; the generator reconnects). h2 only; absent for h1 and gRPC.
    */
   goawayReceived?: Record<string, number>;
+  /** Requests a GOAWAY cut (stream ids above its last-stream-id, failed or retried elsewhere), by GOAWAY code. */
+  goawayStreamsCut?: Record<string, number>;
+  /** One entry per whole second of the measured window, for the report's time-series charts. */
+  timeSeries?: { t: number; rps: number; p99Ms: number; errors: number }[];
+  /** Open loop only: the rate asked for and what was sent, and how late sends fell behind their schedule. */
+  openLoop?: {
+    targetRps: number;
+    sentRps: number;
+    /** Largest and mean delay between a request's intended send time and its real send time. */
+    maxLagMs: number;
+    meanLagMs: number;
+    /** True when the generator could not keep the rate (sent < 95% of target, or sends lagged > 10 ms at P99). */
+    behind: boolean;
+    /** P99 of that delay (what `behind` compares with 10 ms). */
+    lagP99Ms?: number;
+    /** Requests whose intended send time fell in the measured window, and how many of them were sent. */
+    due?: number;
+    sent?: number;
+    /**
+     * Due requests not sent because the safety cap on requests in flight (2 x rate x timeout) was reached:
+     * counted here (and `behind` set), never silently dropped.
+     */
+    capped?: number;
+  };
+  /** Per worker thread: event-loop utilisation over the measured window (1.0 = never idle), the saturation signal. */
+  workers?: { elu: number; requests: number }[];
+  /** Which generator produced this record. */
+  generator?: 'sluice' | 'h2load';
 }

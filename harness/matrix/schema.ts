@@ -87,6 +87,8 @@ export const matrixSchema = z.strictObject({
   warmup: durationString.default('1s'),
   reps: z.number().int().min(1).max(100).default(1),
   timeout: durationString.default('5s'),
+  /** Which engine generates the load: sluice's own, or nghttp2's h2load (h2 cells only). */
+  generator: z.enum(['sluice', 'h2load']).default('sluice'),
   backend: z
     .strictObject({
       latency: latency.default({ dist: 'fixed', ms: 0 }),

@@ -3,7 +3,7 @@
 import type { Cell } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
 import type { LoadOptions, RepResult } from '../load/types.js';
-import { runLoad } from '../load/run-load.js';
+import { generate } from '../load/generate.js';
 import type { CellResult } from '../results/model.js';
 import { summarize } from '../results/summary.js';
 import { startBackends, startProxy, DEFAULT_BACKENDS_MAIN, DEFAULT_PROXY_MAIN } from './launch.js';
@@ -46,6 +46,8 @@ export function loadOptionsFor(cell: Cell, spec: MatrixSpec, plan: CellPlan, url
     timeoutMs: plan.timeoutMs,
     method: spec.request.method,
     bodyBytes: spec.request.bodyBytes,
+    // Results written before the key existed have no generator: theirs was sluice.
+    generator: spec.generator ?? 'sluice',
   };
 }
 
@@ -67,13 +69,13 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     if (plan.warmupMs > 0) {
       // A separate, discarded run, so that the proxy's CPU time below covers the measured window only.
       hooks.onRepStart?.(-1);
-      await abortable(runLoad({ ...options, durationMs: plan.warmupMs }, (t) => hooks.onTick?.(-1, t), hooks.signal), hooks.signal);
+      await abortable(generate({ ...options, durationMs: plan.warmupMs }, (t) => hooks.onTick?.(-1, t), hooks.signal), hooks.signal);
     }
     for (let rep = 0; rep < plan.reps; rep++) {
       hooks.onRepStart?.(rep);
       const cpuBefore = cpuSeconds(proxy.child.pid);
       const result = await abortable(
-        runLoad(options, (t) => hooks.onTick?.(rep, t), hooks.signal),
+        generate(options, (t) => hooks.onTick?.(rep, t), hooks.signal),
         hooks.signal,
       );
       result.proxy = { cpuS: cpuSeconds(proxy.child.pid) - cpuBefore, peakRssBytes: peakRssBytes(proxy.child.pid) };

@@ -1,13 +1,18 @@
 // What run-load needs of a protocol client. Two shapes, because autocannon brings its own loop:
-// a RequestClient is driven by the closed-loop sequencer; a DrivingClient runs the phases itself.
+// a RequestClient is driven by a sequencer (closed or open loop); a DrivingClient runs the phases itself.
 import type { PhaseClockOptions, PhaseTiming } from '../sequencer/phase-clock.js';
 import type { Recorder } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 
 export interface RequestClient {
   readonly kind: 'request';
-  /** Resolves when the request succeeded, rejects when it failed; either way the outcome is already recorded. */
-  startRequest(): Promise<void>;
+  /**
+   * Resolves when the request succeeded, rejects when it failed; either way the outcome is already recorded.
+   * `intendedStart` (a performance.now() timestamp) is when the open-loop schedule meant it to be sent: latency,
+   * and the timeout, run from `intendedStart ?? performance.now()`, so a late send counts against the target's
+   * latency instead of vanishing (coordinated omission). The closed loop passes nothing.
+   */
+  startRequest(intendedStart?: number): Promise<void>;
   /** Cancels what is in flight (outcomes then go unrecorded: the recorder is past 'measure') and closes every connection and timer. Idempotent. */
   close(): Promise<void>;
 }

@@ -89,11 +89,13 @@ class GrpcClient implements RequestClient {
     this.request = { payload: Buffer.alloc(options.bodyBytes, 0x78), response_bytes: options.responseBytes ?? 0 };
   }
 
-  startRequest(): Promise<void> {
+  startRequest(intendedStart?: number): Promise<void> {
     let channel = this.channels[0]!;
     for (const c of this.channels) if (c.active < channel.active) channel = c;
     channel.active++;
-    const started = performance.now();
+    const started = intendedStart ?? performance.now();
+    // grpc-js deadlines are wall-clock; the time left is counted from the (intended) start.
+    const deadline = Date.now() + Math.max(0, started + this.options.timeoutMs - performance.now());
     const { path, requestSerialize, responseDeserialize } = this.method;
     return new Promise((resolve, reject) => {
       const call = channel.client.makeUnaryRequest(
@@ -102,7 +104,7 @@ class GrpcClient implements RequestClient {
         responseDeserialize,
         this.request,
         new grpc.Metadata(),
-        { deadline: Date.now() + this.options.timeoutMs },
+        { deadline },
         (err) => {
           channel.active--;
           this.calls.delete(call);

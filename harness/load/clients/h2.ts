@@ -1,5 +1,6 @@
-// HTTP/2 over node:http2 (h2c prior knowledge for http://): `connections` sessions, requests spread so each
-// carries at most streamsPerConnection streams. A dead or GOAWAY'd session is replaced on the next request.
+// HTTP/2 over node:http2 (h2c prior knowledge for http://): `connections` sessions, each request sent on the
+// least busy one (so the closed loop's connections x streamsPerConnection requests put at most
+// streamsPerConnection on each). A dead or GOAWAY'd session is replaced on the next request.
 import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import net, { type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -28,8 +29,8 @@ const PROTOCOL_ERROR = h2Code('PROTOCOL_ERROR');
 interface SessionState {
   /** The session's own TCP (or TLS) socket, kept so it can be closed for sure (see retire). */
   socket: Socket;
-  /** Streams open on this session. */
-  active: number;
+  /** Streams open on this session (a GOAWAY cuts those above its last-stream-id). */
+  streams: Set<ClientHttp2Stream>;
   error?: Error;
   goaway?: { code: number; lastStreamID: number };
 }
@@ -56,6 +57,8 @@ export function createH2Client(options: LoadOptions, recorder: Recorder): Reques
 
 class H2Client implements RequestClient {
   readonly kind = 'request' as const;
+  /** Why each closed session closed, for requests that picked it just before (weak: sessions are not kept). */
+  private readonly closedWith = new WeakMap<ClientHttp2Session, Error>();
   private readonly url: URL;
   private readonly headers: http2.OutgoingHttpHeaders;
   private readonly body: Buffer | undefined;
@@ -78,10 +81,11 @@ class H2Client implements RequestClient {
     this.slots = Array.from({ length: options.connections }, () => ({ active: 0, failures: 0, retryAt: 0 }));
   }
 
-  async startRequest(): Promise<void> {
+  async startRequest(intendedStart?: number): Promise<void> {
     const slot = this.leastBusySlot();
     slot.active++;
-    const started = performance.now();
+    // Latency and the timeout run from the intended send time (open loop), else from now.
+    const started = intendedStart ?? performance.now();
     try {
       for (let attempt = 1; ; attempt++) {
         const session = this.readySession(slot) ?? (await this.sessionWithin(slot, started + this.options.timeoutMs));
@@ -183,12 +187,20 @@ class H2Client implements RequestClient {
   private connect(slot: Slot): Promise<ClientHttp2Session> {
     return new Promise((resolve, reject) => {
       const socket = this.openSocket();
+      // The socket's error (ECONNRESET) can close the streams before the session re-emits it: note it first,
+      // before node:http2 attaches its own listener, so those streams are classified by it.
+      let socketError: Error | undefined;
+      socket.once('error', (err: Error) => {
+        socketError = err;
+        const known = this.sessions.get(session);
+        if (known) known.error ??= err;
+      });
       const session = http2.connect(this.url.origin, {
         settings: { initialWindowSize: this.options.h2StreamWindow ?? DEFAULT_STREAM_WINDOW, enablePush: false },
         maxSessionMemory: MAX_SESSION_MEMORY_MB,
         createConnection: () => socket,
       });
-      const state: SessionState = { socket, active: 0 };
+      const state: SessionState = { socket, streams: new Set(), ...(socketError ? { error: socketError } : {}) };
       this.sessions.set(session, state);
       // Before 'connect', a failure fails the requests waiting for this session (a GOAWAY as goaway:<CODE>).
       const connectFailure = (err: Error | undefined): Error =>
@@ -206,12 +218,18 @@ class H2Client implements RequestClient {
       session.on('goaway', (code: number, lastStreamID: number) => {
         state.goaway = { code, lastStreamID };
         this.recorder.goawayReceived(code);
+        // node emits 'goaway' before it closes the cut streams, so they are still here to be counted. A stream
+        // without an id was never sent: the peer will not process it either.
+        let cut = 0;
+        for (const stream of state.streams) if (stream.id === undefined || stream.id > lastStreamID) cut++;
+        this.recorder.goawayStreamsCut(code, cut);
         // Draining: new requests go to a new session; this one goes once its streams are done.
         if (slot.session === session) slot.session = undefined;
-        if (state.active === 0) this.retire(session);
+        if (state.streams.size === 0) this.retire(session);
       });
       session.once('close', () => {
         this.sessions.delete(session);
+        if (state.error) this.closedWith.set(session, state.error);
         if (slot.session === session) slot.session = undefined;
         reject(this.closed ? new ClientClosedError() : connectFailure(state.error));
       });
@@ -235,8 +253,11 @@ class H2Client implements RequestClient {
   private exchange(session: ClientHttp2Session, started: number, mayRetry: boolean): Promise<void | 'retry'> {
     const state = this.sessions.get(session);
     if (!state) {
-      // Closed between being picked and being used.
-      return mayRetry ? Promise.resolve('retry') : Promise.reject(failed(this.recorder, 'other:CONNECTION_CLOSED'));
+      // Closed between being picked and being used: fail it by what closed the session, when that is known.
+      const why = this.closedWith.get(session);
+      return mayRetry
+        ? Promise.resolve('retry')
+        : Promise.reject(failed(this.recorder, why ? classifyError(why) : 'other:CONNECTION_CLOSED'));
     }
     let stream: ClientHttp2Stream;
     try {
@@ -247,12 +268,12 @@ class H2Client implements RequestClient {
       if (sessionGone && mayRetry) {
         // Stream ids exhausted or the session just went away: not the target's failure, use a fresh session.
         for (const slot of this.slots) if (slot.session === session) slot.session = undefined;
-        if (state.active === 0) this.retire(session);
+        if (state.streams.size === 0) this.retire(session);
         return Promise.resolve('retry');
       }
       return Promise.reject(failed(this.recorder, state.goaway ? goawayClass(state.goaway.code) : classifyError(err)));
     }
-    state.active++;
+    state.streams.add(stream);
     return new Promise((resolve, reject) => {
       let status = 0;
       let contentLength: number | undefined;
@@ -277,8 +298,8 @@ class H2Client implements RequestClient {
       stream.on('error', (err: Error) => (streamError = err));
       stream.on('close', () => {
         clearTimeout(timer);
-        state.active--;
-        if (state.goaway && state.active === 0) this.retire(session);
+        state.streams.delete(stream);
+        if (state.goaway && state.streams.size === 0) this.retire(session);
         if (timedOut) {
           this.recorder.rstSent(CANCEL);
           return reject(failed(this.recorder, TIMEOUT));

@@ -67,9 +67,9 @@ export class LatencyHistogram {
    * histogram and its encoded-and-decoded copy summarize identically and p50 <= ... <= p999 <= max holds.
    */
   summaryMs(): LatencySummaryMs {
-    if (this.hdr.totalCount === 0) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
+    if (this.hdr.totalCount === 0) return { p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0 };
     const at = (percentile: number): number => this.hdr.getValueAtPercentile(percentile) / 1000;
-    return { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: at(100), mean: this.hdr.mean / 1000 };
+    return { p50: at(50), p90: at(90), p95: at(95), p99: at(99), p999: at(99.9), max: at(100), mean: this.hdr.mean / 1000 };
   }
 
   /** Adds every count of `other` into this one (exact: both share one bucket layout). */

@@ -3,6 +3,7 @@
 import { Tally, h2CodeName } from '../errors.js';
 import type { Phase } from '../sequencer/phase-clock.js';
 import type { LatencyHistogram } from './histogram.js';
+import type { TimeSeries } from './time-series.js';
 
 export interface RecordedCounts {
   /** Requests whose outcome was recorded while measuring: successes + errors. */
@@ -12,6 +13,8 @@ export interface RecordedCounts {
   rst: { received: Record<string, number>; sent: Record<string, number> };
   rstReceivedTotal: number;
   goawayReceived: Record<string, number>;
+  /** Streams in flight above a GOAWAY's last-stream-id when it arrived, by the GOAWAY's code. */
+  goawayStreamsCut: Record<string, number>;
 }
 
 export class Recorder {
@@ -21,10 +24,15 @@ export class Recorder {
   private readonly rstIn = new Tally();
   private readonly rstOut = new Tally();
   private readonly goaways = new Tally();
+  private readonly cuts = new Tally();
   private phaseRequests = 0;
   private phaseErrors = 0;
 
-  constructor(private readonly latency: LatencyHistogram) {}
+  /** `series`, when given, also gets every measured outcome by the second it completed in. */
+  constructor(
+    private readonly latency: LatencyHistogram,
+    private readonly series?: TimeSeries,
+  ) {}
 
   get phase(): Phase {
     return this.current;
@@ -35,6 +43,7 @@ export class Recorder {
     this.current = phase;
     this.phaseRequests = 0;
     this.phaseErrors = 0;
+    if (phase === 'measure') this.series?.begin();
   }
 
   private get measuring(): boolean {
@@ -47,13 +56,16 @@ export class Recorder {
     if (!this.measuring) return;
     this.successes++;
     this.latency.recordMicros(latencyUs);
+    this.series?.record(latencyUs);
   }
 
   /** A request that failed, with its one error class. */
   failure(errorClass: string): void {
     this.phaseRequests++;
     this.phaseErrors++;
-    if (this.measuring) this.errors.add(errorClass);
+    if (!this.measuring) return;
+    this.errors.add(errorClass);
+    this.series?.record(undefined);
   }
 
   rstReceived(code: number): void {
@@ -66,6 +78,14 @@ export class Recorder {
 
   goawayReceived(code: number): void {
     if (this.measuring) this.goaways.add(h2CodeName(code));
+  }
+
+  /**
+   * A GOAWAY(code) arrived while `n` streams above its last-stream-id were in flight on that connection: the
+   * peer will not process them (they fail, or a client may retry them elsewhere). Called once per GOAWAY.
+   */
+  goawayStreamsCut(code: number, n: number): void {
+    if (this.measuring && n > 0) this.cuts.add(h2CodeName(code), n);
   }
 
   /** Requests and errors completed so far in the current phase, for progress ticks. */
@@ -81,6 +101,7 @@ export class Recorder {
       rst: { received: this.rstIn.toRecord(), sent: this.rstOut.toRecord() },
       rstReceivedTotal: this.rstIn.total,
       goawayReceived: this.goaways.toRecord(),
+      goawayStreamsCut: this.cuts.toRecord(),
     };
   }
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { runLoad } from '../../load/run-load.js';
+import { runLoad, runLoadInThread } from '../../load/run-load.js';
 import { closedPort, grpcEchoServer, h2Server, pendingTimers, quickOptions, respond, withClientSockets } from './servers.js';
 
 test('grpc: Echo.Unary calls complete, with rps > 0 and ordered percentiles', async () => {
@@ -88,7 +88,7 @@ test('grpc: each connection is its own TCP connection, and none is left open', a
   try {
     const timersBefore = pendingTimers();
     const { result, sockets } = await withClientSockets(() =>
-      runLoad(quickOptions(server.url, 'grpc', { durationMs: 300, warmupMs: 0, connections: 3, streamsPerConnection: 2 })),
+      runLoadInThread(quickOptions(server.url, 'grpc', { durationMs: 300, warmupMs: 0, connections: 3, streamsPerConnection: 2 })),
     );
     assert.ok(result.requests > 0);
     assert.deepEqual(result.errors, {});

@@ -2,7 +2,7 @@
 // status classes, connection errors, and nothing left open.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runLoad } from '../../load/run-load.js';
+import { runLoad, runLoadInThread } from '../../load/run-load.js';
 import { closedPort, h1Server, pendingTimers, quickOptions, withClientSockets } from './servers.js';
 
 test('h1: requests complete, with rps > 0 and ordered percentiles', async () => {
@@ -57,7 +57,7 @@ test('h1: no socket or timer is left open after a run', async () => {
   const server = await h1Server();
   const timersBefore = pendingTimers();
   try {
-    const { result, sockets } = await withClientSockets(() => runLoad(quickOptions(server.url, 'h1', { durationMs: 300, warmupMs: 100, connections: 3 })));
+    const { result, sockets } = await withClientSockets(() => runLoadInThread(quickOptions(server.url, 'h1', { durationMs: 300, warmupMs: 100, connections: 3 })));
     assert.ok(result.requests > 0);
     assert.equal(sockets.length, 3);
     assert.ok(sockets.every((socket) => socket.destroyed), 'a generator socket is still open');

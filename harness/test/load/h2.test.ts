@@ -3,15 +3,18 @@
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { test } from 'node:test';
-import { runLoad } from '../../load/run-load.js';
+import { runLoad, runLoadInThread } from '../../load/run-load.js';
 import { closedPort, h2Server, pendingTimers, quickOptions, respond, withClientSockets } from './servers.js';
+
+// This file tests clients/h2.ts (node:http2); the default h2 client is the wire client, tested in wire-*.test.ts.
+const LIB = { client: 'lib' } as const;
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
 
 test('h2: a fixed 20 ms server delay gives P50 between 19 and 30 ms', async () => {
   const server = await h2Server((stream) => respond(stream, 200, 'ok', 20));
   try {
-    const result = await runLoad(quickOptions(server.url, 'h2'));
+    const result = await runLoad(quickOptions(server.url, 'h2', LIB));
     assert.ok(result.requests > 0);
     assert.deepEqual(result.errors, {});
     assert.ok(result.latencyMs.p50 >= 19 && result.latencyMs.p50 <= 30, `p50 ${result.latencyMs.p50}`);
@@ -30,7 +33,7 @@ test('h2: a fixed 20 ms server delay gives P50 between 19 and 30 ms', async () =
 test('h2: a server refusing every tenth stream gives rstRate 0.10 and rst:REFUSED_STREAM', async () => {
   const server = await h2Server((stream, n) => (n % 10 === 0 ? stream.close(NGHTTP2_REFUSED_STREAM) : respond(stream, 200, 'ok', 1)));
   try {
-    const result = await runLoad(quickOptions(server.url, 'h2'));
+    const result = await runLoad(quickOptions(server.url, 'h2', LIB));
     assert.ok(Math.abs(result.rstRate - 0.1) <= 0.02, `rstRate ${result.rstRate}`);
     assert.ok((result.errors['rst:REFUSED_STREAM'] ?? 0) > 0);
     assert.equal(result.rst.received['REFUSED_STREAM'], result.errors['rst:REFUSED_STREAM']);
@@ -43,7 +46,7 @@ test('h2: a server refusing every tenth stream gives rstRate 0.10 and rst:REFUSE
 test('h2: a 503 answer is status:5xx and not in the latency histogram', async () => {
   const server = await h2Server((stream) => respond(stream, 503, 'unavailable'));
   try {
-    const result = await runLoad(quickOptions(server.url, 'h2', { durationMs: 400, warmupMs: 0 }));
+    const result = await runLoad(quickOptions(server.url, 'h2', { ...LIB,  durationMs: 400, warmupMs: 0 }));
     assert.ok(result.requests > 0);
     assert.deepEqual(result.errors, { 'status:5xx': result.requests });
     assert.equal(result.latencyMs.p50, 0);
@@ -54,7 +57,7 @@ test('h2: a 503 answer is status:5xx and not in the latency histogram', async ()
 
 test('h2: a closed port is ECONNREFUSED', async () => {
   const port = await closedPort();
-  const result = await runLoad(quickOptions(`http://127.0.0.1:${port}/`, 'h2', { durationMs: 400, warmupMs: 0 }));
+  const result = await runLoad(quickOptions(`http://127.0.0.1:${port}/`, 'h2', { ...LIB,  durationMs: 400, warmupMs: 0 }));
   assert.ok((result.errors['ECONNREFUSED'] ?? 0) > 0, JSON.stringify(result.errors));
   assert.deepEqual(Object.keys(result.errors), ['ECONNREFUSED']);
   assert.equal(result.requests, result.errors['ECONNREFUSED']);
@@ -63,7 +66,7 @@ test('h2: a closed port is ECONNREFUSED', async () => {
 test('h2: an unanswered stream times out, is cancelled with RST_STREAM(CANCEL) and counted as timeout', async () => {
   const server = await h2Server(() => undefined);
   try {
-    const result = await runLoad(quickOptions(server.url, 'h2', { durationMs: 500, warmupMs: 0, timeoutMs: 100, connections: 1 }));
+    const result = await runLoad(quickOptions(server.url, 'h2', { ...LIB,  durationMs: 500, warmupMs: 0, timeoutMs: 100, connections: 1 }));
     assert.ok((result.errors['timeout'] ?? 0) > 0);
     assert.equal(result.rst.sent['CANCEL'], result.errors['timeout']);
     assert.deepEqual(result.rst.received, {});
@@ -78,7 +81,7 @@ test('h2: a body shorter than its content-length is truncated', async () => {
     stream.end(Buffer.alloc(50));
   });
   try {
-    const result = await runLoad(quickOptions(server.url, 'h2', { durationMs: 300, warmupMs: 0 }));
+    const result = await runLoad(quickOptions(server.url, 'h2', { ...LIB,  durationMs: 300, warmupMs: 0 }));
     assert.ok((result.errors['truncated'] ?? 0) > 0, JSON.stringify(result.errors));
     assert.deepEqual(Object.keys(result.errors), ['truncated']);
     assert.deepEqual(result.rst.received, {});
@@ -95,7 +98,7 @@ test('h2: a graceful GOAWAY is counted and the generator reconnects without fail
   });
   try {
     const { result, sockets } = await withClientSockets(() =>
-      runLoad(quickOptions(server.url, 'h2', { durationMs: 500, warmupMs: 0, connections: 1, streamsPerConnection: 1 })),
+      runLoadInThread(quickOptions(server.url, 'h2', { ...LIB,  durationMs: 500, warmupMs: 0, connections: 1, streamsPerConnection: 1 })),
     );
     assert.ok(result.requests > 100);
     assert.deepEqual(result.errors, {});
@@ -115,12 +118,12 @@ test('h2: the generator announces a 65535 stream window and opens a 1 MiB connec
     respond(stream);
   });
   try {
-    await runLoad(quickOptions(server.url, 'h2', { durationMs: 200, warmupMs: 0, connections: 1, streamsPerConnection: 1 }));
+    await runLoad(quickOptions(server.url, 'h2', { ...LIB,  durationMs: 200, warmupMs: 0, connections: 1, streamsPerConnection: 1 }));
     assert.equal(seen[0]?.initialWindowSize, 65_535);
     assert.ok((seen.at(-1)?.connWindow ?? 0) > 65_535, `connection window ${seen.at(-1)?.connWindow}`);
     seen.length = 0;
     await runLoad(
-      quickOptions(server.url, 'h2', { durationMs: 200, warmupMs: 0, connections: 1, streamsPerConnection: 1, h2StreamWindow: 262_144, h2ConnWindow: 4 << 20 }),
+      quickOptions(server.url, 'h2', { ...LIB,  durationMs: 200, warmupMs: 0, connections: 1, streamsPerConnection: 1, h2StreamWindow: 262_144, h2ConnWindow: 4 << 20 }),
     );
     assert.equal(seen[0]?.initialWindowSize, 262_144);
     assert.ok((seen.at(-1)?.connWindow ?? 0) > 1 << 20, `connection window ${seen.at(-1)?.connWindow}`);
@@ -140,7 +143,7 @@ test('h2: a request body is sent with its content-length', async () => {
     });
   });
   try {
-    const result = await runLoad(quickOptions(server.url, 'h2', { durationMs: 200, warmupMs: 0, method: 'POST', bodyBytes: 3000 }));
+    const result = await runLoad(quickOptions(server.url, 'h2', { ...LIB,  durationMs: 200, warmupMs: 0, method: 'POST', bodyBytes: 3000 }));
     assert.deepEqual(result.errors, {});
     assert.ok(lengths.length > 0 && lengths.every((n) => n === 3000));
   } finally {
@@ -153,7 +156,7 @@ test('h2: no socket or timer is left open after a run, even with streams in flig
   const server = await h2Server((stream) => respond(stream, 200, 'ok', 200));
   const timersBefore = pendingTimers();
   const { result, sockets } = await withClientSockets(() =>
-    runLoad(quickOptions(server.url, 'h2', { durationMs: 300, warmupMs: 100, connections: 3 })),
+    runLoadInThread(quickOptions(server.url, 'h2', { ...LIB,  durationMs: 300, warmupMs: 100, connections: 3 })),
   );
   assert.ok(sockets.every((socket) => socket.destroyed), 'a generator socket is still open');
   // The server's own delay timers go with its streams; what is left after closing it would be ours.
@@ -173,7 +176,7 @@ test('h2: a GOAWAY with an error code fails the streams it cuts as goaway:<CODE>
     respond(stream, 200, 'ok', 2);
   });
   try {
-    const { result, sockets } = await withClientSockets(() => runLoad(quickOptions(server.url, 'h2', { durationMs: 500, warmupMs: 0 })));
+    const { result, sockets } = await withClientSockets(() => runLoadInThread(quickOptions(server.url, 'h2', { ...LIB,  durationMs: 500, warmupMs: 0 })));
     assert.ok(sockets.every((socket) => socket.destroyed), 'a session cut by GOAWAY kept its socket');
     assert.ok((result.errors['goaway:ENHANCE_YOUR_CALM'] ?? 0) > 0, JSON.stringify(result.errors));
     assert.deepEqual(Object.keys(result.errors), ['goaway:ENHANCE_YOUR_CALM']);
@@ -194,10 +197,43 @@ test('h2: a connection reset by the peer is ECONNRESET', async () => {
     respond(stream, 200, 'ok', 2);
   });
   try {
-    const result = await runLoad(quickOptions(server.url, 'h2', { durationMs: 500, warmupMs: 0 }));
+    const result = await runLoad(quickOptions(server.url, 'h2', { ...LIB,  durationMs: 500, warmupMs: 0 }));
     assert.ok((result.errors['ECONNRESET'] ?? 0) > 0, JSON.stringify(result.errors));
-    assert.deepEqual(Object.keys(result.errors), ['ECONNRESET']);
+    // node:http2 sometimes closes a session torn down by the peer's TCP reset with no error at all (a race inside
+    // node, 1 run in ~4 here); those requests read as other:CONNECTION_CLOSED. Nothing else is acceptable.
+    assert.deepEqual(
+      Object.keys(result.errors).filter((k) => k !== 'ECONNRESET' && k !== 'other:CONNECTION_CLOSED'),
+      [],
+      JSON.stringify(result.errors),
+    );
     assert.deepEqual(result.rst.received, {});
+  } finally {
+    await server.close();
+  }
+});
+
+test('h2: a GOAWAY mid-run is counted with the streams it cut, and those fail as goaway:<CODE>', async () => {
+  const ids = new Map<number, number>();
+  const server = await h2Server((stream, n, session) => {
+    ids.set(n, stream.id ?? 0);
+    if (n === 30) {
+      // Streams up to the 28th are served; the 29th and 30th, in flight, and any opened after them are cut.
+      session.goaway(NGHTTP2_NO_ERROR, ids.get(28));
+      return;
+    }
+    if (n === 29) return;
+    respond(stream, 200, 'ok', 20);
+  });
+  try {
+    const r = await runLoad(quickOptions(server.url, 'h2', { ...LIB,  durationMs: 800, warmupMs: 0, connections: 1, streamsPerConnection: 4 }));
+    // node's server answers the client's own GOAWAY (sent as it drains) with a second one, which cuts nothing.
+    assert.ok((r.goawayReceived?.['NO_ERROR'] ?? 0) >= 1, JSON.stringify(r.goawayReceived));
+    const cut = r.goawayStreamsCut?.['NO_ERROR'] ?? 0;
+    assert.ok(cut >= 2, `cut ${cut}`);
+    // Every stream it cut failed because of it, and nothing else did.
+    assert.deepEqual(r.errors, { 'goaway:NO_ERROR': cut });
+    assert.deepEqual(r.rst.received, {}, 'streams cut by a GOAWAY are not RST_STREAMs received');
+    assert.ok(r.requests > 40, 'the generator did not reconnect');
   } finally {
     await server.close();
   }

@@ -65,6 +65,7 @@ test('the summary is in milliseconds, ordered, and exact within 3 significant di
       assert.ok(Math.abs(actual - expected) <= expected * 0.001 + 1e-9, `${actual} vs ${expected}`);
     close(s.p50, 500);
     close(s.p90, 900);
+    close(s.p95!, 950);
     close(s.p99, 990);
     close(s.p999, 999);
     close(s.max, 1000);
@@ -78,7 +79,7 @@ test('the summary is in milliseconds, ordered, and exact within 3 significant di
 test('an empty histogram summarizes to zeros and still encodes', async () => {
   const h = LatencyHistogram.create();
   try {
-    assert.deepEqual(h.summaryMs(), { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 });
+    assert.deepEqual(h.summaryMs(), { p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0 });
     const merged = await mergeEncoded([h.encode()]);
     assert.equal(merged.count, 0);
     merged.destroy();

@@ -5,6 +5,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ECHO_LOADER_OPTIONS, ECHO_SERVICE, echoProtoPath } from '../../../workloads/proto/path.js';
@@ -49,7 +50,11 @@ export async function h2Server(
   };
 }
 
-/** Answers every stream with `status` and `body`, after `delayMs` when given. */
+/**
+ * Answers every stream with `status` and `body`, after `delayMs` when given. The delay is precise to a few
+ * tens of µs on an idle loop: a timer wakes up 2 ms early and the last stretch is polled with setImmediate
+ * (a timer alone fires up to ~1.5 ms late, as libuv's clock has a millisecond's grain).
+ */
 export function respond(stream: http2.ServerHttp2Stream, status = 200, body = 'ok', delayMs = 0): void {
   const send = (): void => {
     if (stream.destroyed || stream.closed) return;
@@ -59,11 +64,26 @@ export function respond(stream: http2.ServerHttp2Stream, status = 200, body = 'o
   // Drain the request body before answering, as a real backend would.
   stream.resume();
   if (delayMs > 0) {
-    const timer = setTimeout(send, delayMs);
-    stream.once('close', () => clearTimeout(timer));
+    const cancel = after(delayMs, send);
+    stream.once('close', cancel);
   } else {
     send();
   }
+}
+
+/** Calls `fn` `delayMs` from now, precisely (see respond); returns a cancel function. */
+export function after(delayMs: number, fn: () => void): () => void {
+  const due = performance.now() + delayMs;
+  let immediate: NodeJS.Immediate | undefined;
+  const poll = (): void => {
+    if (performance.now() >= due) fn();
+    else immediate = setImmediate(poll);
+  };
+  const timer = setTimeout(poll, Math.max(0, delayMs - 2));
+  return () => {
+    clearTimeout(timer);
+    clearImmediate(immediate);
+  };
 }
 
 /** An HTTP/1.1 server answering `status` with a short body, or never answering when `status` is 'hang'. */

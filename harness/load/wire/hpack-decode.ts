@@ -1,0 +1,155 @@
+// A full HPACK decoder (RFC 7541): static and dynamic tables, every field representation, dynamic table size
+// updates, Huffman-coded literals. Every header block of a connection must pass through it in order, even
+// for streams nobody waits for, or the dynamic table falls out of step with the peer's encoder.
+import { H2ProtocolError } from './frames.js';
+import { decodeInteger, STATIC_COUNT, STATIC_TABLE, type IntegerAt } from './hpack-table.js';
+import { huffmanDecode } from './huffman.js';
+
+const COMPRESSION_ERROR = 0x9;
+/** RFC 7541 section 4.1: an entry's size is its name and value octets plus 32. */
+const ENTRY_OVERHEAD = 32;
+/** SETTINGS_HEADER_TABLE_SIZE's default: what a decoder allows unless it announces otherwise. */
+export const DEFAULT_TABLE_SIZE = 4096;
+
+/** Receives each decoded field of a block, in order. */
+export interface HeaderSink {
+  onHeader(name: string, value: string): void;
+}
+
+export class HpackDecoder {
+  // The dynamic table as a ring: newest entry at (head - 1), oldest at (head - count).
+  private names: string[];
+  private values: string[];
+  private head = 0;
+  private count = 0;
+  private bytes = 0;
+  /** The limit the encoder chose with a size update, never above the one we announced. */
+  private limit: number;
+  private readonly int: IntegerAt = { value: 0, next: 0 };
+  // A decoded literal, returned through fields to avoid an object per string.
+  private text = '';
+
+  /** `maxTableSize`: the SETTINGS_HEADER_TABLE_SIZE this side announced (4096 unless it said otherwise). */
+  constructor(private readonly maxTableSize = DEFAULT_TABLE_SIZE) {
+    this.limit = maxTableSize;
+    const capacity = Math.floor(maxTableSize / ENTRY_OVERHEAD) + 1;
+    this.names = new Array<string>(capacity).fill('');
+    this.values = new Array<string>(capacity).fill('');
+  }
+
+  /** The dynamic table's size in RFC 7541 terms (for tests and diagnostics). */
+  get tableSize(): number {
+    return this.bytes;
+  }
+
+  /** The dynamic table, newest first (index 62 first). */
+  entries(): Array<[string, string]> {
+    return Array.from({ length: this.count }, (_, i) => [this.nameAt(STATIC_COUNT + 1 + i), this.valueAt(STATIC_COUNT + 1 + i)]);
+  }
+
+  /** Decodes one whole header block buf[start, end); throws H2ProtocolError(COMPRESSION_ERROR) if it is bad. */
+  decode(buf: Buffer, start: number, end: number, sink: HeaderSink | undefined): void {
+    let at = start;
+    let fieldSeen = false;
+    while (at < end) {
+      const byte = buf[at]!;
+      if (byte & 0x80) {
+        // Indexed header field (6.1): the common case of a steady response, so one-byte indexes skip decodeInteger.
+        let index = byte & 0x7f;
+        if (index === 0x7f) {
+          index = decodeInteger(buf, at, end, 7, this.int).value;
+          at = this.int.next;
+        } else {
+          at++;
+        }
+        if (index === 0) throw new H2ProtocolError(COMPRESSION_ERROR, 'HPACK index 0');
+        if (index <= STATIC_COUNT) {
+          const entry = STATIC_TABLE[index - 1]!;
+          sink?.onHeader(entry[0], entry[1]);
+        } else {
+          const slot = this.slot(index);
+          sink?.onHeader(this.names[slot]!, this.values[slot]!);
+        }
+        fieldSeen = true;
+      } else if ((byte & 0xe0) === 0x20) {
+        // Dynamic table size update (6.3): only before the first field of a block.
+        if (fieldSeen) throw new H2ProtocolError(COMPRESSION_ERROR, 'HPACK table size update after a field');
+        const size = decodeInteger(buf, at, end, 5, this.int).value;
+        at = this.int.next;
+        if (size > this.maxTableSize) throw new H2ProtocolError(COMPRESSION_ERROR, `HPACK table size ${size} above ${this.maxTableSize}`);
+        this.limit = size;
+        this.evictTo(size);
+      } else {
+        // Literal with incremental indexing (6.2.1, 6-bit prefix), without indexing or never indexed (4-bit).
+        const indexing = (byte & 0xc0) === 0x40;
+        const nameIndex = decodeInteger(buf, at, end, indexing ? 6 : 4, this.int).value;
+        at = this.int.next;
+        let name: string;
+        if (nameIndex === 0) {
+          at = this.readString(buf, at, end);
+          name = this.text;
+        } else {
+          name = this.nameAt(nameIndex);
+        }
+        at = this.readString(buf, at, end);
+        const value = this.text;
+        if (indexing) this.insert(name, value);
+        sink?.onHeader(name, value);
+        fieldSeen = true;
+      }
+    }
+  }
+
+  private nameAt(index: number): string {
+    if (index <= STATIC_COUNT) return STATIC_TABLE[index - 1]![0];
+    return this.names[this.slot(index)]!;
+  }
+
+  private valueAt(index: number): string {
+    if (index <= STATIC_COUNT) return STATIC_TABLE[index - 1]![1];
+    return this.values[this.slot(index)]!;
+  }
+
+  private slot(index: number): number {
+    const i = index - STATIC_COUNT - 1;
+    if (i >= this.count) throw new H2ProtocolError(COMPRESSION_ERROR, `HPACK index ${index} beyond the table`);
+    const capacity = this.names.length;
+    return (this.head - 1 - i + capacity) % capacity;
+  }
+
+  /** Reads a string literal at buf[at] into this.text; returns where it ends. */
+  private readString(buf: Buffer, at: number, end: number): number {
+    if (at >= end) throw new H2ProtocolError(COMPRESSION_ERROR, 'HPACK string missing');
+    const huffman = (buf[at]! & 0x80) !== 0;
+    const length = decodeInteger(buf, at, end, 7, this.int).value;
+    const from = this.int.next;
+    const to = from + length;
+    if (to > end) throw new H2ProtocolError(COMPRESSION_ERROR, 'HPACK string cut short');
+    this.text = huffman ? huffmanDecode(buf, from, to) : buf.toString('latin1', from, to);
+    return to;
+  }
+
+  private insert(name: string, value: string): void {
+    const size = name.length + value.length + ENTRY_OVERHEAD;
+    // An entry larger than the table empties it and is not added (4.4).
+    this.evictTo(this.limit - size);
+    if (size > this.limit) return;
+    const capacity = this.names.length;
+    this.names[this.head] = name;
+    this.values[this.head] = value;
+    this.head = (this.head + 1) % capacity;
+    this.count++;
+    this.bytes += size;
+  }
+
+  private evictTo(size: number): void {
+    const capacity = this.names.length;
+    while (this.count > 0 && this.bytes > Math.max(0, size)) {
+      const oldest = (this.head - this.count + capacity) % capacity;
+      this.bytes -= this.names[oldest]!.length + this.values[oldest]!.length + ENTRY_OVERHEAD;
+      this.names[oldest] = '';
+      this.values[oldest] = '';
+      this.count--;
+    }
+  }
+}

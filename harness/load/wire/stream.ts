@@ -1,0 +1,39 @@
+// A stream as the connection sees it: its id, its flow-control state, its request; the owner subclasses it
+// (pool.ts's Exchange) and gets the response through the callbacks.
+import type { H2Connection } from './connection.js';
+import type { HeaderSink } from './hpack-decode.js';
+
+export abstract class WireStream implements HeaderSink {
+  /** 0 until its HEADERS frame is written. */
+  id = 0;
+  conn: H2Connection | undefined = undefined;
+  /** Set when opened among the connection's first `stallStreams`: it never reads its body. */
+  stalled = false;
+  /** What the peer may still send on this stream, and bytes read but not yet returned to it. */
+  recvWindow = 0;
+  recvReleased = 0;
+  /** Bytes a stalled stream received and never read, and how many of them still hold connection window. */
+  held = 0;
+  heldCredit = 0;
+  /** What we may still send on this stream; true while its body waits for window. */
+  sendWindow = 0;
+  sendBlocked = false;
+  /** Request body bytes written so far. */
+  sent = 0;
+  /** We sent its RST_STREAM: nothing more may go out on it (RFC 9113 section 5.1). */
+  resetSent = false;
+
+  constructor(
+    readonly headerBlock: Buffer,
+    readonly body: Buffer | undefined,
+  ) {}
+
+  abstract onHeader(name: string, value: string): void;
+  /** A header block ended (response headers, 1xx, or trailers when endStream). */
+  abstract onHeadersEnd(endStream: boolean): void;
+  abstract onData(bytes: number, endStream: boolean): void;
+  /** The peer reset the stream. */
+  abstract onReset(code: number): void;
+  /** The connection ended the stream (a GOAWAY cut it, the socket closed): `errorClass` says why. */
+  abstract onAbort(errorClass: string): void;
+}

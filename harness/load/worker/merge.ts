@@ -1,0 +1,103 @@
+// Many shares' results into one RepResult. Histograms merge exactly, by their encoded form (a merged
+// histogram is the histogram of all the values), per run and per second; counts add up.
+import { GENERATOR_SATURATION } from '../statistic/generator-load.js';
+import { mergeEncoded, mergeEncodedSummary } from '../statistic/histogram.js';
+import type { LoadOptions, RepResult } from '../types.js';
+import type { ShareResult } from './share.js';
+
+/** An open loop is behind when it sent less than this share of the requests that fell due... */
+export const MIN_SENT_SHARE = 0.95;
+/** ...or when its sends left this much later than scheduled, at P99. */
+export const MAX_LAG_P99_MS = 10;
+
+export async function mergeShares(options: LoadOptions, shares: readonly ShareResult[]): Promise<RepResult> {
+  if (shares.length === 0) throw new RangeError('no share to merge');
+  const counts = shares.map((s) => s.counts);
+  const requests = sum(counts.map((c) => c.requests));
+  const durationS = sum(shares.map((s) => s.timing.measuredMs)) / shares.length / 1000;
+  const latency = await mergeEncodedSummary(shares.map((s) => s.histogram));
+  const generatorCpu = sum(shares.map((s) => s.load.cpuPerS)) / shares.length;
+  const workers = shares.map((s) => ({ elu: s.load.elu, requests: s.counts.requests }));
+  const rstReceived = sum(counts.map((c) => c.rstReceivedTotal));
+  const goawayReceived = addRecords(counts.map((c) => c.goawayReceived));
+  const goawayStreamsCut = addRecords(counts.map((c) => c.goawayStreamsCut));
+  // Only h2 clients see GOAWAY frames (grpc-js hides them); another client that reports them gets them shown.
+  const h2Only = (record: Record<string, number>): boolean => options.protocol === 'h2' || Object.keys(record).length > 0;
+  const openLoop = await mergeOpenLoop(options, shares, durationS);
+  return {
+    rps: durationS > 0 ? requests / durationS : 0,
+    requests,
+    durationS,
+    latencyMs: latency.latencyMs,
+    errors: addRecords(counts.map((c) => c.errors)),
+    rst: { received: addRecords(counts.map((c) => c.rst.received)), sent: addRecords(counts.map((c) => c.rst.sent)) },
+    rstRate: requests > 0 ? rstReceived / requests : 0,
+    // The process's CPU is every thread's: per worker it can only be the share of it.
+    generatorSaturated: workers.some((w) => w.elu > GENERATOR_SATURATION) || generatorCpu / shares.length > GENERATOR_SATURATION,
+    generatorCpu,
+    histogram: latency.histogram,
+    ...(h2Only(goawayReceived) ? { goawayReceived } : {}),
+    ...(h2Only(goawayStreamsCut) ? { goawayStreamsCut } : {}),
+    timeSeries: await mergeSeconds(shares, durationS),
+    ...(openLoop ? { openLoop } : {}),
+    workers,
+    generator: 'sluice',
+  };
+}
+
+/** Per whole second of the window (the seconds every share measured): requests, errors and the merged P99. */
+async function mergeSeconds(shares: readonly ShareResult[], durationS: number): Promise<NonNullable<RepResult['timeSeries']>> {
+  const seconds = Math.min(...shares.map((s) => s.seconds.length));
+  const series: NonNullable<RepResult['timeSeries']> = [];
+  for (let t = 0; t < seconds; t++) {
+    const samples = shares.map((s) => s.seconds[t]!);
+    const encoded = samples.flatMap((s) => (s.histogram ? [s.histogram] : []));
+    let p99Ms = 0;
+    if (encoded.length > 0) {
+      const merged = await mergeEncoded(encoded);
+      p99Ms = merged.percentileMicros(99) / 1000;
+      merged.destroy();
+    }
+    // The last whole second may be a few ms short (a window timer firing early): rps is per its real length.
+    const lengthS = Math.min(1, durationS - t);
+    series.push({ t, rps: sum(samples.map((s) => s.requests)) / lengthS, p99Ms, errors: sum(samples.map((s) => s.errors)) });
+  }
+  return series;
+}
+
+async function mergeOpenLoop(options: LoadOptions, shares: readonly ShareResult[], durationS: number): Promise<RepResult['openLoop']> {
+  const open = shares.flatMap((s) => (s.openLoop ? [s.openLoop] : []));
+  if (open.length === 0) return undefined;
+  const due = sum(open.map((o) => o.due));
+  const sent = sum(open.map((o) => o.sent));
+  const capped = sum(open.map((o) => o.capped));
+  const lag = await mergeEncoded(open.map((o) => o.lag));
+  try {
+    const summary = lag.summaryMs();
+    const behind = sent < MIN_SENT_SHARE * due || summary.p99 > MAX_LAG_P99_MS || capped > 0;
+    return {
+      targetRps: options.rate ?? sum(open.map((o) => o.targetRps)),
+      sentRps: durationS > 0 ? sent / durationS : 0,
+      maxLagMs: summary.max,
+      meanLagMs: summary.mean,
+      lagP99Ms: summary.p99,
+      behind,
+      due,
+      sent,
+      capped,
+    };
+  } finally {
+    lag.destroy();
+  }
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** Adds count records key by key, keys sorted (the shape of RepResult.errors and rst). */
+export function addRecords(records: readonly Record<string, number>[]): Record<string, number> {
+  const total = new Map<string, number>();
+  for (const record of records) for (const [key, n] of Object.entries(record)) total.set(key, (total.get(key) ?? 0) + n);
+  return Object.fromEntries([...total].sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,0 +1,114 @@
+// The human summary of `npm run load` and its text histogram: pure functions of a RepResult, tested against a
+// fixture built here with the histogram API (900 requests at ~1 ms, 90 at ~10 ms, 10 at ~100 ms).
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { initHistograms, LatencyHistogram } from '../load/statistic/histogram.js';
+import type { RepResult } from '../load/types.js';
+import { formatLoadSummary } from '../output/load-summary.js';
+import { formatTextHistogram, logBuckets } from '../output/text-histogram.js';
+
+let fixture: RepResult;
+
+before(async () => {
+  await initHistograms();
+  const h = LatencyHistogram.create();
+  try {
+    for (let i = 0; i < 900; i++) h.recordMicros(1000);
+    for (let i = 0; i < 90; i++) h.recordMicros(10_000);
+    for (let i = 0; i < 10; i++) h.recordMicros(100_000);
+    fixture = {
+      rps: 1010,
+      requests: 1010,
+      durationS: 1,
+      latencyMs: { ...h.summaryMs(), p95: h.percentileMicros(95) / 1000 },
+      errors: { 'status:5xx': 6, 'rst:REFUSED_STREAM': 3, timeout: 1 },
+      rst: { received: { REFUSED_STREAM: 3 }, sent: { CANCEL: 1 } },
+      rstRate: 3 / 1010,
+      generatorSaturated: false,
+      generatorCpu: 0.42,
+      histogram: h.encode(),
+      goawayReceived: { NO_ERROR: 1 },
+      goawayStreamsCut: {},
+      generator: 'sluice',
+    };
+  } finally {
+    h.destroy();
+  }
+});
+
+test('the summary has throughput, the percentiles table and the histogram', () => {
+  const text = formatLoadSummary(fixture, { title: 'sluice load: GET http://127.0.0.1:1/ (h2)' });
+  assert.match(text, /^sluice load: GET http:\/\/127\.0\.0\.1:1\/ \(h2\)\n/);
+  assert.match(text, /Requests\s+1,010 in 1\.00 s\s+1,010 rps/);
+  assert.match(text, /p50\s+p90\s+p95\s+p99\s+p99\.9\s+max\s+mean/);
+  // p50 and p90 1 ms, p95 and p99 ~10 ms, p99.9 and max ~100 ms (bucket highest equivalent values)
+  assert.match(text, /\n\s+1\.00\s+1\.00\s+10\.0\s+10\.0\s+100\s+100\s+2\.80\n/);
+  assert.match(text, /Latency histogram\n\s+<= 1\.00 ms \| █{40}\s+900\s+90\.0%/);
+  assert.match(text, /<= 10\.0 ms \| █{4}\s+90\s+9\.0%/);
+  assert.match(text, /<= 100 ms \| █\s+10\s+1\.0%/);
+  assert.doesNotMatch(text, /SATURATED/);
+});
+
+test('errors by class, RST_STREAM and GOAWAY by code', () => {
+  const text = formatLoadSummary(fixture);
+  assert.match(text, /Errors\s+10 of 1,010 requests failed \(0\.99%\)/);
+  assert.match(text, /\n\s+status:5xx\s+6\s+0\.59%\n\s+rst:REFUSED_STREAM\s+3\s+0\.30%\n\s+timeout\s+1\s+0\.10%\n/);
+  assert.match(text, /RST_STREAM received: REFUSED_STREAM 3; sent: CANCEL 1; rst rate 2\.97e-3/);
+  assert.match(text, /GOAWAY\s+received: NO_ERROR 1; streams cut: none/);
+  assert.match(formatLoadSummary({ ...fixture, errors: {} }), /Errors\s+none of 1,010 requests failed/);
+});
+
+test('a saturated generator gets a loud warning, first and last', () => {
+  const text = formatLoadSummary({ ...fixture, generatorSaturated: true, generatorCpu: 0.97 });
+  const lines = text.split('\n');
+  assert.match(lines[0]!, /^!{20,}$/);
+  assert.match(lines[1]!, /^!! GENERATOR SATURATED: the generator used 0\.97 CPU seconds per measured second/);
+  assert.match(text, /WARNING: GENERATOR SATURATED/);
+});
+
+test('open loop: target against sent, the lag, and BEHIND when the rate was not kept', () => {
+  const kept = formatLoadSummary({ ...fixture, openLoop: { targetRps: 1000, sentRps: 999, maxLagMs: 1.5, meanLagMs: 0.2, behind: false } });
+  assert.match(kept, /Open loop\s+target 1,000 rps, sent 999 rps; send lag max 1\.50 ms, mean 0\.20 ms\n/);
+  const behind = formatLoadSummary({ ...fixture, openLoop: { targetRps: 1000, sentRps: 600, maxLagMs: 250, meanLagMs: 80, behind: true } });
+  assert.match(behind, /sent 600 rps.*BEHIND/);
+});
+
+test("h2load's record: RST not reported, its notes listed", () => {
+  const notes = ['rst and rstRate not measured: h2load does not report RST_STREAM'];
+  const text = formatLoadSummary({ ...fixture, generator: 'h2load', errors: { 'h2load:errored': 2 }, generatorNotes: notes } as RepResult);
+  assert.match(text, /RST_STREAM not reported by h2load/);
+  assert.match(text, /Notes \(h2load\)\n\s+- rst and rstRate not measured/);
+  assert.match(text, /h2load:errored\s+2/);
+});
+
+test('the summary is pure: the same record gives the same text', () => {
+  assert.equal(formatLoadSummary(fixture), formatLoadSummary(structuredClone(fixture)));
+});
+
+test('text histogram: log-scale buckets from the smallest to the largest value, empty ones kept', () => {
+  const buckets = logBuckets(fixture.histogram);
+  assert.equal(buckets.reduce((a, b) => a + b.count, 0), 1000);
+  // 1, 1.5, 2, 3, 5, 7 steps per decade, from the 1 ms bucket to the 100 ms one, empty ones included.
+  assert.deepEqual(
+    buckets.map((b) => b.upToUs),
+    [1000, 1500, 2000, 3000, 5000, 7000, 10_000, 15_000, 20_000, 30_000, 50_000, 70_000, 100_000],
+  );
+  assert.deepEqual(
+    buckets.filter((b) => b.count > 0).map((b) => [b.upToUs, b.count]),
+    [
+      [1000, 900],
+      [10_000, 90],
+      [100_000, 10],
+    ],
+  );
+  assert.ok(buckets.some((b) => b.count === 0), 'empty buckets between values are kept');
+  const text = formatTextHistogram(fixture.histogram, { width: 20 });
+  const bars = text.split('\n').filter((l) => /█/.test(l));
+  assert.equal(bars.length, 3);
+  assert.match(bars[0]!, /\| █{20} /, 'the fullest bucket gets the full width');
+  assert.match(bars[2]!, /\| █ /, 'a small bucket still shows');
+});
+
+test('text histogram of nothing says so', () => {
+  assert.match(formatTextHistogram(''), /no successful requests/);
+});

@@ -1,0 +1,189 @@
+// `npm run bench:generator [-- --seconds N]`: how much CPU each load generator spends per request, against the
+// same tiny h2c and gRPC backends (child processes, so their CPU is not counted), one client after another at
+// the same concurrency. A generator's CPU per request bounds the load it can offer; h2load (nghttp2, C) is the
+// yardstick for HTTP/2, @grpc/grpc-js for gRPC. Prints one table per protocol; under a minute in all.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
+import { runLoad } from '../harness/load/run-load.js';
+import type { LoadOptions, Protocol } from '../harness/load/types.js';
+
+interface Row {
+  client: string;
+  shape: string;
+  requests: number;
+  seconds: number;
+  cpuS: number;
+  errors: number;
+}
+
+const SHAPES = [
+  { connections: 1, streams: 64 },
+  { connections: 4, streams: 16 },
+];
+const WARMUP_MS = 500;
+const REPEATS = 2;
+
+function parseSeconds(argv: string[]): number {
+  const at = argv.indexOf('--seconds');
+  const seconds = at >= 0 ? Number(argv[at + 1]) : 3;
+  if (!(seconds > 0 && seconds <= 60)) {
+    process.stderr.write('bench-generator: --seconds must be a number in (0, 60]\n');
+    process.exit(2);
+  }
+  return seconds;
+}
+
+function requireH2load(): void {
+  const probe = spawnSync('h2load', ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    process.stderr.write('bench-generator: h2load (nghttp2) not found; install it with `apt-get install nghttp2-client`\n');
+    process.exit(1);
+  }
+}
+
+/** Starts `npm run backends` as a child (ephemeral port) and resolves with it and its port once ready. */
+async function startBackend(protocol: 'h2' | 'grpc'): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['dist/workloads/backends/main.js', '--protocol', protocol, '--endpoints', '1', '--response-bytes', '16'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the ${protocol} backend exited (${code}) before it was ready`)));
+  });
+  const ready = JSON.parse(line) as { ports: number[] };
+  return { child, port: ready.ports[0]! };
+}
+
+function loadOptions(url: string, protocol: Protocol, shape: (typeof SHAPES)[number], seconds: number): LoadOptions {
+  return {
+    url,
+    protocol,
+    connections: shape.connections,
+    streamsPerConnection: shape.streams,
+    durationMs: seconds * 1000,
+    warmupMs: WARMUP_MS,
+    timeoutMs: 5000,
+    method: protocol === 'grpc' ? 'POST' : 'GET',
+    bodyBytes: 0,
+  };
+}
+
+/**
+ * One of our clients through the engine (runLoad, in its worker thread), named explicitly (`client`) so a change of
+ * default cannot relabel a row; CPU is the process's over the measured window (the main thread only waits).
+ */
+async function viaRunLoad(client: string, options: LoadOptions): Promise<Row> {
+  const rep = await runLoad(options);
+  const errors = Object.values(rep.errors).reduce((a, b) => a + b, 0);
+  return { client, shape: shapeOf(options), requests: rep.requests, seconds: rep.durationS, cpuS: rep.generatorCpu * rep.durationS, errors };
+}
+
+const shapeOf = (o: LoadOptions): string => `${o.connections}x${o.streamsPerConnection}`;
+const perCpuSecond = (r: Row): number => (r.cpuS > 0 ? r.requests / r.cpuS : 0);
+const best = (rows: Row[]): Row => rows.reduce((a, b) => (perCpuSecond(b) > perCpuSecond(a) ? b : a));
+
+/**
+ * h2load's CPU: it runs under `bash -c 'h2load ...; times'`. bash waits for h2load, so the kernel has added its
+ * user and system time to bash's RUSAGE_CHILDREN, which `times` prints on its second line. Exact, and needs no
+ * polling of /proc while h2load is still alive (reading /proc/<pid>/stat "just before exit" would race).
+ */
+async function viaH2load(port: number, shape: (typeof SHAPES)[number], seconds: number): Promise<Row> {
+  const args = ['-c', String(shape.connections), '-m', String(shape.streams), '-D', String(seconds), `http://127.0.0.1:${port}/`];
+  const child = spawn('bash', ['-c', 'h2load "$@"; code=$?; times; exit $code', 'bash', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const done = /requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);
+  const finished = /finished in ([\d.]+)s/.exec(out);
+  const times = out.trim().split('\n').at(-1)?.match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
+  if (code !== 0 || !done || !finished || !times) throw new Error(`h2load failed (exit ${code}):\n${out}`);
+  const cpuS = Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4]);
+  const errors = Number(done[2]) + Number(done[3]) + Number(done[4]);
+  return { client: 'h2load (nghttp2)', shape: `${shape.connections}x${shape.streams}`, requests: Number(done[1]), seconds: Number(finished[1]), cpuS, errors };
+}
+
+/** A Markdown table; `baseline` names the client every other is compared with, shape by shape. */
+function table(rows: Row[], baseline: string): string {
+  const lines = [
+    `| client | c x m | requests | RPS | errors | CPU s | requests / CPU-s | µs CPU / request | vs ${baseline} |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    const base = rows.find((b) => b.client === baseline && b.shape === r.shape);
+    const ratio = base && perCpuSecond(base) > 0 ? (perCpuSecond(r) / perCpuSecond(base)).toFixed(2) : '-';
+    const usPerRequest = r.requests > 0 ? ((r.cpuS * 1e6) / r.requests).toFixed(1) : '-';
+    lines.push(
+      `| ${r.client} | ${r.shape} | ${r.requests} | ${(r.requests / r.seconds).toFixed(0)} | ${r.errors} | ${r.cpuS.toFixed(2)} | ` +
+        `${perCpuSecond(r).toFixed(0)} | ${usPerRequest} | ${ratio} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const seconds = parseSeconds(process.argv.slice(2));
+  requireH2load();
+  const children: ChildProcess[] = [];
+  const stopAll = (): void => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.once('SIGINT', () => {
+    stopAll();
+    process.exit(130);
+  });
+  const progress = (what: string): boolean => process.stderr.write(`bench-generator: ${what} (${seconds}s)\n`);
+  try {
+    const h2 = await startBackend('h2');
+    children.push(h2.child);
+    const h2Rows: Row[] = [];
+    // The lean generators first, alternating, best of REPEATS each: on a shared machine a neighbour's burst
+    // inflates CPU per request, and the best run is the one it disturbed least. node:http2 last, once: its
+    // garbage would otherwise weigh on the runs after it.
+    for (const shape of SHAPES) {
+      const options = loadOptions(`http://127.0.0.1:${h2.port}/`, 'h2', shape, seconds);
+      const wire: Row[] = [];
+      const h2load: Row[] = [];
+      for (let rep = 1; rep <= REPEATS; rep++) {
+        progress(`h2 ${shapeOf(options)}: wire, run ${rep}/${REPEATS}`);
+        wire.push(await viaRunLoad('sluice wire (clients/h2-wire.ts)', { ...options, client: 'wire' }));
+        progress(`h2 ${shapeOf(options)}: h2load, run ${rep}/${REPEATS}`);
+        h2load.push(await viaH2load(h2.port, shape, seconds));
+      }
+      h2Rows.push(best(wire), best(h2load));
+    }
+    for (const shape of SHAPES) {
+      const options = loadOptions(`http://127.0.0.1:${h2.port}/`, 'h2', shape, seconds);
+      progress(`h2 ${shapeOf(options)}: node:http2`);
+      h2Rows.push(await viaRunLoad('sluice node:http2 (clients/h2.ts)', { ...options, client: 'lib' }));
+    }
+    h2.child.kill('SIGTERM');
+
+    const grpc = await startBackend('grpc');
+    children.push(grpc.child);
+    const grpcRows: Row[] = [];
+    for (const shape of SHAPES) {
+      const options = loadOptions(`http://127.0.0.1:${grpc.port}/`, 'grpc', shape, seconds);
+      progress(`grpc ${shapeOf(options)}: wire`);
+      grpcRows.push(await viaRunLoad('sluice wire (clients/grpc-wire.ts)', { ...options, client: 'wire' }));
+    }
+    for (const shape of SHAPES) {
+      const options = loadOptions(`http://127.0.0.1:${grpc.port}/`, 'grpc', shape, seconds);
+      progress(`grpc ${shapeOf(options)}: @grpc/grpc-js`);
+      grpcRows.push(await viaRunLoad('sluice grpc-js (clients/grpc.ts)', { ...options, client: 'lib' }));
+    }
+    process.stdout.write(
+      `\nHTTP/2, GET / -> 200 with 16 bytes (node:http2 backend in its own process), ${seconds}s each after ${WARMUP_MS} ms ` +
+        `warm-up (h2load: none, its CPU counts its connection setup too)\n\n` +
+        `${table(h2Rows, 'h2load (nghttp2)')}\n(wire and h2load: the better of ${REPEATS} alternating runs)\n\n` +
+        `gRPC, sluice.echo.Echo/Unary -> 16 bytes (@grpc/grpc-js backend in its own process)\n\n` +
+        `${table(grpcRows, 'sluice grpc-js (clients/grpc.ts)')}\n`,
+    );
+  } finally {
+    stopAll();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench-generator: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
