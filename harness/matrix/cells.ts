@@ -17,6 +17,7 @@ export interface CellParams {
   concurrency: number;
   connections: number;
   endpoints: number;
+  target: 'proxy' | 'direct';
 }
 
 export interface Cell {
@@ -39,6 +40,7 @@ const BUILTIN_DEFAULTS = {
   concurrency: 8,
   connections: 1,
   endpoints: 1,
+  target: 'proxy',
 } as const;
 
 export function cellId(axes: Partial<Record<AxisName, AxisScalar>>): string {

@@ -30,6 +30,8 @@ export const axisValue = {
   concurrency: z.number().int().min(1).max(10_000),
   connections: z.number().int().min(1).max(10_000),
   endpoints: z.number().int().min(1).max(1000),
+  /** proxy: load goes through the proxy; direct: straight to the first backend endpoint, the baseline the proxy's cost is read against. */
+  target: z.enum(['proxy', 'direct']),
 } as const;
 
 export type AxisName = keyof typeof axisValue;
@@ -44,6 +46,7 @@ const axes = z.strictObject({
   concurrency: z.array(axisValue.concurrency).nonempty().optional(),
   connections: z.array(axisValue.connections).nonempty().optional(),
   endpoints: z.array(axisValue.endpoints).nonempty().optional(),
+  target: z.array(axisValue.target).nonempty().optional(),
 });
 
 const scalarOrList = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).nonempty()]);
@@ -60,6 +63,7 @@ const exclusion = z
     concurrency: scalarOrList(axisValue.concurrency).optional(),
     connections: scalarOrList(axisValue.connections).optional(),
     endpoints: scalarOrList(axisValue.endpoints).optional(),
+    target: scalarOrList(axisValue.target).optional(),
   })
   .refine((e) => Object.keys(e).some((k) => k !== 'reason'), { message: 'an exclusion must name at least one axis' });
 
@@ -110,6 +114,7 @@ export const matrixSchema = z.strictObject({
       concurrency: axisValue.concurrency.optional(),
       connections: axisValue.connections.optional(),
       endpoints: axisValue.endpoints.optional(),
+      target: axisValue.target.optional(),
     })
     .default({}),
   axes: axes.refine((a) => Object.keys(a).length > 0, { message: 'at least one axis is needed' }),

@@ -63,9 +63,14 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
       startBackends(sup, cell.params, spec.backend, hooks.backendsMain ?? DEFAULT_BACKENDS_MAIN),
       hooks.signal,
     );
-    const proxy = await abortable(startProxy(sup, cell.params, backends, hooks.proxyMain ?? DEFAULT_PROXY_MAIN), hooks.signal);
+    // target direct: no proxy; the generator talks to the first backend endpoint, the baseline for the proxy's cost.
+    const proxy =
+      cell.params.target === 'direct'
+        ? undefined
+        : await abortable(startProxy(sup, cell.params, backends, hooks.proxyMain ?? DEFAULT_PROXY_MAIN), hooks.signal);
     startMs = Date.now() - startedAt.getTime();
-    const options = loadOptionsFor(cell, spec, plan, proxy.url);
+    const url = proxy ? proxy.url : `http://${backends.host}:${backends.ports[0]}/`;
+    const options = loadOptionsFor(cell, spec, plan, url);
     if (plan.warmupMs > 0) {
       // A separate, discarded run, so that the proxy's CPU time below covers the measured window only.
       hooks.onRepStart?.(-1);
@@ -73,13 +78,13 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     }
     for (let rep = 0; rep < plan.reps; rep++) {
       hooks.onRepStart?.(rep);
-      const cpuBefore = cpuSeconds(proxy.child.pid);
+      const cpuBefore = cpuSeconds(proxy?.child.pid);
       const result = await abortable(
         generate(options, (t) => hooks.onTick?.(rep, t), hooks.signal),
         hooks.signal,
       );
-      result.proxy = { cpuS: cpuSeconds(proxy.child.pid) - cpuBefore, peakRssBytes: peakRssBytes(proxy.child.pid) };
-      for (const child of [proxy.child, backends.child]) {
+      if (proxy) result.proxy = { cpuS: cpuSeconds(proxy.child.pid) - cpuBefore, peakRssBytes: peakRssBytes(proxy.child.pid) };
+      for (const child of proxy ? [proxy.child, backends.child] : [backends.child]) {
         if (child.hasExited()) throw new Error(`${await child.exited} during repetition ${rep + 1}`);
       }
       reps.push(result);
