@@ -99,8 +99,10 @@ test('requests over the in-flight cap are not sent but counted as capped', async
   });
   assert.ok(timing.capped > 0);
   assert.equal(timing.sent, 10);
-  // Every due request was either sent or capped, but for one falling due as the window closed.
-  assert.ok(timing.due - (timing.sent + timing.capped) <= 1, `${timing.sent} + ${timing.capped} of ${timing.due}`);
+  // Every due request was sent, capped, or (falling due in the last, possibly late, event-loop turn before the
+  // deadline) never reached, which still counts as due: never more accounted than fell due, and only a few unreached.
+  const unreached = timing.due - (timing.sent + timing.capped);
+  assert.ok(unreached >= 0 && unreached <= Math.ceil(0.05 * timing.due), `${timing.sent} + ${timing.capped} of ${timing.due}`);
 });
 
 test('a generator too slow for its rate sends less than fell due, and the unsent still count as due', async () => {
