@@ -97,7 +97,7 @@ test('--only restricts an axis and refuses unknown axes or values', () => {
   assert.throws(() => restrictAxes(spec, ['concurrency']), /expected axis=value/);
 });
 
-test('the shipped matrices load: quick has about 8 cells, h2 sweeps seed 004 with adaptive cells excluded and explained', () => {
+test('the shipped matrices load: quick has about 8 cells, h2 sweeps seed 004 with redundant adaptive starting points excluded and explained', () => {
   const quick = expandCells(loadMatrix('quick').spec);
   assert.equal(quick.cells.length, 8);
   assert.deepEqual([...new Set(quick.cells.map((c) => c.params.protocol))].sort(), ['h1', 'h2']);
@@ -107,8 +107,11 @@ test('the shipped matrices load: quick has about 8 cells, h2 sweeps seed 004 wit
   assert.deepEqual(h2.spec.axes.concurrency, [1, 8, 64, 256]);
   assert.deepEqual(h2.spec.axes.endpoints, [1, 10, 100]);
   const e = expandCells(h2.spec);
-  assert.ok(e.cells.every((c) => c.params.adaptive === false));
-  assert.ok(e.excluded.length > 0 && e.excluded.every((x) => /adaptive/.test(x.reason)));
+  assert.equal(e.cells.length, 144);
+  assert.equal(e.cells.filter((c) => c.params.adaptive === true).length, 36);
+  assert.ok(e.cells.every((c) => c.params.adaptive === false || c.params.streamWindow === 65535));
+  assert.equal(e.excluded.length, 72);
+  assert.ok(e.excluded.every((x) => /adaptive windows start from the default stream window/.test(x.reason)));
 });
 
 test('a matrix path is read from disk and an unknown name lists the known ones', () => {

@@ -63,7 +63,7 @@ export function helpText(): string {
     'Usage: node dist/proxy/src/main.js [flags]     (npm run proxy -- [flags])',
     '',
     'sluice-proxy: the HTTP/1.1 + h2c + gRPC proxy under test. One listener takes HTTP/1.1 and h2c',
-    'prior knowledge; requests are spread round robin over --endpoints.',
+    'prior knowledge; requests are spread over --endpoints by --balancer (p2c over PeakEWMA by default).',
     '',
     `Every flag can also be set as ${ENV_PREFIX}<FLAG> (e.g. ${envName('--stream-window')}=262144);`,
     'a flag wins over its variable. Bad values stop the proxy with exit code 2.',

@@ -1,9 +1,11 @@
 // Every setting of the proxy in one table: its flag, default, the reason for that default, and how a raw
 // string becomes a typed value. config.ts reads flags and SLUICE_PROXY_* variables through this table and
 // the --help text is generated from it, so the three can never disagree.
+import { parseDuration } from '../../common/duration.js';
 import { parseAddress, type Address } from './address.js';
 
-export const BALANCERS = ['round-robin'] as const;
+export const BALANCERS = ['p2c', 'round-robin', 'least-request'] as const;
+export type BalancerName = (typeof BALANCERS)[number];
 export const UPSTREAM_PROTOCOLS = ['auto', 'h1', 'h2'] as const;
 const MAX_WINDOW = 2 ** 31 - 1; // RFC 9113 6.9.1: a flow-control window never exceeds 2^31-1
 const RFC_INITIAL_WINDOW = 65_535; // RFC 9113 6.9.2: the initial window of every stream and connection
@@ -16,9 +18,13 @@ export interface Config {
   streamWindow: number;
   connWindow: number;
   maxConcurrentStreams: number;
-  balancer: (typeof BALANCERS)[number];
-  /** Always false: adaptive flow control is refused at start until it exists. */
-  adaptive: false;
+  balancer: BalancerName;
+  /** PeakEWMA time constant, ms. */
+  ewmaDecay: number;
+  /** PeakEWMA estimate of an endpoint without samples yet, ms. */
+  ewmaDefaultRtt: number;
+  /** Adaptive (BDP) flow control on both sides, starting from streamWindow/connWindow (proxy/src/flow/). */
+  adaptive: boolean;
 }
 
 /** A bad value; `where` is the flag or environment variable it came from. */
@@ -71,6 +77,20 @@ function oneOf<T extends string>(allowed: readonly T[], note = '') {
       throw new ConfigError(where, `"${raw}" is not allowed; expected one of: ${allowed.join(', ')}${note}`);
     }
     return found;
+  };
+}
+
+/** A duration ("500ms", "10s") in ms, at least `minMs`. */
+function duration(minMs: number) {
+  return (raw: string, where: string): number => {
+    let ms: number;
+    try {
+      ms = parseDuration(raw, where);
+    } catch {
+      throw new ConfigError(where, `"${raw}" is not a duration; expected a number with a unit, e.g. 30ms, 10s`);
+    }
+    if (ms < minMs) throw new ConfigError(where, `"${raw}" is too short; expected at least ${minMs}ms`);
+    return ms;
   };
 }
 
@@ -139,19 +159,37 @@ export const FLAGS: FlagSpec[] = [
   {
     flag: '--balancer',
     key: 'balancer',
-    valueName: 'round-robin',
-    default: 'round-robin',
-    why: 'The only balancer so far; p2c over PeakEWMA and least-request come later.',
-    parse: oneOf(BALANCERS, ' (p2c and least-request are not implemented yet)'),
+    valueName: 'p2c|round-robin|least-request',
+    default: 'p2c',
+    why: "linkerd's balancer (linkerd: p2c): power of two choices over PeakEWMA, so a slow or loaded endpoint gets less traffic; round-robin and least-request are there to compare.",
+    parse: oneOf(BALANCERS),
+  },
+  {
+    flag: '--ewma-decay',
+    key: 'ewmaDecay',
+    valueName: 'DURATION',
+    default: '10s',
+    why: "linkerd's PeakEWMA decay (linkerd: 10s): the time constant with which an RTT estimate forgets a peak.",
+    parse: duration(0.001),
+  },
+  {
+    flag: '--ewma-default-rtt',
+    key: 'ewmaDefaultRtt',
+    valueName: 'DURATION',
+    default: '30ms',
+    why: "linkerd's default RTT (linkerd: 30ms): the PeakEWMA estimate of an endpoint before its first response.",
+    parse: duration(0),
   },
   {
     flag: '--adaptive',
     key: 'adaptive',
     default: 'off',
-    why: 'Adaptive (BDP) flow control is not implemented yet; asking for it is refused rather than measuring fixed windows under its name.',
+    why: 'Fixed windows unless asked: a cell measures exactly the windows it names. On: BDP estimation with PING grows both windows from --stream-window/--conn-window (doubling, up to 16 MiB, never shrinking).',
     parse: (raw, where) => {
-      if (/^(0|false|off|no)?$/i.test(raw.trim())) return false;
-      throw new ConfigError(where, 'adaptive flow control is not implemented yet (issue: the proxy under test)');
+      const value = raw.trim();
+      if (/^(0|false|off|no)?$/i.test(value)) return false; // empty: as if unset
+      if (/^(1|true|on|yes)$/i.test(value)) return true;
+      throw new ConfigError(where, `"${raw}" is not allowed; expected a switch: --adaptive, or true|false|on|off|1|0|yes|no`);
     },
   },
 ];

@@ -41,6 +41,7 @@ process.stdout.write(
     upstreamProtocol: config.upstreamProtocol,
     streamWindow: config.streamWindow,
     connWindow: config.connWindow,
+    adaptive: config.adaptive,
   }) + '\n',
 );
 

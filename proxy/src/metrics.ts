@@ -1,10 +1,25 @@
 // The proxy's Prometheus metrics, one registry per proxy (tests run several proxies in one process).
 // Names are prefixed sluice_proxy_; resets are labelled with RFC 9113 code names.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { h2CodeName } from './h2-codes.js';
 
 export type Side = 'downstream' | 'upstream';
 export type Direction = 'sent' | 'received';
+export type WindowKind = 'stream' | 'connection';
+
+/** One session's current local windows, reported until the session closes. */
+export interface WindowReport {
+  set(kind: WindowKind, bytes: number): void;
+  /** A window grew (adaptive flow control). */
+  changed(kind: WindowKind, bytes: number): void;
+  close(): void;
+}
+
+/** What the balancer metrics read at each scrape. */
+export interface BalancerReport {
+  counts(): Record<string, number>;
+  rtts(): { name: string; rttMs: number }[];
+}
 
 // Latency buckets from 0.5 ms (a loopback hop) to 10 s (a stalled window): the seconds a cell can see.
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -31,12 +46,88 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  private readonly openWindows = new Set<{ side: Side; windows: Record<WindowKind, number> }>();
+  private readonly lastWindow = new Map<string, number>();
+  private readonly windowChanges = new Counter({
+    name: 'sluice_proxy_adaptive_window_changes_total',
+    help: 'Adaptive flow control: times a session grew its local window, by side and kind (stream: SETTINGS_INITIAL_WINDOW_SIZE, connection: WINDOW_UPDATE).',
+    labelNames: ['side', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+
+  /** The balancer reported by the two gauges below (set once by proxy.ts; absent in tests without one). */
+  private balancer: BalancerReport | undefined;
+  private readonly balancerEndpoints = new Gauge({
+    name: 'sluice_proxy_balancer_endpoints',
+    help: 'Endpoints of the balancer by state: pending (not connected yet), ready, failed (retried with backoff).',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      if (!this.balancer) return;
+      for (const [state, n] of Object.entries(this.balancer.counts())) this.balancerEndpoints.set({ state }, n);
+    },
+  });
+  private readonly endpointRtt = new Gauge({
+    name: 'sluice_proxy_endpoint_rtt_seconds',
+    help: "Each endpoint's PeakEWMA RTT estimate (the latest one, not decayed by the scrape), seconds.",
+    labelNames: ['endpoint'] as const,
+    registers: [this.registry],
+    collect: () => {
+      if (!this.balancer) return;
+      for (const { name, rttMs } of this.balancer.rtts()) this.endpointRtt.set({ endpoint: name }, rttMs / 1000);
+    },
+  });
+
+  /** Reports `balancer` in sluice_proxy_balancer_endpoints and sluice_proxy_endpoint_rtt_seconds. */
+  watchBalancer(balancer: BalancerReport): void {
+    this.balancer = balancer;
+  }
+
   constructor() {
+    const windows = this.openWindows;
+    const last = this.lastWindow;
+    new Gauge({
+      name: 'sluice_proxy_window_bytes',
+      help: 'The largest current local flow-control window over open HTTP/2 sessions, by side and kind (stream, connection); the last one seen when none is open.',
+      labelNames: ['side', 'kind'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const side of ['downstream', 'upstream'] as const) {
+          for (const kind of ['stream', 'connection'] as const) {
+            let value: number | undefined;
+            for (const w of windows) if (w.side === side) value = Math.max(value ?? 0, w.windows[kind]);
+            value ??= last.get(`${side}/${kind}`);
+            if (value !== undefined) this.set({ side, kind }, value);
+          }
+        }
+      },
+    });
     // process_cpu_seconds_total and process_resident_memory_bytes: the harness reads the proxy's cost here.
     collectDefaultMetrics({ register: this.registry });
   }
 
   rst(side: Side, direction: Direction, code: number): void {
     this.rstStreams.inc({ side, direction, code: h2CodeName(code) });
+  }
+
+  /** Reports one session's local windows until `close()`. */
+  windows(side: Side, stream: number, connection: number): WindowReport {
+    const entry = { side, windows: { stream, connection } };
+    this.openWindows.add(entry);
+    const set = (kind: WindowKind, bytes: number): void => {
+      entry.windows[kind] = bytes;
+      this.lastWindow.set(`${side}/${kind}`, bytes);
+    };
+    set('stream', stream);
+    set('connection', connection);
+    return {
+      set,
+      changed: (kind, bytes) => {
+        set(kind, bytes);
+        this.windowChanges.inc({ side, kind });
+      },
+      close: () => this.openWindows.delete(entry),
+    };
   }
 }

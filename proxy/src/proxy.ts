@@ -4,6 +4,8 @@ import type http from 'node:http';
 import type net from 'node:net';
 import type { Address } from './address.js';
 import { createAdmin } from './admin.js';
+import { newBalancer } from './balancer/index.js';
+import { endpointName, tcpProbe } from './balancer/endpoint-state.js';
 import type { Config } from './config.js';
 import { H1Downstream } from './downstream/h1.js';
 import { H2Downstream } from './downstream/h2.js';
@@ -20,22 +22,38 @@ export interface RunningProxy {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** The longest start waits for the first connect probe of every endpoint. */
+const PROBE_WAIT_MS = 1000;
+
 export async function startProxy(config: Config): Promise<RunningProxy> {
   const metrics = new ProxyMetrics();
   const endpoints = config.endpoints.map((address) => newEndpoint(address, config, metrics));
-  const service = buildStack({ metrics, endpoints: endpoints.map((e) => e.service) });
+  const balancer = newBalancer({
+    policy: config.balancer,
+    endpoints: endpoints.map((e) => ({ name: endpointName(e.address), service: e.service, probe: tcpProbe(e.address) })),
+    decayMs: config.ewmaDecay,
+    defaultRttMs: config.ewmaDefaultRtt,
+  });
+  metrics.watchBalancer({
+    counts: () => balancer.counts(),
+    rtts: () => balancer.endpoints.map((e) => ({ name: e.name, rttMs: e.rtt.peek() })),
+  });
+  const service = buildStack({ metrics, balancer: balancer.service });
   const h1 = new H1Downstream(service);
   const h2 = new H2Downstream({ service, metrics, ...config });
   const listener = new Listener({ h1: h1.server, h2: h2.server });
   let ready = false;
   const adminServer = createAdmin({ registry: metrics.registry, isReady: () => ready });
 
+  // Ready only once each endpoint was probed (bounded), so the first requests already see their states.
+  await balancer.settled(PROBE_WAIT_MS);
   const admin = await listen(adminServer, config.admin);
   let bound: Address;
   try {
     bound = await listener.listen(config.listen);
   } catch (err) {
     adminServer.close();
+    balancer.close();
     throw err;
   }
   ready = endpoints.length > 0;
@@ -50,6 +68,7 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
       await waitUntil(() => listener.sockets.size === 0, graceMs);
       h2.destroyAll();
       listener.destroyAll();
+      balancer.close();
       for (const endpoint of endpoints) endpoint.close(true);
       adminServer.closeAllConnections();
       await new Promise<void>((resolve) => adminServer.close(() => resolve()));

@@ -1,6 +1,5 @@
 // The per-request stack, outermost first. Read it top to bottom to know the order of concerns; a new
 // concern (timeouts, retries, fail-fast, load shedding) is one more line here and one file in layers/.
-import { roundRobin } from './balancer/round-robin.js';
 import * as metricsLayer from './layers/metrics.js';
 import * as rescue from './layers/rescue.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -8,11 +7,11 @@ import type { Layer, Service } from './service.js';
 
 export interface StackConfig {
   metrics: ProxyMetrics;
-  /** One service per endpoint, made once per endpoint by upstream/endpoint.ts. */
-  endpoints: readonly Service[];
+  /** The balancer's service (balancer/index.ts, chosen by --balancer) over the per-endpoint services. */
+  balancer: Service;
 }
 
-export function buildStack({ metrics, endpoints }: StackConfig): Service {
+export function buildStack({ metrics, balancer }: StackConfig): Service {
   return compose(
     [
       // Count and time every request as the client sees it (outermost, so it also sees rescued 502s).
@@ -20,8 +19,9 @@ export function buildStack({ metrics, endpoints }: StackConfig): Service {
       // Answer failures before the response headers: 502 + x-sluice-error, or the upstream's RST code on h2.
       rescue.layer(),
     ],
-    // Pick the endpoint for each request in turn; each endpoint speaks h1 or h2 upstream.
-    roundRobin(endpoints),
+    // Pick the endpoint for each request (p2c over PeakEWMA by default) among the ready ones; each endpoint
+    // speaks h1 or h2 upstream.
+    balancer,
   );
 }
 

@@ -30,7 +30,9 @@ describe('config', () => {
       streamWindow: 65_535,
       connWindow: 1_048_576,
       maxConcurrentStreams: 1024,
-      balancer: 'round-robin',
+      balancer: 'p2c',
+      ewmaDecay: 10_000,
+      ewmaDefaultRtt: 30,
       adaptive: false,
     });
   });
@@ -55,6 +57,8 @@ describe('config', () => {
     assert.equal(envName('--max-concurrent-streams'), 'SLUICE_PROXY_MAX_CONCURRENT_STREAMS');
     assert.equal(config(EP, { SLUICE_PROXY_ADAPTIVE: 'false' }).adaptive, false);
     assert.equal(config([...EP, '--adaptive=false']).adaptive, false);
+    assert.equal(config([...EP, '--adaptive']).adaptive, true);
+    assert.equal(config(EP, { SLUICE_PROXY_ADAPTIVE: '1' }).adaptive, true);
   });
 
   test('bad values name the flag and what is allowed', () => {
@@ -63,9 +67,11 @@ describe('config', () => {
     refused(['--stream-window', '64k', ...EP], {}, '--stream-window', /"64k"/);
     refused(['--conn-window', '65534', ...EP], {}, '--conn-window', /from 65535/);
     refused(['--max-concurrent-streams', '0', ...EP], {}, '--max-concurrent-streams', /from 1/);
-    refused(['--balancer', 'p2c', ...EP], {}, '--balancer', /one of: round-robin/);
+    refused(['--balancer', 'random', ...EP], {}, '--balancer', /one of: p2c, round-robin, least-request/);
+    refused(['--ewma-decay', '10', ...EP], {}, '--ewma-decay', /not a duration/);
+    refused(['--ewma-decay', '0s', ...EP], {}, '--ewma-decay', /too short/);
     refused(['--upstream-protocol', 'h3', ...EP], {}, '--upstream-protocol', /auto, h1, h2/);
-    refused(['--adaptive', ...EP], {}, '--adaptive', /^--adaptive: adaptive flow control is not implemented yet \(issue: the proxy under test\)$/);
+    refused(['--adaptive=maybe', ...EP], {}, '--adaptive', /"maybe" is not allowed; expected a switch/);
     refused(['--listen', 'localhost', ...EP], {}, '--listen', /HOST:PORT/);
     refused(['--admin', '127.0.0.1:65536', ...EP], {}, '--admin', /HOST:PORT/);
     refused(['--endpoints', '127.0.0.1:9001,'], {}, '--endpoints', /list of HOST:PORT/);
@@ -77,7 +83,7 @@ describe('config', () => {
 
   test('bad variables name the variable', () => {
     refused(EP, { SLUICE_PROXY_CONN_WINDOW: '1' }, 'SLUICE_PROXY_CONN_WINDOW', /from 65535/);
-    refused(EP, { SLUICE_PROXY_ADAPTIVE: '1' }, 'SLUICE_PROXY_ADAPTIVE', /not implemented yet/);
+    refused(EP, { SLUICE_PROXY_ADAPTIVE: '2' }, 'SLUICE_PROXY_ADAPTIVE', /expected a switch/);
     refused(EP, { SLUICE_PROXY_BALANCE: 'round-robin' }, 'SLUICE_PROXY_BALANCE', /unknown setting/);
   });
 

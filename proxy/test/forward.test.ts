@@ -138,7 +138,7 @@ describe('forwarding', { timeout: 20_000 }, () => {
       ['a', 'b', 'c'].map((name) => h1Backend((_req, res) => res.end(name))),
     );
     t.after(() => Promise.all(backends.map((b) => b.close())));
-    const p = await proxy(['--endpoints', backends.map((b) => `127.0.0.1:${b.port}`).join(',')]);
+    const p = await proxy(['--balancer', 'round-robin', '--endpoints', backends.map((b) => `127.0.0.1:${b.port}`).join(',')]);
     t.after(() => p.stop(0));
 
     const answers: string[] = [];

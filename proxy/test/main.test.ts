@@ -25,15 +25,15 @@ describe('main: refuses bad settings at start with exit code 2', { timeout: 30_0
     ['a negative stream window', ['--stream-window', '-1', ...ENDPOINTS], {}, [/--stream-window/, /0 to 2147483647/]],
     ['a stream window above 2^31-1', ['--stream-window', '2147483648', ...ENDPOINTS], {}, [/--stream-window/]],
     ['a connection window below 65535', ['--conn-window', '65534', ...ENDPOINTS], {}, [/--conn-window/, /65535/]],
-    ['an unknown balancer', ['--balancer', 'p2c', ...ENDPOINTS], {}, [/--balancer/, /"p2c"/, /round-robin/]],
-    ['--adaptive', ['--adaptive', ...ENDPOINTS], {}, [/--adaptive: adaptive flow control is not implemented yet \(issue: the proxy under test\)/]],
+    ['an unknown balancer', ['--balancer', 'random', ...ENDPOINTS], {}, [/--balancer/, /"random"/, /p2c, round-robin, least-request/]],
+    ['a value for the --adaptive switch', ['--adaptive=sometimes', ...ENDPOINTS], {}, [/--adaptive: "sometimes" is not allowed; expected a switch/]],
     ['a malformed HOST:PORT', ['--listen', '127.0.0.1', ...ENDPOINTS], {}, [/--listen/, /HOST:PORT/]],
     ['an endpoint on port 0', ['--endpoints', '127.0.0.1:9001,127.0.0.1:0'], {}, [/--endpoints/]],
     ['an unknown flag', ['--failfast', '3s', ...ENDPOINTS], {}, [/--failfast: unknown flag/]],
     ['no endpoints', [], {}, [/--endpoints: required/, /SLUICE_PROXY_ENDPOINTS/]],
     ['a bad environment variable', ENDPOINTS, { SLUICE_PROXY_CONN_WINDOW: 'lots' }, [/SLUICE_PROXY_CONN_WINDOW/, /"lots"/]],
     ['an unknown SLUICE_PROXY_ variable', ENDPOINTS, { SLUICE_PROXY_STREAMWINDOW: '1' }, [/SLUICE_PROXY_STREAMWINDOW: unknown setting/]],
-    ['adaptive by environment', ENDPOINTS, { SLUICE_PROXY_ADAPTIVE: 'true' }, [/SLUICE_PROXY_ADAPTIVE: adaptive flow control is not implemented yet/]],
+    ['a bad adaptive variable', ENDPOINTS, { SLUICE_PROXY_ADAPTIVE: 'sometimes' }, [/SLUICE_PROXY_ADAPTIVE: "sometimes" is not allowed/]],
   ];
   for (const [what, args, env, messages] of cases) {
     test(what, () => {
@@ -55,7 +55,9 @@ describe('main: refuses bad settings at start with exit code 2', { timeout: 30_0
       ['--stream-window', '65535'],
       ['--conn-window', '1048576'],
       ['--max-concurrent-streams', '1024'],
-      ['--balancer', 'round-robin'],
+      ['--balancer', 'p2c'],
+      ['--ewma-decay', '10s'],
+      ['--ewma-default-rtt', '30ms'],
       ['--adaptive', 'off'],
     ]) {
       assert.match(r.stdout, new RegExp(`${flag}\\b.*default: ${dflt.replace(/[()]/g, '\\$&')}`), flag);

@@ -1,6 +1,7 @@
 // The proxy sets the windows it was given on both sides: SETTINGS_INITIAL_WINDOW_SIZE and
 // SETTINGS_MAX_CONCURRENT_STREAMS as its peers read them, and the connection window after its WINDOW_UPDATE.
 import assert from 'node:assert/strict';
+import type http2 from 'node:http2';
 import { describe, test, type TestContext } from 'node:test';
 import { closeSession, connectH2, eventually, h2Backend, h2Request, proxy } from './support.js';
 
@@ -12,7 +13,12 @@ interface Expected {
 
 async function assertWindows(t: TestContext, flags: string[], want: Expected): Promise<void> {
   // 204 with END_STREAM: no DATA, so no window is spent and the windows read back exactly.
-  const backend = await h2Backend((stream) => stream.respond({ ':status': 204 }, { endStream: true }));
+  // The session that served the request, not a connect probe's (backend.sessions may hold those first).
+  let served: http2.Http2Session | undefined;
+  const backend = await h2Backend((stream) => {
+    served = stream.session;
+    stream.respond({ ':status': 204 }, { endStream: true });
+  });
   t.after(() => backend.close());
   const p = await proxy(['--endpoints', `127.0.0.1:${backend.port}`, ...flags]);
   t.after(() => p.stop(0));
@@ -27,7 +33,7 @@ async function assertWindows(t: TestContext, flags: string[], want: Expected): P
   );
 
   assert.equal((await h2Request(client, { ':path': '/' })).status, 204);
-  const upstream = backend.sessions[0]!;
+  const upstream = served!;
   assert.equal(upstream.remoteSettings.initialWindowSize, want.streamWindow, 'upstream SETTINGS_INITIAL_WINDOW_SIZE');
   assert.ok(
     await eventually(() => upstream.state.remoteWindowSize === want.connWindow),

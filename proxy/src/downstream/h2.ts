@@ -5,6 +5,7 @@ import http2 from 'node:http2';
 import { CancelledError, StreamResetError } from '../errors.js';
 import { H2_CODE, isPeerReset } from '../h2-codes.js';
 import { endToEnd } from '../headers.js';
+import { attachFlow } from '../flow/attach.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { ProxyRequest, ProxyResponse, Service } from '../service.js';
 import { sessionMemoryMb } from '../upstream/h2.js';
@@ -15,6 +16,8 @@ export interface H2DownstreamConfig {
   streamWindow: number;
   connWindow: number;
   maxConcurrentStreams: number;
+  /** Adaptive (BDP) flow control on every session, starting from the fixed windows (flow/attach.ts). */
+  adaptive: boolean;
 }
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -36,6 +39,8 @@ export class H2Downstream {
       session.on('close', () => this.sessions.delete(session));
       // The connection window starts at 65535 whatever SETTINGS say; only WINDOW_UPDATE grows it.
       session.setLocalWindowSize(config.connWindow);
+      const { streamWindow, connWindow, adaptive, metrics } = config;
+      attachFlow(session, { streamWindow, connWindow, adaptive, metrics, side: 'downstream' });
     });
     this.server.on('stream', (stream, headers, flags) => this.handle(stream, headers, flags));
   }

@@ -4,6 +4,7 @@
 import http2 from 'node:http2';
 import { formatAddress, type Address } from '../address.js';
 import { CancelledError, StreamResetError, upstreamError, type ProxyError } from '../errors.js';
+import { attachFlow } from '../flow/attach.js';
 import { H2_CODE, isPeerReset } from '../h2-codes.js';
 import { endToEnd } from '../headers.js';
 import type { ProxyMetrics } from '../metrics.js';
@@ -12,6 +13,8 @@ import type { Headers, ProxyRequest, ProxyResponse } from '../service.js';
 export interface H2ClientConfig {
   streamWindow: number;
   connWindow: number;
+  /** Adaptive (BDP) flow control on each session, starting from the fixed windows (flow/attach.ts). */
+  adaptive: boolean;
   metrics: ProxyMetrics;
 }
 
@@ -113,14 +116,16 @@ export class H2Client {
   }
 
   private connect(): http2.ClientHttp2Session {
-    const { streamWindow, connWindow } = this.config;
+    const { streamWindow, connWindow, adaptive, metrics } = this.config;
     const session = http2.connect(`http://${formatAddress(this.address)}`, {
       settings: { initialWindowSize: streamWindow, enablePush: false },
       maxSessionMemory: sessionMemoryMb(connWindow),
     });
     session.once('connect', () => {
       // The connection window starts at 65535 whatever SETTINGS say; only WINDOW_UPDATE grows it.
-      if (!session.destroyed) session.setLocalWindowSize(connWindow);
+      if (session.destroyed) return;
+      session.setLocalWindowSize(connWindow);
+      attachFlow(session, { streamWindow, connWindow, adaptive, metrics, side: 'upstream' });
     });
     session.on('error', () => {}); // every stream on it fails with its own error; the next request reconnects
     session.on('goaway', () => this.drop(session));

@@ -1,0 +1,179 @@
+// One endpoint as the balancer sees it: pending (not connected yet), ready (connected or answering) or failed
+// (its connect or a request failed at the transport level). A failed endpoint is not forgotten: it is probed
+// again after an exponential backoff (linkerd's connect backoff: 100 ms doubling to 500 ms) and is ready again
+// once a probe or a request succeeds. It also counts its in-flight requests and keeps its PeakEWMA RTT.
+import net from 'node:net';
+import { formatAddress, type Address } from '../address.js';
+import { UpstreamError, type UpstreamFailure } from '../errors.js';
+import type { ProxyRequest, ProxyResponse, Service } from '../service.js';
+import { PeakEwma, peakEwmaCost } from './peak-ewma.js';
+
+export type EndpointStatus = 'pending' | 'ready' | 'failed';
+export const ENDPOINT_STATUSES: readonly EndpointStatus[] = ['pending', 'ready', 'failed'];
+
+/** Failures of the connection, not of one request: they make the endpoint failed. */
+const TRANSPORT_FAILURES: ReadonlySet<UpstreamFailure> = new Set([
+  'connect-refused',
+  'connect-timeout',
+  'connection-reset',
+  'connection-closed',
+  'dns',
+]);
+
+export function isTransportFailure(err: unknown): boolean {
+  return err instanceof UpstreamError && TRANSPORT_FAILURES.has(err.reason);
+}
+
+export interface Backoff {
+  minMs: number;
+  maxMs: number;
+}
+export const DEFAULT_BACKOFF: Backoff = { minMs: 100, maxMs: 500 };
+
+/** Runs `fn` after `ms`; returns a cancel function. Injected by tests to drive backoff without waiting. */
+export type Schedule = (fn: () => void, ms: number) => () => void;
+
+export const realSchedule: Schedule = (fn, ms) => {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
+export interface EndpointStateOptions {
+  /** HOST:PORT, the endpoint's label in metrics. */
+  name: string;
+  service: Service;
+  /** Resolves when the endpoint accepts a connection; run at start and after each backoff. */
+  probe: () => Promise<void>;
+  decayMs: number;
+  defaultRttMs: number;
+  backoff?: Backoff;
+  /** ms; performance.now by default. */
+  clock?: () => number;
+  schedule?: Schedule;
+  /** Called after every change of status. */
+  onStatus?: (endpoint: EndpointState) => void;
+}
+
+export class EndpointState {
+  readonly name: string;
+  status: EndpointStatus = 'pending';
+  inFlight = 0;
+  readonly rtt: PeakEwma;
+  /** Settles once the first probe has finished, whatever its outcome. */
+  readonly probed: Promise<void>;
+  private failures = 0;
+  private cancelRetry: (() => void) | undefined;
+  private closed = false;
+  private readonly options: EndpointStateOptions;
+  private readonly clock: () => number;
+  private readonly schedule: Schedule;
+  private readonly backoff: Backoff;
+
+  constructor(options: EndpointStateOptions) {
+    this.options = options;
+    this.name = options.name;
+    this.clock = options.clock ?? (() => performance.now());
+    this.schedule = options.schedule ?? realSchedule;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.rtt = new PeakEwma({ decayMs: options.decayMs, defaultRttMs: options.defaultRttMs, now: this.clock() });
+    this.probed = this.probe();
+  }
+
+  /** PeakEWMA cost now: the decayed RTT estimate times (in-flight + 1). */
+  cost(): number {
+    return peakEwmaCost(this.rtt.estimate(this.clock()), this.inFlight);
+  }
+
+  /** Sends one request: counts it in flight until its response completes, and samples the RTT at the headers. */
+  async call(req: ProxyRequest): Promise<ProxyResponse> {
+    this.inFlight++;
+    const started = this.clock();
+    let res: ProxyResponse;
+    try {
+      res = await this.options.service(req);
+    } catch (err) {
+      this.inFlight--;
+      if (isTransportFailure(err)) this.fail();
+      throw err;
+    }
+    const now = this.clock();
+    this.rtt.observe(now - started, now);
+    this.succeed();
+    const done = (): void => {
+      this.inFlight--;
+    };
+    res.trailers.then(done, done);
+    return res;
+  }
+
+  /** Stops probing (the proxy is stopping). */
+  close(): void {
+    this.closed = true;
+    this.cancelRetry?.();
+    this.cancelRetry = undefined;
+  }
+
+  /** The delay before the next probe after `failures` failures in a row: min doubling to max. */
+  backoffMs(failures: number): number {
+    return Math.min(this.backoff.maxMs, this.backoff.minMs * 2 ** Math.max(0, failures - 1));
+  }
+
+  private async probe(): Promise<void> {
+    try {
+      await this.options.probe();
+      this.succeed();
+    } catch {
+      this.fail();
+    }
+  }
+
+  private succeed(): void {
+    if (this.closed) return;
+    this.failures = 0;
+    this.cancelRetry?.();
+    this.cancelRetry = undefined;
+    this.setStatus('ready');
+  }
+
+  private fail(): void {
+    if (this.closed) return;
+    this.setStatus('failed');
+    if (this.cancelRetry) return; // a probe is already scheduled
+    this.failures++;
+    this.cancelRetry = this.schedule(() => {
+      this.cancelRetry = undefined;
+      void this.probe();
+    }, this.backoffMs(this.failures));
+  }
+
+  private setStatus(status: EndpointStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.options.onStatus?.(this);
+  }
+}
+
+/** A probe that opens a TCP connection to `address` and closes it again. */
+export function tcpProbe(address: Address, timeoutMs = 1000): () => Promise<void> {
+  return () =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect({ host: address.host, port: address.port });
+      socket.setTimeout(timeoutMs, () => {
+        socket.destroy();
+        reject(new UpstreamError('connect-timeout'));
+      });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', (err) => {
+        socket.destroy();
+        reject(err);
+      });
+    });
+}
+
+export function endpointName(address: Address): string {
+  return formatAddress(address);
+}
