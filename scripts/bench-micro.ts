@@ -1,0 +1,117 @@
+// `npm run bench:micro [-- --time-ms N]`: the proxy's per-request hot paths in isolation (tinybench), so a change
+// to one of them shows up as a number before it is lost in the noise of a load run: p2c pick over 1 / 10 / 100
+// endpoints, the balancer's whole route (usable endpoints, pick, call), the PeakEWMA update, header rewriting,
+// and the layer stack over an in-memory inner service against that service called bare. In-process and
+// CPU-bound: read the figures as ratios against each other on one machine, never as wall-clock promises.
+import { Readable } from 'node:stream';
+import { Bench } from 'tinybench';
+import { newBalancer, pickerFor, type Balancer } from '../proxy/src/balancer/index.js';
+import { PeakEwma } from '../proxy/src/balancer/peak-ewma.js';
+import { endToEnd } from '../proxy/src/headers.js';
+import { ProxyMetrics } from '../proxy/src/metrics.js';
+import type { ProxyRequest, ProxyResponse, Service } from '../proxy/src/service.js';
+import { buildStack } from '../proxy/src/stack.js';
+import { formatMicroTable, type MicroRow } from './micro-table.js';
+
+const EMPTY_BODY = Readable.from([]);
+
+/** The headers a grpc-js client sends, as node:http2 hands them to the downstream adapter. */
+const GRPC_REQUEST_HEADERS = {
+  ':method': 'POST',
+  ':path': '/sluice.echo.Echo/Unary',
+  ':authority': '127.0.0.1:4140',
+  ':scheme': 'http',
+  'content-type': 'application/grpc',
+  te: 'trailers',
+  'user-agent': 'grpc-node-js/1.14.7',
+  'grpc-accept-encoding': 'identity,deflate,gzip',
+  'accept-encoding': 'identity',
+  'grpc-timeout': '4999m',
+};
+
+function request(): ProxyRequest {
+  return {
+    method: 'GET',
+    path: '/',
+    authority: '127.0.0.1:4140',
+    scheme: 'http',
+    headers: {},
+    body: EMPTY_BODY,
+    endStream: true,
+    downstreamProtocol: 'h2',
+    signal: new AbortController().signal,
+  };
+}
+
+/** An upstream that answers at once: what remains measured is the proxy's own work around it. */
+const inMemory: Service = () =>
+  Promise.resolve<ProxyResponse>({
+    status: 200,
+    headers: { 'content-type': 'text/plain' },
+    body: EMPTY_BODY,
+    trailers: Promise.resolve(undefined),
+    endStream: true,
+  });
+
+async function balancerOf(n: number): Promise<Balancer> {
+  const balancer = newBalancer({
+    policy: 'p2c',
+    endpoints: Array.from({ length: n }, (_, i) => ({ name: `127.0.0.1:${9000 + i}`, service: inMemory, probe: () => Promise.resolve() })),
+    decayMs: 10_000,
+    defaultRttMs: 30,
+  });
+  await balancer.settled(1000);
+  return balancer;
+}
+
+async function main(): Promise<void> {
+  const at = process.argv.indexOf('--time-ms');
+  const timeMs = at >= 0 ? Number(process.argv[at + 1]) : 500;
+  if (!(timeMs >= 10 && timeMs <= 60_000)) {
+    process.stderr.write('bench-micro: --time-ms must be a number in [10, 60000]\n');
+    process.exit(2);
+  }
+  const bench = new Bench({ time: timeMs, warmupTime: Math.min(200, timeMs) });
+  const balancers: Balancer[] = [];
+  for (const n of [1, 10, 100]) {
+    const balancer = await balancerOf(n);
+    balancers.push(balancer);
+    const pick = pickerFor('p2c');
+    bench.add(`p2c pick, ${n} endpoint${n > 1 ? 's' : ''}`, () => {
+      pick(balancer.endpoints);
+    });
+    bench.add(`balancer route + call, ${n} endpoint${n > 1 ? 's' : ''}`, async () => {
+      const res = await balancer.service(request());
+      await res.trailers;
+    });
+  }
+  const ewma = new PeakEwma({ decayMs: 10_000, defaultRttMs: 30, now: 0 });
+  let t = 0;
+  bench.add('PeakEWMA observe', () => {
+    t += 0.1;
+    ewma.observe(1 + (t % 3), t);
+  });
+  bench.add('endToEnd headers (gRPC request, 10 fields)', () => {
+    endToEnd(GRPC_REQUEST_HEADERS);
+  });
+  bench.add('in-memory service, bare', async () => {
+    const res = await inMemory(request());
+    await res.trailers;
+  });
+  const stack = buildStack({ metrics: new ProxyMetrics(), balancer: inMemory });
+  bench.add('in-memory service through the layer stack', async () => {
+    const res = await stack(request());
+    await res.trailers;
+  });
+  await bench.run();
+  for (const b of balancers) b.close();
+
+  const rows: MicroRow[] = bench.tasks.map((task) => {
+    const r = task.result;
+    if (r.state !== 'completed') throw new Error(`bench-micro: ${task.name} did not complete (${r.state})`);
+    return { name: task.name, meanNs: r.latency.mean * 1e6, p99Ns: r.latency.p99 * 1e6, opsPerS: r.throughput.mean, samples: r.latency.samplesCount };
+  });
+  process.stdout.write(formatMicroTable(rows, [['in-memory service through the layer stack', 'in-memory service, bare']]));
+}
+
+await main();
