@@ -25,6 +25,12 @@ export interface Config {
   ewmaDefaultRtt: number;
   /** Adaptive (BDP) flow control on both sides, starting from streamWindow/connWindow (proxy/src/flow/). */
   adaptive: boolean;
+  /** How long the balancer may have no ready endpoint before requests fail at once, ms (layers/fail-fast.ts). */
+  failfast: number;
+  /** Requests held in front of the balancer while no endpoint is ready (layers/queue.ts). */
+  queueCapacity: number;
+  /** An upstream connection without requests for this long is closed, ms (upstream/). */
+  idleEvict: number;
 }
 
 /** A bad value; `where` is the flag or environment variable it came from. */
@@ -191,5 +197,29 @@ export const FLAGS: FlagSpec[] = [
       if (/^(1|true|on|yes)$/i.test(value)) return true;
       throw new ConfigError(where, `"${raw}" is not allowed; expected a switch: --adaptive, or true|false|on|off|1|0|yes|no`);
     },
+  },
+  {
+    flag: '--failfast',
+    key: 'failfast',
+    valueName: 'DURATION',
+    default: '3s',
+    why: "linkerd's outbound fail-fast timeout (linkerd: 3s): after this long without a ready endpoint, queued and new requests get 503 x-sluice-error: fail-fast at once (gRPC: UNAVAILABLE) until one is ready again. 0ms: at once.",
+    parse: duration(0),
+  },
+  {
+    flag: '--queue-capacity',
+    key: 'queueCapacity',
+    valueName: 'N',
+    default: '10000',
+    why: "linkerd's outbound HTTP queue capacity (linkerd: 10000): requests that wait for a ready endpoint; beyond it a request is shed at once with 503 x-sluice-error: load-shed. 0: no queue.",
+    parse: integer(0, 2 ** 31 - 1, 'requests held while no endpoint is ready'),
+  },
+  {
+    flag: '--idle-evict',
+    key: 'idleEvict',
+    valueName: 'DURATION',
+    default: '5s',
+    why: "linkerd's outbound discovery idle timeout (linkerd: 5s): an upstream connection (h1 keep-alive socket, h2 session) without requests for this long is closed and reopened on demand.",
+    parse: duration(1),
   },
 ];

@@ -2,6 +2,7 @@
 // Names are prefixed sluice_proxy_; resets are labelled with RFC 9113 code names.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { h2CodeName } from './h2-codes.js';
+import type { Protocol } from './service.js';
 
 export type Side = 'downstream' | 'upstream';
 export type Direction = 'sent' | 'received';
@@ -78,6 +79,42 @@ export class ProxyMetrics {
       for (const { name, rttMs } of this.balancer.rtts()) this.endpointRtt.set({ endpoint: name }, rttMs / 1000);
     },
   });
+
+  // Fail-fast and load shedding (layers/queue.ts, layers/fail-fast.ts).
+  readonly failfast = new Gauge({
+    name: 'sluice_proxy_failfast',
+    help: '1 while in fail-fast (no ready endpoint for --failfast: every request is answered 503 at once), else 0.',
+    registers: [this.registry],
+  });
+  readonly queueLength = new Gauge({
+    name: 'sluice_proxy_queue_length',
+    help: 'Requests waiting in front of the balancer for a ready endpoint (at most --queue-capacity).',
+    registers: [this.registry],
+  });
+  readonly shed = new Counter({
+    name: 'sluice_proxy_shed_total',
+    help: 'Requests answered 503 (gRPC: UNAVAILABLE) without reaching an endpoint, by reason: fail-fast, queue-full.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** Open upstream connections by protocol, read at each scrape (set once by proxy.ts). */
+  private upstream: (() => Record<Protocol, number>) | undefined;
+  private readonly upstreamSessions = new Gauge({
+    name: 'sluice_proxy_upstream_sessions',
+    help: 'Open upstream connections by protocol: h1 keep-alive sockets (busy or idle), h2 sessions. Idle ones close after --idle-evict.',
+    labelNames: ['protocol'] as const,
+    registers: [this.registry],
+    collect: () => {
+      if (!this.upstream) return;
+      for (const [protocol, n] of Object.entries(this.upstream())) this.upstreamSessions.set({ protocol }, n);
+    },
+  });
+
+  /** Reports `count` in sluice_proxy_upstream_sessions. */
+  watchUpstream(count: () => Record<Protocol, number>): void {
+    this.upstream = count;
+  }
 
   /** Reports `balancer` in sluice_proxy_balancer_endpoints and sluice_proxy_endpoint_rtt_seconds. */
   watchBalancer(balancer: BalancerReport): void {

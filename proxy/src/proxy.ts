@@ -9,6 +9,7 @@ import { endpointName, tcpProbe } from './balancer/endpoint-state.js';
 import type { Config } from './config.js';
 import { H1Downstream } from './downstream/h1.js';
 import { H2Downstream } from './downstream/h2.js';
+import { FailFast } from './layers/fail-fast.js';
 import { Listener } from './listener.js';
 import { ProxyMetrics } from './metrics.js';
 import { buildStack } from './stack.js';
@@ -38,7 +39,16 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
     counts: () => balancer.counts(),
     rtts: () => balancer.endpoints.map((e) => ({ name: e.name, rttMs: e.rtt.peek() })),
   });
-  const service = buildStack({ metrics, balancer: balancer.service });
+  metrics.watchUpstream(() => {
+    const open = { h1: 0, h2: 0 };
+    for (const { h1, h2 } of endpoints.map((e) => e.sessions())) {
+      open.h1 += h1;
+      open.h2 += h2;
+    }
+    return open;
+  });
+  const gate = new FailFast({ readiness: balancer, timeoutMs: config.failfast });
+  const service = buildStack({ metrics, balancer: balancer.service, gate, queueCapacity: config.queueCapacity });
   const h1 = new H1Downstream(service);
   const h2 = new H2Downstream({ service, metrics, ...config });
   const listener = new Listener({ h1: h1.server, h2: h2.server });
@@ -53,6 +63,7 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
     bound = await listener.listen(config.listen);
   } catch (err) {
     adminServer.close();
+    gate.close();
     balancer.close();
     throw err;
   }
@@ -68,6 +79,7 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
       await waitUntil(() => listener.sockets.size === 0, graceMs);
       h2.destroyAll();
       listener.destroyAll();
+      gate.close();
       balancer.close();
       for (const endpoint of endpoints) endpoint.close(true);
       adminServer.closeAllConnections();

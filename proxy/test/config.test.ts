@@ -34,6 +34,9 @@ describe('config', () => {
       ewmaDecay: 10_000,
       ewmaDefaultRtt: 30,
       adaptive: false,
+      failfast: 3000,
+      queueCapacity: 10_000,
+      idleEvict: 5000,
     });
   });
 

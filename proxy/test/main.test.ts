@@ -29,7 +29,7 @@ describe('main: refuses bad settings at start with exit code 2', { timeout: 30_0
     ['a value for the --adaptive switch', ['--adaptive=sometimes', ...ENDPOINTS], {}, [/--adaptive: "sometimes" is not allowed; expected a switch/]],
     ['a malformed HOST:PORT', ['--listen', '127.0.0.1', ...ENDPOINTS], {}, [/--listen/, /HOST:PORT/]],
     ['an endpoint on port 0', ['--endpoints', '127.0.0.1:9001,127.0.0.1:0'], {}, [/--endpoints/]],
-    ['an unknown flag', ['--failfast', '3s', ...ENDPOINTS], {}, [/--failfast: unknown flag/]],
+    ['an unknown flag', ['--fail-slow', '3s', ...ENDPOINTS], {}, [/--fail-slow: unknown flag/]],
     ['no endpoints', [], {}, [/--endpoints: required/, /SLUICE_PROXY_ENDPOINTS/]],
     ['a bad environment variable', ENDPOINTS, { SLUICE_PROXY_CONN_WINDOW: 'lots' }, [/SLUICE_PROXY_CONN_WINDOW/, /"lots"/]],
     ['an unknown SLUICE_PROXY_ variable', ENDPOINTS, { SLUICE_PROXY_STREAMWINDOW: '1' }, [/SLUICE_PROXY_STREAMWINDOW: unknown setting/]],

@@ -3,20 +3,11 @@
 // connection, a client's cancel reaches the upstream, and every reset is counted by side, direction, code.
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import net from 'node:net';
 import { describe, test } from 'node:test';
 import { H2_CODE } from '../src/h2-codes.js';
 import { closeSession, connectH2, eventually, h1Backend, h1Request, h2Backend, h2Request, metricValue, proxy, scrapeMetrics } from './support.js';
 
 const RST = 'sluice_proxy_rst_stream_total';
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('resets and upstream failures', { timeout: 15_000 }, () => {
   test('an upstream REFUSED_STREAM before the headers reaches the h2 client as REFUSED_STREAM', async (t) => {
@@ -71,9 +62,13 @@ describe('resets and upstream failures', { timeout: 15_000 }, () => {
     await assert.rejects(h1Request(p.listen.port, { path: '/late' }), /aborted|socket hang up|ECONNRESET/);
   });
 
-  test('an unreachable endpoint is a 502 with x-sluice-error: connect-refused, on h1 and h2', async (t) => {
-    const p = await proxy(['--endpoints', `127.0.0.1:${await closedPort()}`]);
+  test('an endpoint that refuses once it was ready is a 502 with x-sluice-error: connect-refused, on h1 and h2', async (t) => {
+    // Two ready endpoints that go away: each request fails on one of them with its cause. (Endpoints known to
+    // be down from the start are not tried at all: requests wait for fail-fast, see fail-fast.test.ts.)
+    const [a, b] = await Promise.all([h1Backend((_req, res) => res.end()), h1Backend((_req, res) => res.end())]);
+    const p = await proxy(['--endpoints', `127.0.0.1:${a.port},127.0.0.1:${b.port}`]);
     t.after(() => p.stop(0));
+    await Promise.all([a.close(), b.close()]);
     const h1 = await h1Request(p.listen.port, { path: '/' });
     assert.equal(h1.status, 502);
     assert.equal(h1.headers['x-sluice-error'], 'connect-refused');

@@ -10,16 +10,24 @@ import { H2Client } from './h2.js';
 export interface Endpoint {
   address: Address;
   service: Service;
+  /** Open upstream connections by protocol (h1 sockets, h2 sessions). */
+  sessions(): Record<Protocol, number>;
   close(force?: boolean): void;
 }
 
 export function newEndpoint(
   address: Address,
-  config: Pick<Config, 'upstreamProtocol' | 'streamWindow' | 'connWindow' | 'adaptive'>,
+  config: Pick<Config, 'upstreamProtocol' | 'streamWindow' | 'connWindow' | 'adaptive' | 'idleEvict'>,
   metrics: ProxyMetrics,
 ): Endpoint {
-  const h1 = new H1Client(address);
-  const h2 = new H2Client(address, { streamWindow: config.streamWindow, connWindow: config.connWindow, adaptive: config.adaptive, metrics });
+  const h1 = new H1Client(address, config.idleEvict);
+  const h2 = new H2Client(address, {
+    streamWindow: config.streamWindow,
+    connWindow: config.connWindow,
+    adaptive: config.adaptive,
+    metrics,
+    idleMs: config.idleEvict,
+  });
   const { upstreamProtocol } = config;
   // auto: as the request came in (gRPC always arrives as h2).
   const protocolFor = (req: ProxyRequest): Protocol =>
@@ -27,6 +35,7 @@ export function newEndpoint(
   return {
     address,
     service: (req) => (protocolFor(req) === 'h2' ? h2.request(req) : h1.request(req)),
+    sessions: () => ({ h1: h1.openSockets(), h2: h2.openSessions() }),
     close: (force = false) => {
       h1.close();
       h2.close(force);

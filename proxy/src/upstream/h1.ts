@@ -8,9 +8,23 @@ import type { Headers, ProxyRequest, ProxyResponse } from '../service.js';
 export class H1Client {
   // Keep-alive so a benchmark measures requests, not TCP handshakes; no socket cap, like the h2 side's
   // streams, so the proxy never queues in front of an endpoint behind the client's back.
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, noDelay: true });
+  private readonly agent: http.Agent;
 
-  constructor(private readonly address: Address) {}
+  /** `idleMs` (--idle-evict): a keep-alive socket without a request for this long is closed (the agent's
+   *  timeout destroys only free sockets; a slow response on a busy one is not cut). */
+  constructor(
+    private readonly address: Address,
+    idleMs: number,
+  ) {
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, noDelay: true, timeout: idleMs });
+  }
+
+  /** Open sockets, busy or idle. */
+  openSockets(): number {
+    let n = 0;
+    for (const list of [...Object.values(this.agent.sockets), ...Object.values(this.agent.freeSockets)]) n += list?.length ?? 0;
+    return n;
+  }
 
   request(req: ProxyRequest): Promise<ProxyResponse> {
     return new Promise((resolve, reject) => {

@@ -16,6 +16,8 @@ export interface H2ClientConfig {
   /** Adaptive (BDP) flow control on each session, starting from the fixed windows (flow/attach.ts). */
   adaptive: boolean;
   metrics: ProxyMetrics;
+  /** A session without open streams for this long is closed and reconnected on demand (--idle-evict), ms. */
+  idleMs: number;
 }
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -29,6 +31,9 @@ export function sessionMemoryMb(connWindow: number): number {
 export class H2Client {
   private session: http2.ClientHttp2Session | undefined;
   private closed = false;
+  /** Every session not yet closed (one current, plus any still finishing streams after a GOAWAY), with its
+   *  open streams and idle timer. */
+  private readonly open = new Map<http2.ClientHttp2Session, { streams: number; idle: NodeJS.Timeout | undefined }>();
 
   constructor(
     private readonly address: Address,
@@ -57,6 +62,7 @@ export class H2Client {
         reject(upstreamError(err));
         return;
       }
+      this.busy(session, +1);
       let resetByUs = false;
       let lastError: unknown;
       let trailers: Headers | undefined;
@@ -84,6 +90,7 @@ export class H2Client {
         });
       });
       stream.on('close', () => {
+        this.busy(session, -1);
         req.signal.removeEventListener('abort', onAbort);
         const code = stream.rstCode;
         let failure: ProxyError | undefined;
@@ -102,11 +109,18 @@ export class H2Client {
     });
   }
 
-  /** Closes the session: in-flight streams finish unless `force`. */
+  /** Closes the sessions: in-flight streams finish unless `force`. */
   close(force = false): void {
     this.closed = true;
-    if (force) this.session?.destroy();
-    else this.session?.close();
+    for (const session of this.open.keys()) {
+      if (force) session.destroy();
+      else session.close();
+    }
+  }
+
+  /** Open sessions (0 once idle ones are evicted). */
+  openSessions(): number {
+    return this.open.size;
   }
 
   private currentSession(): http2.ClientHttp2Session {
@@ -129,11 +143,33 @@ export class H2Client {
     });
     session.on('error', () => {}); // every stream on it fails with its own error; the next request reconnects
     session.on('goaway', () => this.drop(session));
-    session.on('close', () => this.drop(session));
+    session.on('close', () => {
+      this.drop(session);
+      clearTimeout(this.open.get(session)?.idle);
+      this.open.delete(session);
+    });
+    this.open.set(session, { streams: 0, idle: undefined });
+    this.busy(session, 0); // idle until its first stream opens
     return session;
   }
 
   private drop(session: http2.ClientHttp2Session): void {
     if (this.session === session) this.session = undefined;
+  }
+
+  /** Counts a session's open streams; once it has none for idleMs it is closed (GOAWAY, then FIN), so an
+   *  endpoint nobody talks to holds no connection. A new request reconnects. */
+  private busy(session: http2.ClientHttp2Session, delta: number): void {
+    const entry = this.open.get(session);
+    if (!entry) return;
+    entry.streams += delta;
+    clearTimeout(entry.idle);
+    entry.idle = undefined;
+    if (entry.streams > 0) return;
+    entry.idle = setTimeout(() => {
+      this.drop(session);
+      session.close();
+    }, this.config.idleMs);
+    entry.idle.unref();
   }
 }
