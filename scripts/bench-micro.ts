@@ -98,7 +98,9 @@ async function main(): Promise<void> {
     const res = await inMemory(request());
     await res.trailers;
   });
-  const stack = buildStack({ metrics: new ProxyMetrics(), balancer: inMemory });
+  // An always-open gate: an endpoint is ready, so the queue layer passes requests straight through.
+  const gate = { state: 'open' as const, onChange: () => () => {} };
+  const stack = buildStack({ metrics: new ProxyMetrics(), balancer: inMemory, gate, queueCapacity: 10_000 });
   bench.add('in-memory service through the layer stack', async () => {
     const res = await stack(request());
     await res.trailers;
