@@ -30,7 +30,7 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
   const endpoints = config.endpoints.map((address) => newEndpoint(address, config, metrics));
   const balancer = newBalancer({
     policy: config.balancer,
-    endpoints: endpoints.map((e) => ({ name: endpointName(e.address), service: e.service, probe: tcpProbe(e.address) })),
+    endpoints: endpoints.map((e) => ({ name: endpointName(e.address), service: e.service, probe: tcpProbe(e.address, config.connectTimeout) })),
     decayMs: config.ewmaDecay,
     defaultRttMs: config.ewmaDefaultRtt,
   });
@@ -38,7 +38,7 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
     counts: () => balancer.counts(),
     rtts: () => balancer.endpoints.map((e) => ({ name: e.name, rttMs: e.rtt.peek() })),
   });
-  const service = buildStack({ metrics, balancer: balancer.service });
+  const service = buildStack({ metrics, balancer: balancer.service, config });
   const h1 = new H1Downstream(service);
   const h2 = new H2Downstream({ service, metrics, ...config });
   const listener = new Listener({ h1: h1.server, h2: h2.server });

@@ -2,6 +2,9 @@
 // concern (timeouts, retries, fail-fast, load shedding) is one more line here and one file in layers/.
 import * as metricsLayer from './layers/metrics.js';
 import * as rescue from './layers/rescue.js';
+import * as retry from './layers/retry.js';
+import * as timeout from './layers/timeout.js';
+import type { Config } from './flags.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Layer, Service } from './service.js';
 
@@ -9,15 +12,21 @@ export interface StackConfig {
   metrics: ProxyMetrics;
   /** The balancer's service (balancer/index.ts, chosen by --balancer) over the per-endpoint services. */
   balancer: Service;
+  /** The flags of the layers: --request-timeout, --retries and the --retry-* settings. */
+  config: Pick<Config, 'requestTimeout'> & retry.RetrySettings;
 }
 
-export function buildStack({ metrics, balancer }: StackConfig): Service {
+export function buildStack({ metrics, balancer, config }: StackConfig): Service {
   return compose(
     [
       // Count and time every request as the client sees it (outermost, so it also sees rescued 502s).
       metricsLayer.layer({ metrics }),
       // Answer failures before the response headers: 502 + x-sluice-error, or the upstream's RST code on h2.
       rescue.layer(),
+      // Bound each request, retries included: 504 before the response headers, cancel after (off by default).
+      timeout.layer({ timeoutMs: config.requestTimeout, metrics }),
+      // Retry what is safe to repeat, under the budget; above the balancer so a retry can pick another endpoint.
+      retry.layer({ settings: config, metrics }),
     ],
     // Pick the endpoint for each request (p2c over PeakEWMA by default) among the ready ones; each endpoint
     // speaks h1 or h2 upstream.

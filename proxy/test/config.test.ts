@@ -34,6 +34,16 @@ describe('config', () => {
       ewmaDecay: 10_000,
       ewmaDefaultRtt: 30,
       adaptive: false,
+      requestTimeout: 0,
+      connectTimeout: 1000,
+      retries: 2,
+      retryBudgetRatio: 0.2,
+      retryBudgetMinPerS: 10,
+      retryBudgetTtl: 10_000,
+      retryBackoffBase: 25,
+      retryBackoffMax: 250,
+      retryBufferBytes: 65_536,
+      retryableRoutes: [],
     });
   });
 

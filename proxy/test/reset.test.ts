@@ -22,7 +22,8 @@ describe('resets and upstream failures', { timeout: 15_000 }, () => {
   test('an upstream REFUSED_STREAM before the headers reaches the h2 client as REFUSED_STREAM', async (t) => {
     const backend = await h2Backend((stream) => stream.close(H2_CODE.REFUSED_STREAM));
     t.after(() => backend.close());
-    const p = await proxy(['--endpoints', `127.0.0.1:${backend.port}`]);
+    // --retries 0: one attempt, so one reset each way (retrying REFUSED_STREAM is retry-proxy.test.ts's).
+    const p = await proxy(['--endpoints', `127.0.0.1:${backend.port}`, '--retries', '0']);
     t.after(() => p.stop(0));
     const client = await connectH2(p.listen.port);
     t.after(() => closeSession(client));

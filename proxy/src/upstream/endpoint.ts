@@ -15,11 +15,12 @@ export interface Endpoint {
 
 export function newEndpoint(
   address: Address,
-  config: Pick<Config, 'upstreamProtocol' | 'streamWindow' | 'connWindow' | 'adaptive'>,
+  config: Pick<Config, 'upstreamProtocol' | 'streamWindow' | 'connWindow' | 'adaptive' | 'connectTimeout'>,
   metrics: ProxyMetrics,
 ): Endpoint {
-  const h1 = new H1Client(address);
-  const h2 = new H2Client(address, { streamWindow: config.streamWindow, connWindow: config.connWindow, adaptive: config.adaptive, metrics });
+  const connectTimeoutMs = config.connectTimeout;
+  const h1 = new H1Client(address, { connectTimeoutMs, onConnectTimeout: () => metrics.timeout('connect') });
+  const h2 = new H2Client(address, { streamWindow: config.streamWindow, connWindow: config.connWindow, adaptive: config.adaptive, metrics, connectTimeoutMs });
   const { upstreamProtocol } = config;
   // auto: as the request came in (gRPC always arrives as h2).
   const protocolFor = (req: ProxyRequest): Protocol =>

@@ -4,13 +4,23 @@ import { formatAddress, type Address } from '../address.js';
 import { CancelledError, upstreamError, type ProxyError } from '../errors.js';
 import { endToEnd, forH1 } from '../headers.js';
 import type { Headers, ProxyRequest, ProxyResponse } from '../service.js';
+import { watchConnect } from './connect-timeout.js';
+
+export interface H1ClientOptions {
+  /** ms; 0: the OS's own limit. */
+  connectTimeoutMs?: number;
+  onConnectTimeout?: () => void;
+}
 
 export class H1Client {
   // Keep-alive so a benchmark measures requests, not TCP handshakes; no socket cap, like the h2 side's
   // streams, so the proxy never queues in front of an endpoint behind the client's back.
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, noDelay: true });
 
-  constructor(private readonly address: Address) {}
+  constructor(
+    private readonly address: Address,
+    private readonly options: H1ClientOptions = {},
+  ) {}
 
   request(req: ProxyRequest): Promise<ProxyResponse> {
     return new Promise((resolve, reject) => {
@@ -23,6 +33,8 @@ export class H1Client {
         agent: this.agent,
         setHost: false,
       });
+      const { connectTimeoutMs = 0, onConnectTimeout = () => {} } = this.options;
+      outgoing.once('socket', (socket) => watchConnect(socket, connectTimeoutMs, onConnectTimeout));
       const onAbort = (): void => {
         outgoing.destroy(new CancelledError());
       };
