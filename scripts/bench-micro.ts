@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { Bench } from 'tinybench';
 import { newBalancer, pickerFor, type Balancer } from '../proxy/src/balancer/index.js';
 import { PeakEwma } from '../proxy/src/balancer/peak-ewma.js';
+import { parseConfig } from '../proxy/src/config.js';
 import { endToEnd } from '../proxy/src/headers.js';
 import { ProxyMetrics } from '../proxy/src/metrics.js';
 import type { ProxyRequest, ProxyResponse, Service } from '../proxy/src/service.js';
@@ -100,7 +101,11 @@ async function main(): Promise<void> {
   });
   // An always-open gate: an endpoint is ready, so the queue layer passes requests straight through.
   const gate = { state: 'open' as const, onChange: () => () => {} };
-  const stack = buildStack({ metrics: new ProxyMetrics(), balancer: inMemory, gate, queueCapacity: 10_000 });
+  // The proxy's defaults (no request timeout, 2 retries under the budget): what a bench cell runs with.
+  const parsed = parseConfig(['--endpoints', '127.0.0.1:9000']);
+  if (parsed.help) throw new Error('unreachable: no --help given');
+  const { config } = parsed;
+  const stack = buildStack({ metrics: new ProxyMetrics(), balancer: inMemory, gate, queueCapacity: config.queueCapacity, config });
   bench.add('in-memory service through the layer stack', async () => {
     const res = await stack(request());
     await res.trailers;
@@ -111,7 +116,7 @@ async function main(): Promise<void> {
   const rows: MicroRow[] = bench.tasks.map((task) => {
     const r = task.result;
     if (r.state !== 'completed') throw new Error(`bench-micro: ${task.name} did not complete (${r.state})`);
-    return { name: task.name, meanNs: r.latency.mean * 1e6, p99Ns: r.latency.p99 * 1e6, opsPerS: r.throughput.mean, samples: r.latency.samplesCount };
+    return { name: task.name, medianNs: r.latency.p50 * 1e6, meanNs: r.latency.mean * 1e6, p99Ns: r.latency.p99 * 1e6, opsPerS: r.throughput.mean, samples: r.latency.samplesCount };
   });
   process.stdout.write(formatMicroTable(rows, [['in-memory service through the layer stack', 'in-memory service, bare']]));
 }

@@ -40,10 +40,21 @@ export class UpstreamError extends ProxyError {
 
 /** The downstream client went away and the proxy cancelled the upstream request. */
 export class CancelledError extends ProxyError {
-  readonly reason = 'cancelled';
+  readonly reason: string = 'cancelled';
   constructor() {
     super('the downstream client cancelled the request');
     this.name = 'CancelledError';
+  }
+}
+
+/** --request-timeout ran out after the response headers: the upstream was cancelled, and an h2 client's stream
+ *  is reset with CANCEL as for any cancel. */
+export class TimeoutError extends CancelledError {
+  override readonly reason = 'timeout';
+  constructor() {
+    super();
+    this.message = 'the request timeout ran out';
+    this.name = 'TimeoutError';
   }
 }
 

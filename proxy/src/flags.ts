@@ -31,6 +31,24 @@ export interface Config {
   queueCapacity: number;
   /** An upstream connection without requests for this long is closed, ms (upstream/). */
   idleEvict: number;
+  /** Request timeout, ms; 0: none (layers/timeout.ts). */
+  requestTimeout: number;
+  /** Upstream TCP connect timeout, ms. */
+  connectTimeout: number;
+  /** Retries per request at most; 0: no retries (layers/retry.ts). */
+  retries: number;
+  retryBudgetRatio: number;
+  retryBudgetMinPerS: number;
+  /** ms */
+  retryBudgetTtl: number;
+  /** ms */
+  retryBackoffBase: number;
+  /** ms */
+  retryBackoffMax: number;
+  /** The largest request body kept to make a request retryable, bytes. */
+  retryBufferBytes: number;
+  /** Path prefixes whose requests may be retried after a reset whatever their method. */
+  retryableRoutes: string[];
 }
 
 /** A bad value; `where` is the flag or environment variable it came from. */
@@ -83,6 +101,17 @@ function oneOf<T extends string>(allowed: readonly T[], note = '') {
       throw new ConfigError(where, `"${raw}" is not allowed; expected one of: ${allowed.join(', ')}${note}`);
     }
     return found;
+  };
+}
+
+/** A decimal number from `min` to `max`. */
+function decimal(min: number, max: number, what: string) {
+  return (raw: string, where: string): number => {
+    const value = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!(value >= min && value <= max)) {
+      throw new ConfigError(where, `"${raw}" is not allowed; expected a number from ${min} to ${max} (${what})`);
+    }
+    return value;
   };
 }
 
@@ -221,5 +250,95 @@ export const FLAGS: FlagSpec[] = [
     default: '5s',
     why: "linkerd's outbound discovery idle timeout (linkerd: 5s): an upstream connection (h1 keep-alive socket, h2 session) without requests for this long is closed and reopened on demand.",
     parse: duration(1),
+  },
+  {
+    flag: '--request-timeout',
+    key: 'requestTimeout',
+    valueName: 'DURATION|off',
+    default: 'off',
+    why: "None, as linkerd's HTTPRoutes (its old ServiceProfile default was 10s, Envoy's route timeout 15s): a cell measures stalls and long streams, it must not cut them. Set: 504 before the response headers, CANCEL after.",
+    parse: (raw, where) => (/^(off|0)$/i.test(raw.trim()) ? 0 : duration(0)(raw, where)), // 0ms: off too
+  },
+  {
+    flag: '--connect-timeout',
+    key: 'connectTimeout',
+    valueName: 'DURATION',
+    default: '1s',
+    why: "linkerd's outbound connect timeout (linkerd: 1s): an endpoint that does not accept within it is failed (connect-timeout) and the request may be retried elsewhere.",
+    parse: duration(1),
+  },
+  {
+    flag: '--retries',
+    key: 'retries',
+    valueName: 'N',
+    default: '2',
+    why: 'Retries per request at most; 0 turns retries off. Envoy and linkerd routes allow 1; 2 lets a request survive a refused connection and then a REFUSED_STREAM (an endpoint restarting); the budget bounds the load either way.',
+    parse: integer(0, 100, 'retries after the first attempt'),
+  },
+  {
+    flag: '--retry-budget-ratio',
+    key: 'retryBudgetRatio',
+    valueName: 'RATIO',
+    default: '0.2',
+    why: "linkerd's retry budget (linkerd: 0.2): retries add at most 20% to the requests of the last --retry-budget-ttl.",
+    parse: decimal(0, 1000, "tower's budget allows up to 1000"),
+  },
+  {
+    flag: '--retry-budget-min-per-s',
+    key: 'retryBudgetMinPerS',
+    valueName: 'N',
+    default: '10',
+    why: "linkerd's retry budget (linkerd: 10): retries always allowed per second (averaged over the ttl), so thin traffic can still retry.",
+    parse: integer(0, 1_000_000, 'retries per second'),
+  },
+  {
+    flag: '--retry-budget-ttl',
+    key: 'retryBudgetTtl',
+    valueName: 'DURATION',
+    default: '10s',
+    why: "linkerd's retry budget (linkerd: 10s): how long a request counts toward the ratio; tower allows 1s to 60s.",
+    parse: (raw, where) => {
+      const ms = duration(1000)(raw, where);
+      if (ms > 60_000) throw new ConfigError(where, `"${raw}" is too long; expected at most 60s`);
+      return ms;
+    },
+  },
+  {
+    flag: '--retry-backoff-base',
+    key: 'retryBackoffBase',
+    valueName: 'DURATION',
+    default: '25ms',
+    why: "Envoy's retry backoff (Envoy: 25ms base, full jitter): retry n waits a random time below (2^n - 1) x base. 0ms retries at once.",
+    parse: duration(0),
+  },
+  {
+    flag: '--retry-backoff-max',
+    key: 'retryBackoffMax',
+    valueName: 'DURATION',
+    default: '250ms',
+    why: "Envoy's default cap (Envoy: 10 x base = 250ms): no retry waits longer.",
+    parse: duration(0),
+  },
+  {
+    flag: '--retry-buffer-bytes',
+    key: 'retryBufferBytes',
+    valueName: 'BYTES',
+    default: String(65_536),
+    why: "linkerd's limit (linkerd: 64 KiB): a request body up to this size is kept to be sent again; a larger one streams and is never retried.",
+    parse: integer(0, 2 ** 30, 'bytes kept per request'),
+  },
+  {
+    flag: '--retryable-routes',
+    key: 'retryableRoutes',
+    valueName: 'PATH-PREFIX,...',
+    default: 'none',
+    why: "None: only GET, HEAD, OPTIONS and TRACE are retried after a reset. A listed path prefix (e.g. /pkg.Service/) is retryable whatever the method, as a linkerd profile's isRetryable route.",
+    parse: (raw, where) => {
+      if (/^(none)?$/i.test(raw.trim())) return [];
+      const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const bad = items.find((s) => !s.startsWith('/'));
+      if (bad !== undefined) throw new ConfigError(where, `"${bad}" is not a path prefix; expected e.g. /api/,/pkg.Service/`);
+      return items;
+    },
   },
 ];

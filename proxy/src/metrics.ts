@@ -57,6 +57,24 @@ export class ProxyMetrics {
   });
 
 
+  readonly retries = new Counter({
+    name: 'sluice_proxy_retries_total',
+    help: 'Retries sent, by the failure that caused them (connect-refused, upstream-reset:REFUSED_STREAM, ...).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly retryBudgetExhausted = new Counter({
+    name: 'sluice_proxy_retry_budget_exhausted_total',
+    help: 'Retryable failures passed on to the client because the retry budget was exhausted.',
+    registers: [this.registry],
+  });
+  private readonly timeouts = new Counter({
+    name: 'sluice_proxy_timeouts_total',
+    help: 'Timeouts by kind: request (--request-timeout ran out), connect (an upstream TCP connect, --connect-timeout).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   /** The balancer reported by the two gauges below (set once by proxy.ts; absent in tests without one). */
   private balancer: BalancerReport | undefined;
   private readonly balancerEndpoints = new Gauge({
@@ -142,6 +160,10 @@ export class ProxyMetrics {
     });
     // process_cpu_seconds_total and process_resident_memory_bytes: the harness reads the proxy's cost here.
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  timeout(kind: 'request' | 'connect'): void {
+    this.timeouts.inc({ kind });
   }
 
   rst(side: Side, direction: Direction, code: number): void {

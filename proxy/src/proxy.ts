@@ -31,7 +31,7 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
   const endpoints = config.endpoints.map((address) => newEndpoint(address, config, metrics));
   const balancer = newBalancer({
     policy: config.balancer,
-    endpoints: endpoints.map((e) => ({ name: endpointName(e.address), service: e.service, probe: tcpProbe(e.address) })),
+    endpoints: endpoints.map((e) => ({ name: endpointName(e.address), service: e.service, probe: tcpProbe(e.address, config.connectTimeout) })),
     decayMs: config.ewmaDecay,
     defaultRttMs: config.ewmaDefaultRtt,
   });
@@ -48,7 +48,7 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
     return open;
   });
   const gate = new FailFast({ readiness: balancer, timeoutMs: config.failfast });
-  const service = buildStack({ metrics, balancer: balancer.service, gate, queueCapacity: config.queueCapacity });
+  const service = buildStack({ metrics, balancer: balancer.service, gate, queueCapacity: config.queueCapacity, config });
   const h1 = new H1Downstream(service);
   const h2 = new H2Downstream({ service, metrics, ...config });
   const listener = new Listener({ h1: h1.server, h2: h2.server });

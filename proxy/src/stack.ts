@@ -3,6 +3,9 @@
 import * as metricsLayer from './layers/metrics.js';
 import * as queue from './layers/queue.js';
 import * as rescue from './layers/rescue.js';
+import * as retry from './layers/retry.js';
+import * as timeout from './layers/timeout.js';
+import type { Config } from './flags.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Layer, Service } from './service.js';
 
@@ -13,15 +16,21 @@ export interface StackConfig {
   /** The fail-fast state machine over the balancer's readiness (layers/fail-fast.ts), and --queue-capacity. */
   gate: queue.Gate;
   queueCapacity: number;
+  /** The flags of the layers: --request-timeout, --retries and the --retry-* settings. */
+  config: Pick<Config, 'requestTimeout'> & retry.RetrySettings;
 }
 
-export function buildStack({ metrics, balancer, gate, queueCapacity }: StackConfig): Service {
+export function buildStack({ metrics, balancer, gate, queueCapacity, config }: StackConfig): Service {
   return compose(
     [
       // Count and time every request as the client sees it (outermost, so it also sees rescued 502s).
       metricsLayer.layer({ metrics }),
       // Answer failures before the response headers: 502 + x-sluice-error, or the upstream's RST code on h2.
       rescue.layer(),
+      // Bound each request, retries included: 504 before the response headers, cancel after (off by default).
+      timeout.layer({ timeoutMs: config.requestTimeout, metrics }),
+      // Retry what is safe to repeat, under the budget; above the balancer so a retry can pick another endpoint.
+      retry.layer({ settings: config, metrics }),
       // Hold requests while no endpoint is ready; shed when full or in fail-fast (503, gRPC UNAVAILABLE).
       queue.layer({ gate, capacity: queueCapacity, metrics }),
     ],

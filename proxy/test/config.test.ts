@@ -37,6 +37,16 @@ describe('config', () => {
       failfast: 3000,
       queueCapacity: 10_000,
       idleEvict: 5000,
+      requestTimeout: 0,
+      connectTimeout: 1000,
+      retries: 2,
+      retryBudgetRatio: 0.2,
+      retryBudgetMinPerS: 10,
+      retryBudgetTtl: 10_000,
+      retryBackoffBase: 25,
+      retryBackoffMax: 250,
+      retryBufferBytes: 65_536,
+      retryableRoutes: [],
     });
   });
 

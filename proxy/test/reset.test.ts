@@ -13,7 +13,8 @@ describe('resets and upstream failures', { timeout: 15_000 }, () => {
   test('an upstream REFUSED_STREAM before the headers reaches the h2 client as REFUSED_STREAM', async (t) => {
     const backend = await h2Backend((stream) => stream.close(H2_CODE.REFUSED_STREAM));
     t.after(() => backend.close());
-    const p = await proxy(['--endpoints', `127.0.0.1:${backend.port}`]);
+    // --retries 0: one attempt, so one reset each way (retrying REFUSED_STREAM is retry-proxy.test.ts's).
+    const p = await proxy(['--endpoints', `127.0.0.1:${backend.port}`, '--retries', '0']);
     t.after(() => p.stop(0));
     const client = await connectH2(p.listen.port);
     t.after(() => closeSession(client));
@@ -66,7 +67,8 @@ describe('resets and upstream failures', { timeout: 15_000 }, () => {
     // Two ready endpoints that go away: each request fails on one of them with its cause. (Endpoints known to
     // be down from the start are not tried at all: requests wait for fail-fast, see fail-fast.test.ts.)
     const [a, b] = await Promise.all([h1Backend((_req, res) => res.end()), h1Backend((_req, res) => res.end())]);
-    const p = await proxy(['--endpoints', `127.0.0.1:${a.port},127.0.0.1:${b.port}`]);
+    // --retries 0: a retry would take the request to the other dead endpoint and then into the queue (none ready).
+    const p = await proxy(['--endpoints', `127.0.0.1:${a.port},127.0.0.1:${b.port}`, '--retries', '0']);
     t.after(() => p.stop(0));
     await Promise.all([a.close(), b.close()]);
     const h1 = await h1Request(p.listen.port, { path: '/' });

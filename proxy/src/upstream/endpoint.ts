@@ -17,16 +17,18 @@ export interface Endpoint {
 
 export function newEndpoint(
   address: Address,
-  config: Pick<Config, 'upstreamProtocol' | 'streamWindow' | 'connWindow' | 'adaptive' | 'idleEvict'>,
+  config: Pick<Config, 'upstreamProtocol' | 'streamWindow' | 'connWindow' | 'adaptive' | 'idleEvict' | 'connectTimeout'>,
   metrics: ProxyMetrics,
 ): Endpoint {
-  const h1 = new H1Client(address, config.idleEvict);
+  const connectTimeoutMs = config.connectTimeout;
+  const h1 = new H1Client(address, { idleMs: config.idleEvict, connectTimeoutMs, onConnectTimeout: () => metrics.timeout('connect') });
   const h2 = new H2Client(address, {
     streamWindow: config.streamWindow,
     connWindow: config.connWindow,
     adaptive: config.adaptive,
     metrics,
     idleMs: config.idleEvict,
+    connectTimeoutMs,
   });
   const { upstreamProtocol } = config;
   // auto: as the request came in (gRPC always arrives as h2).

@@ -4,19 +4,28 @@ import { formatAddress, type Address } from '../address.js';
 import { CancelledError, upstreamError, type ProxyError } from '../errors.js';
 import { endToEnd, forH1 } from '../headers.js';
 import type { Headers, ProxyRequest, ProxyResponse } from '../service.js';
+import { watchConnect } from './connect-timeout.js';
+
+export interface H1ClientOptions {
+  /** --idle-evict, ms. */
+  idleMs: number;
+  /** ms; 0: the OS's own limit. */
+  connectTimeoutMs?: number;
+  onConnectTimeout?: () => void;
+}
 
 export class H1Client {
   // Keep-alive so a benchmark measures requests, not TCP handshakes; no socket cap, like the h2 side's
   // streams, so the proxy never queues in front of an endpoint behind the client's back.
   private readonly agent: http.Agent;
 
-  /** `idleMs` (--idle-evict): a keep-alive socket without a request for this long is closed (the agent's
-   *  timeout destroys only free sockets; a slow response on a busy one is not cut). */
+  /** `options.idleMs` (--idle-evict): a keep-alive socket without a request for this long is closed (the
+   *  agent's timeout destroys only free sockets; a slow response on a busy one is not cut). */
   constructor(
     private readonly address: Address,
-    idleMs: number,
+    private readonly options: H1ClientOptions,
   ) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, noDelay: true, timeout: idleMs });
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, noDelay: true, timeout: options.idleMs });
   }
 
   /** Open sockets, busy or idle. */
@@ -37,6 +46,8 @@ export class H1Client {
         agent: this.agent,
         setHost: false,
       });
+      const { connectTimeoutMs = 0, onConnectTimeout = () => {} } = this.options;
+      outgoing.once('socket', (socket) => watchConnect(socket, connectTimeoutMs, onConnectTimeout));
       const onAbort = (): void => {
         outgoing.destroy(new CancelledError());
       };

@@ -2,6 +2,7 @@
 // receives GOAWAY. It advertises the configured stream window in SETTINGS and grows the connection window
 // with WINDOW_UPDATE once connected, so the upstream side runs the same flow control as the downstream side.
 import http2 from 'node:http2';
+import net from 'node:net';
 import { formatAddress, type Address } from '../address.js';
 import { CancelledError, StreamResetError, upstreamError, type ProxyError } from '../errors.js';
 import { attachFlow } from '../flow/attach.js';
@@ -9,6 +10,7 @@ import { H2_CODE, isPeerReset } from '../h2-codes.js';
 import { endToEnd } from '../headers.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { Headers, ProxyRequest, ProxyResponse } from '../service.js';
+import { watchConnect } from './connect-timeout.js';
 
 export interface H2ClientConfig {
   streamWindow: number;
@@ -18,6 +20,8 @@ export interface H2ClientConfig {
   metrics: ProxyMetrics;
   /** A session without open streams for this long is closed and reconnected on demand (--idle-evict), ms. */
   idleMs: number;
+  /** ms; 0 or absent: the OS's own limit. */
+  connectTimeoutMs?: number;
 }
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -130,10 +134,16 @@ export class H2Client {
   }
 
   private connect(): http2.ClientHttp2Session {
-    const { streamWindow, connWindow, adaptive, metrics } = this.config;
+    const { streamWindow, connWindow, adaptive, metrics, connectTimeoutMs = 0 } = this.config;
     const session = http2.connect(`http://${formatAddress(this.address)}`, {
       settings: { initialWindowSize: streamWindow, enablePush: false },
       maxSessionMemory: sessionMemoryMb(connWindow),
+      // The socket Node would make itself, made here so the connect can be timed.
+      createConnection: () => {
+        const socket = net.connect({ host: this.address.host, port: this.address.port });
+        watchConnect(socket, connectTimeoutMs, () => metrics.timeout('connect'));
+        return socket;
+      },
     });
     session.once('connect', () => {
       // The connection window starts at 65535 whatever SETTINGS say; only WINDOW_UPDATE grows it.
