@@ -15,11 +15,31 @@ export interface Endpoint {
 
 export function newEndpoint(
   address: Address,
-  config: Pick<Config, 'upstreamProtocol' | 'streamWindow' | 'connWindow' | 'adaptive'>,
+  config: Pick<
+    Config,
+    | 'upstreamProtocol'
+    | 'streamWindow'
+    | 'connWindow'
+    | 'adaptive'
+    | 'maxFrameSize'
+    | 'maxHeaderListSize'
+    | 'keepaliveInterval'
+    | 'keepaliveTimeout'
+  >,
   metrics: ProxyMetrics,
 ): Endpoint {
   const h1 = new H1Client(address);
-  const h2 = new H2Client(address, { streamWindow: config.streamWindow, connWindow: config.connWindow, adaptive: config.adaptive, metrics });
+  const { streamWindow, connWindow, adaptive, maxFrameSize, maxHeaderListSize, keepaliveInterval, keepaliveTimeout } = config;
+  const h2 = new H2Client(address, {
+    streamWindow,
+    connWindow,
+    adaptive,
+    metrics,
+    maxFrameSize,
+    maxHeaderListSize,
+    keepaliveInterval,
+    keepaliveTimeout,
+  });
   const { upstreamProtocol } = config;
   // auto: as the request came in (gRPC always arrives as h2).
   const protocolFor = (req: ProxyRequest): Protocol =>

@@ -9,6 +9,8 @@ import { H2_CODE, isPeerReset } from '../h2-codes.js';
 import { endToEnd } from '../headers.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { Headers, ProxyRequest, ProxyResponse } from '../service.js';
+import { keepAlive } from '../session/keepalive.js';
+import { observeSession } from '../session/observe.js';
 
 export interface H2ClientConfig {
   streamWindow: number;
@@ -16,6 +18,11 @@ export interface H2ClientConfig {
   /** Adaptive (BDP) flow control on each session, starting from the fixed windows (flow/attach.ts). */
   adaptive: boolean;
   metrics: ProxyMetrics;
+  /** SETTINGS and keepalive PINGs toward the endpoint (see flags.ts); keepaliveInterval 0: off. */
+  maxFrameSize: number;
+  maxHeaderListSize: number;
+  keepaliveInterval: number;
+  keepaliveTimeout: number;
 }
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -57,6 +64,7 @@ export class H2Client {
         reject(upstreamError(err));
         return;
       }
+      stream.once('close', metrics.streamOpened('upstream'));
       let resetByUs = false;
       let lastError: unknown;
       let trailers: Headers | undefined;
@@ -116,16 +124,19 @@ export class H2Client {
   }
 
   private connect(): http2.ClientHttp2Session {
-    const { streamWindow, connWindow, adaptive, metrics } = this.config;
+    const { streamWindow, connWindow, adaptive, metrics, maxFrameSize, maxHeaderListSize } = this.config;
     const session = http2.connect(`http://${formatAddress(this.address)}`, {
-      settings: { initialWindowSize: streamWindow, enablePush: false },
+      settings: { initialWindowSize: streamWindow, enablePush: false, maxFrameSize, maxHeaderListSize },
       maxSessionMemory: sessionMemoryMb(connWindow),
     });
+    observeSession(session, metrics, 'upstream');
     session.once('connect', () => {
       // The connection window starts at 65535 whatever SETTINGS say; only WINDOW_UPDATE grows it.
       if (session.destroyed) return;
       session.setLocalWindowSize(connWindow);
       attachFlow(session, { streamWindow, connWindow, adaptive, metrics, side: 'upstream' });
+      const { keepaliveInterval: intervalMs, keepaliveTimeout: timeoutMs } = this.config;
+      keepAlive(session, { intervalMs, timeoutMs, metrics, side: 'upstream' });
     });
     session.on('error', () => {}); // every stream on it fails with its own error; the next request reconnects
     session.on('goaway', () => this.drop(session));
