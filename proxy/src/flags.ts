@@ -18,6 +18,18 @@ export interface Config {
   streamWindow: number;
   connWindow: number;
   maxConcurrentStreams: number;
+  /** Session protection (proxy/src/protect/, proxy/src/session/). Resets a client may send a second; 0: off. */
+  maxResetsPerS: number;
+  /** SETTINGS_MAX_FRAME_SIZE, both sides. */
+  maxFrameSize: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE, both sides. */
+  maxHeaderListSize: number;
+  /** PING a session after this long without a byte from the peer, ms; 0: off. */
+  keepaliveInterval: number;
+  /** Close a session whose keepalive PING is not acknowledged within this, ms. */
+  keepaliveTimeout: number;
+  /** Bound on stream window × streams of one downstream session, bytes; 0: off. */
+  maxSessionBufferedBytes: number;
   balancer: BalancerName;
   /** PeakEWMA time constant, ms. */
   ewmaDecay: number;
@@ -190,6 +202,54 @@ export const FLAGS: FlagSpec[] = [
     default: '1024',
     why: 'Above the largest matrix concurrency (256 streams on one connection), so the limit is never what a cell measures, yet bounded (Node would allow 2^32-1).',
     parse: integer(1, 2 ** 32 - 1, 'SETTINGS_MAX_CONCURRENT_STREAMS'),
+  },
+  {
+    flag: '--max-resets-per-s',
+    key: 'maxResetsPerS',
+    valueName: 'N',
+    default: '100',
+    why: "Rapid reset (CVE-2023-44487): a client resetting more streams than this a second (a burst of N, then N a second) gets GOAWAY ENHANCE_YOUR_CALM and is closed; 0: off. linkerd's h2 allows 20 reset streams not yet accepted; Node's nghttp2 allows a burst of 1000, then 33 a second (GOAWAY INTERNAL_ERROR). 100 stops an attacker after 100 wasted upstream requests, 10x sooner than nghttp2, and no client cancelling its own work gets near it.",
+    parse: integer(0, 2 ** 31 - 1, '0 turns the limit off'),
+  },
+  {
+    flag: '--max-frame-size',
+    key: 'maxFrameSize',
+    valueName: 'BYTES',
+    default: '16384',
+    why: "RFC 9113's initial SETTINGS_MAX_FRAME_SIZE, also linkerd's (hyper) and Node's: the largest frame payload a peer may send us, on both sides.",
+    parse: integer(16_384, 16_777_215, 'RFC 9113 6.5.2 allows 2^14 to 2^24-1'),
+  },
+  {
+    flag: '--max-header-list-size',
+    key: 'maxHeaderListSize',
+    valueName: 'BYTES',
+    default: '16384',
+    why: "linkerd's (hyper: 16 KiB; Envoy: 60 KiB; Node: 65535): SETTINGS_MAX_HEADER_LIST_SIZE on both sides. A larger h2 request is reset with ENHANCE_YOUR_CALM before it reaches an endpoint; gRPC metadata is far smaller.",
+    parse: integer(1024, 2 ** 32 - 1, 'SETTINGS_MAX_HEADER_LIST_SIZE; below 1 KiB not even a bare request fits'),
+  },
+  {
+    flag: '--keepalive-interval',
+    key: 'keepaliveInterval',
+    valueName: 'DURATION',
+    default: '10s',
+    why: "linkerd's (its injector sets 10s; hyper and Node: off): PING an HTTP/2 session, either side, after this long without a byte from the peer; 0s: off. A session busy with traffic is never pinged.",
+    parse: duration(0),
+  },
+  {
+    flag: '--keepalive-timeout',
+    key: 'keepaliveTimeout',
+    valueName: 'DURATION',
+    default: '3s',
+    why: "linkerd's (its injector sets 3s; hyper: 20s): a session whose keepalive PING is not acknowledged within this is closed, so a dead peer frees its streams instead of holding them until TCP gives up.",
+    parse: duration(1),
+  },
+  {
+    flag: '--max-session-buffered-bytes',
+    key: 'maxSessionBufferedBytes',
+    valueName: 'BYTES',
+    default: String(256 * 2 ** 20),
+    why: 'Bound on what one client session can make the proxy hold (stream window x open streams; Node returns the connection window at once, so it bounds nothing): the advertised max concurrent streams is lowered to fit, and a stream beyond it (windows grown by --adaptive) is refused with REFUSED_STREAM; 0: off. 256 MiB fits the h2 matrix\'s largest fixed cell (1 MiB windows x 256 streams). linkerd needs none: its h2 returns connection window only as data is read, so its connection window is the bound.',
+    parse: integer(0, Number.MAX_SAFE_INTEGER, 'bytes; 0 turns the bound off'),
   },
   {
     flag: '--balancer',

@@ -46,6 +46,40 @@ export class ProxyMetrics {
     labelNames: ['side', 'direction', 'code'] as const,
     registers: [this.registry],
   });
+  // Session protection and observability (downstream/h2.ts, upstream/h2.ts, session/, protect/).
+  private readonly goaways = new Counter({
+    name: 'sluice_proxy_goaway_total',
+    help: 'GOAWAY by side, direction and error code name. Received: every frame. Sent: the proxy\'s own decisions (drain, rapid reset, keepalive timeout), one each; nghttp2 sends others itself that Node does not report.',
+    labelNames: ['side', 'direction', 'code'] as const,
+    registers: [this.registry],
+  });
+  private readonly openSessions = bothSides(
+    new Gauge({
+      name: 'sluice_proxy_sessions',
+      help: 'Open HTTP/2 sessions by side (downstream: clients, upstream: endpoints).',
+      labelNames: ['side'] as const,
+      registers: [this.registry],
+    }),
+  );
+  private readonly openStreams = bothSides(
+    new Gauge({
+      name: 'sluice_proxy_streams',
+      help: 'Open HTTP/2 streams by side.',
+      labelNames: ['side'] as const,
+      registers: [this.registry],
+    }),
+  );
+  private readonly rapidResets = new Counter({
+    name: 'sluice_proxy_rapid_reset_total',
+    help: 'Downstream sessions sent GOAWAY ENHANCE_YOUR_CALM and closed for resetting more streams than --max-resets-per-s allows.',
+    registers: [this.registry],
+  });
+  private readonly keepaliveTimeouts = new Counter({
+    name: 'sluice_proxy_keepalive_timeouts_total',
+    help: 'HTTP/2 sessions closed by side because a keepalive PING was not acknowledged within --keepalive-timeout.',
+    labelNames: ['side'] as const,
+    registers: [this.registry],
+  });
 
   private readonly openWindows = new Set<{ side: Side; windows: Record<WindowKind, number> }>();
   private readonly lastWindow = new Map<string, number>();
@@ -170,6 +204,28 @@ export class ProxyMetrics {
     this.rstStreams.inc({ side, direction, code: h2CodeName(code) });
   }
 
+  goaway(side: Side, direction: Direction, code: number): void {
+    this.goaways.inc({ side, direction, code: h2CodeName(code) });
+  }
+
+  /** Counts one open session until the returned function is called (once; later calls do nothing). */
+  sessionOpened(side: Side): () => void {
+    return openUntil(this.openSessions, side);
+  }
+
+  /** Counts one open stream until the returned function is called (once). */
+  streamOpened(side: Side): () => void {
+    return openUntil(this.openStreams, side);
+  }
+
+  rapidReset(): void {
+    this.rapidResets.inc();
+  }
+
+  keepaliveTimeout(side: Side): void {
+    this.keepaliveTimeouts.inc({ side });
+  }
+
   /** Reports one session's local windows until `close()`. */
   windows(side: Side, stream: number, connection: number): WindowReport {
     const entry = { side, windows: { stream, connection } };
@@ -189,4 +245,19 @@ export class ProxyMetrics {
       close: () => this.openWindows.delete(entry),
     };
   }
+}
+
+/** Both sides start at 0, so a dashboard shows an idle side as 0 rather than as no data. */
+function bothSides(gauge: Gauge<'side'>): Gauge<'side'> {
+  for (const side of ['downstream', 'upstream'] as const) gauge.set({ side }, 0);
+  return gauge;
+}
+
+function openUntil(gauge: Gauge<'side'>, side: Side): () => void {
+  gauge.inc({ side });
+  let open = true;
+  return () => {
+    if (open) gauge.dec({ side });
+    open = false;
+  };
 }

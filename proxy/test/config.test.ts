@@ -30,6 +30,12 @@ describe('config', () => {
       streamWindow: 65_535,
       connWindow: 1_048_576,
       maxConcurrentStreams: 1024,
+      maxResetsPerS: 100,
+      maxFrameSize: 16_384,
+      maxHeaderListSize: 16_384,
+      keepaliveInterval: 10_000,
+      keepaliveTimeout: 3000,
+      maxSessionBufferedBytes: 256 * 2 ** 20,
       balancer: 'p2c',
       ewmaDecay: 10_000,
       ewmaDefaultRtt: 30,
@@ -80,6 +86,12 @@ describe('config', () => {
     refused(['--stream-window', '64k', ...EP], {}, '--stream-window', /"64k"/);
     refused(['--conn-window', '65534', ...EP], {}, '--conn-window', /from 65535/);
     refused(['--max-concurrent-streams', '0', ...EP], {}, '--max-concurrent-streams', /from 1/);
+    refused(['--max-resets-per-s', '-1', ...EP], {}, '--max-resets-per-s', /from 0/);
+    refused(['--max-frame-size', '16383', ...EP], {}, '--max-frame-size', /from 16384 to 16777215/);
+    refused(['--max-header-list-size', '100', ...EP], {}, '--max-header-list-size', /from 1024/);
+    refused(['--keepalive-interval', '10', ...EP], {}, '--keepalive-interval', /not a duration/);
+    refused(['--keepalive-timeout', '0s', ...EP], {}, '--keepalive-timeout', /too short/);
+    refused(['--max-session-buffered-bytes', '1MiB', ...EP], {}, '--max-session-buffered-bytes', /"1MiB"/);
     refused(['--balancer', 'random', ...EP], {}, '--balancer', /one of: p2c, round-robin, least-request/);
     refused(['--ewma-decay', '10', ...EP], {}, '--ewma-decay', /not a duration/);
     refused(['--ewma-decay', '0s', ...EP], {}, '--ewma-decay', /too short/);

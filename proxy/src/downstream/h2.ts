@@ -7,7 +7,11 @@ import { H2_CODE, isPeerReset } from '../h2-codes.js';
 import { endToEnd } from '../headers.js';
 import { attachFlow } from '../flow/attach.js';
 import type { ProxyMetrics } from '../metrics.js';
+import { SessionGuard } from '../protect/guard.js';
+import { advertisedConcurrency } from '../protect/stream-budget.js';
 import type { ProxyRequest, ProxyResponse, Service } from '../service.js';
+import { keepAlive } from '../session/keepalive.js';
+import { observeSession } from '../session/observe.js';
 import { sessionMemoryMb } from '../upstream/h2.js';
 
 export interface H2DownstreamConfig {
@@ -18,6 +22,13 @@ export interface H2DownstreamConfig {
   maxConcurrentStreams: number;
   /** Adaptive (BDP) flow control on every session, starting from the fixed windows (flow/attach.ts). */
   adaptive: boolean;
+  /** Session protection (protect/, session/); see flags.ts. */
+  maxResetsPerS: number;
+  maxFrameSize: number;
+  maxHeaderListSize: number;
+  keepaliveInterval: number;
+  keepaliveTimeout: number;
+  maxSessionBufferedBytes: number;
 }
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -27,10 +38,17 @@ const NO_BODY_STATUS = new Set([204, 205, 304]);
 export class H2Downstream {
   readonly server: http2.Http2Server;
   readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly guards = new WeakMap<http2.Http2Session, SessionGuard>();
 
   constructor(private readonly config: H2DownstreamConfig) {
     this.server = http2.createServer({
-      settings: { initialWindowSize: config.streamWindow, maxConcurrentStreams: config.maxConcurrentStreams },
+      settings: {
+        initialWindowSize: config.streamWindow,
+        // Lowered so that stream window × streams fits --max-session-buffered-bytes (protect/stream-budget.ts).
+        maxConcurrentStreams: advertisedConcurrency(config.maxConcurrentStreams, config.streamWindow, config.maxSessionBufferedBytes),
+        maxFrameSize: config.maxFrameSize,
+        maxHeaderListSize: config.maxHeaderListSize,
+      },
       maxSessionMemory: sessionMemoryMb(config.connWindow),
     });
     this.server.on('session', (session) => {
@@ -41,22 +59,36 @@ export class H2Downstream {
       session.setLocalWindowSize(config.connWindow);
       const { streamWindow, connWindow, adaptive, metrics } = config;
       attachFlow(session, { streamWindow, connWindow, adaptive, metrics, side: 'downstream' });
+      this.protect(session);
     });
     this.server.on('stream', (stream, headers, flags) => this.handle(stream, headers, flags));
   }
 
   /** GOAWAY to every client: in-flight streams finish, no new ones start. */
   drain(): void {
-    for (const session of this.sessions) session.close();
+    for (const session of this.sessions) {
+      if (!session.closed) this.config.metrics.goaway('downstream', 'sent', H2_CODE.NO_ERROR);
+      session.close();
+    }
   }
 
   destroyAll(): void {
     for (const session of this.sessions) session.destroy();
   }
 
+  /** Gauges and GOAWAY counts, keepalive PINGs, and the rapid-reset and buffered-bytes guard. */
+  private protect(session: http2.ServerHttp2Session): void {
+    const { metrics, keepaliveInterval, keepaliveTimeout } = this.config;
+    observeSession(session, metrics, 'downstream');
+    keepAlive(session, { intervalMs: keepaliveInterval, timeoutMs: keepaliveTimeout, metrics, side: 'downstream' });
+    this.guards.set(session, new SessionGuard(session, this.config));
+  }
+
   private handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number): void {
     const { metrics } = this.config;
     const session = stream.session;
+    const guard = session && this.guards.get(session);
+    if (guard && !guard.admit(stream)) return; // refused: over --max-session-buffered-bytes
     const controller = new AbortController();
     let complete = false;
     let resetByUs = false;
@@ -72,6 +104,7 @@ export class H2Downstream {
       const sessionDestroyed = session?.destroyed ?? true;
       if (isPeerReset(stream.rstCode, { resetByUs, sessionDestroyed, lastError })) {
         metrics.rst('downstream', 'received', stream.rstCode);
+        guard?.peerReset(); // rapid reset: too many of these close the session
       }
       if (!complete) controller.abort(); // the client left: cancel the upstream request
     });

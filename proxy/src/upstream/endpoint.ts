@@ -17,18 +17,35 @@ export interface Endpoint {
 
 export function newEndpoint(
   address: Address,
-  config: Pick<Config, 'upstreamProtocol' | 'streamWindow' | 'connWindow' | 'adaptive' | 'idleEvict' | 'connectTimeout'>,
+  config: Pick<
+    Config,
+    | 'upstreamProtocol'
+    | 'streamWindow'
+    | 'connWindow'
+    | 'adaptive'
+    | 'idleEvict'
+    | 'connectTimeout'
+    | 'maxFrameSize'
+    | 'maxHeaderListSize'
+    | 'keepaliveInterval'
+    | 'keepaliveTimeout'
+  >,
   metrics: ProxyMetrics,
 ): Endpoint {
   const connectTimeoutMs = config.connectTimeout;
   const h1 = new H1Client(address, { idleMs: config.idleEvict, connectTimeoutMs, onConnectTimeout: () => metrics.timeout('connect') });
+  const { streamWindow, connWindow, adaptive, maxFrameSize, maxHeaderListSize, keepaliveInterval, keepaliveTimeout } = config;
   const h2 = new H2Client(address, {
-    streamWindow: config.streamWindow,
-    connWindow: config.connWindow,
-    adaptive: config.adaptive,
+    streamWindow,
+    connWindow,
+    adaptive,
     metrics,
     idleMs: config.idleEvict,
     connectTimeoutMs,
+    maxFrameSize,
+    maxHeaderListSize,
+    keepaliveInterval,
+    keepaliveTimeout,
   });
   const { upstreamProtocol } = config;
   // auto: as the request came in (gRPC always arrives as h2).

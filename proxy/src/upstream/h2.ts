@@ -11,6 +11,8 @@ import { endToEnd } from '../headers.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { Headers, ProxyRequest, ProxyResponse } from '../service.js';
 import { watchConnect } from './connect-timeout.js';
+import { keepAlive } from '../session/keepalive.js';
+import { observeSession } from '../session/observe.js';
 
 export interface H2ClientConfig {
   streamWindow: number;
@@ -22,6 +24,11 @@ export interface H2ClientConfig {
   idleMs: number;
   /** ms; 0 or absent: the OS's own limit. */
   connectTimeoutMs?: number;
+  /** SETTINGS and keepalive PINGs toward the endpoint (see flags.ts); keepaliveInterval 0: off. */
+  maxFrameSize: number;
+  maxHeaderListSize: number;
+  keepaliveInterval: number;
+  keepaliveTimeout: number;
 }
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -67,6 +74,7 @@ export class H2Client {
         return;
       }
       this.busy(session, +1);
+      stream.once('close', metrics.streamOpened('upstream'));
       let resetByUs = false;
       let lastError: unknown;
       let trailers: Headers | undefined;
@@ -134,9 +142,9 @@ export class H2Client {
   }
 
   private connect(): http2.ClientHttp2Session {
-    const { streamWindow, connWindow, adaptive, metrics, connectTimeoutMs = 0 } = this.config;
+    const { streamWindow, connWindow, adaptive, metrics, maxFrameSize, maxHeaderListSize, connectTimeoutMs = 0 } = this.config;
     const session = http2.connect(`http://${formatAddress(this.address)}`, {
-      settings: { initialWindowSize: streamWindow, enablePush: false },
+      settings: { initialWindowSize: streamWindow, enablePush: false, maxFrameSize, maxHeaderListSize },
       maxSessionMemory: sessionMemoryMb(connWindow),
       // The socket Node would make itself, made here so the connect can be timed.
       createConnection: () => {
@@ -145,11 +153,14 @@ export class H2Client {
         return socket;
       },
     });
+    observeSession(session, metrics, 'upstream');
     session.once('connect', () => {
       // The connection window starts at 65535 whatever SETTINGS say; only WINDOW_UPDATE grows it.
       if (session.destroyed) return;
       session.setLocalWindowSize(connWindow);
       attachFlow(session, { streamWindow, connWindow, adaptive, metrics, side: 'upstream' });
+      const { keepaliveInterval: intervalMs, keepaliveTimeout: timeoutMs } = this.config;
+      keepAlive(session, { intervalMs, timeoutMs, metrics, side: 'upstream' });
     });
     session.on('error', () => {}); // every stream on it fails with its own error; the next request reconnects
     session.on('goaway', () => this.drop(session));

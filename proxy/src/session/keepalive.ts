@@ -1,0 +1,81 @@
+// HTTP/2 keepalive for one session, either side, as hyper does it (src/proto/h2/ping.rs, KeepAlive): once
+// `intervalMs` pass without a byte from the peer, send a PING; if its ACK does not come within `timeoutMs`,
+// the peer is gone (a dead host, a silent middlebox, a stalled process) and the session is closed, so its
+// streams fail now instead of hanging until TCP gives up, or for ever. A session with traffic is never pinged:
+// bytes read from the socket prove the peer alive, and at load the PINGs would only cost.
+//
+// Liveness is read from the socket's bytesRead (as flow/attach.ts does), so no 'data' listener changes a
+// stream's flowing mode. One keepalive PING at most is in flight; --adaptive may have one of its own, well
+// under Node's limit of 10 unacknowledged.
+import type http2 from 'node:http2';
+import { H2_CODE } from '../h2-codes.js';
+import type { ProxyMetrics, Side } from '../metrics.js';
+
+export interface KeepaliveConfig {
+  intervalMs: number;
+  timeoutMs: number;
+  metrics: ProxyMetrics;
+  side: Side;
+}
+
+export interface KeepaliveHandle {
+  stop(): void;
+}
+
+/** Call once the session can send frames (server: on 'session'; client: on 'connect'). An interval of 0 is
+ *  off. Stops by itself when the session closes. */
+export function keepAlive(session: http2.Http2Session, config: KeepaliveConfig): KeepaliveHandle {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const stop = (): void => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
+  if (config.intervalMs <= 0) return { stop };
+  session.once('close', stop);
+
+  const alive = (): boolean => !stopped && !session.closed && !session.destroyed;
+  const bytesRead = (): number => session.socket?.bytesRead ?? 0;
+  let seen = bytesRead();
+
+  const arm = (ms: number, fn: () => void): void => {
+    if (!alive()) return;
+    timer = setTimeout(fn, ms);
+    timer.unref(); // a session never keeps the process alive on its own
+  };
+
+  const idleCheck = (): void => {
+    timer = undefined;
+    if (!alive()) return;
+    const now = bytesRead();
+    if (now !== seen) {
+      seen = now; // the peer spoke during the interval
+      return arm(config.intervalMs, idleCheck);
+    }
+    let acked = false;
+    const expire = (): void => {
+      timer = undefined;
+      if (acked || !alive()) return;
+      stop();
+      config.metrics.keepaliveTimeout(config.side);
+      config.metrics.goaway(config.side, 'sent', H2_CODE.NO_ERROR);
+      session.destroy(); // writes GOAWAY NO_ERROR (hyper closes the same way), then closes the socket
+    };
+    try {
+      const sent = session.ping((err) => {
+        if (err || !alive()) return; // cancelled with the session
+        acked = true;
+        if (timer) clearTimeout(timer);
+        seen = bytesRead();
+        arm(config.intervalMs, idleCheck);
+      });
+      if (!sent) return arm(config.intervalMs, idleCheck); // too many PINGs in flight: try next interval
+    } catch {
+      return; // the session is closing
+    }
+    arm(config.timeoutMs, expire);
+  };
+  arm(config.intervalMs, idleCheck);
+  return { stop };
+}
