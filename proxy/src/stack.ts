@@ -1,5 +1,6 @@
 // The per-request stack, outermost first. Read it top to bottom to know the order of concerns; a new
 // concern (timeouts, retries, fail-fast, load shedding) is one more line here and one file in layers/.
+import type { RouteLookup } from './discovery/profile.js';
 import * as metricsLayer from './layers/metrics.js';
 import * as rescue from './layers/rescue.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -9,6 +10,9 @@ export interface StackConfig {
   metrics: ProxyMetrics;
   /** The balancer's service (balancer/index.ts, chosen by --balancer) over the per-endpoint services. */
   balancer: Service;
+  /** Per-route settings (retryable, timeout) from the --destination profile, for retry and timeout layers
+   *  (discovery/profile.ts); DEFAULT_ROUTE for every request without a profile. */
+  routes?: RouteLookup;
 }
 
 export function buildStack({ metrics, balancer }: StackConfig): Service {
