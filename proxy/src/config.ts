@@ -1,6 +1,6 @@
 // Reads the typed Config from command-line flags and SLUICE_PROXY_* environment variables (a flag wins over
 // its variable). Any bad value is a ConfigError naming the flag or variable it came from; main exits 2 on it.
-import { ConfigError, FLAGS, type Config, type FlagSpec } from './flags.js';
+import { checkConfig, ConfigError, FLAGS, type Config, type FlagSpec } from './flags.js';
 
 export { ConfigError, type Config } from './flags.js';
 
@@ -41,8 +41,13 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     const given = raw.get(spec);
     if (given) config[spec.key] = spec.parse(given.value, given.where);
     else if (spec.default !== undefined) config[spec.key] = spec.parse(spec.default, `default of ${spec.flag}`);
-    else throw new ConfigError(spec.flag, `required; give ${spec.valueName} or set ${envName(spec.flag)}`);
+    else if (spec.unset === undefined) throw new ConfigError(spec.flag, `required; give ${spec.valueName} or set ${envName(spec.flag)}`);
   }
+  const whereOf = (key: keyof Config): string => {
+    const spec = FLAGS.find((f) => f.key === key)!;
+    return raw.get(spec)?.where ?? spec.flag;
+  };
+  checkConfig(config as Partial<Config>, whereOf);
   return { help: false, config: config as unknown as Config };
 }
 
@@ -63,7 +68,8 @@ export function helpText(): string {
     'Usage: node dist/proxy/src/main.js [flags]     (npm run proxy -- [flags])',
     '',
     'sluice-proxy: the HTTP/1.1 + h2c + gRPC proxy under test. One listener takes HTTP/1.1 and h2c',
-    'prior knowledge; requests are spread over --endpoints by --balancer (p2c over PeakEWMA by default).',
+    'prior knowledge; requests are spread over the endpoints (--endpoints, --endpoints-file or --destination)',
+    'by --balancer (p2c over PeakEWMA by default).',
     '',
     `Every flag can also be set as ${ENV_PREFIX}<FLAG> (e.g. ${envName('--stream-window')}=262144);`,
     'a flag wins over its variable. Bad values stop the proxy with exit code 2.',
@@ -72,7 +78,7 @@ export function helpText(): string {
   ];
   for (const spec of FLAGS) {
     const head = spec.valueName ? `${spec.flag} ${spec.valueName}` : spec.flag;
-    lines.push(`  ${head.padEnd(36)} default: ${spec.default ?? '(required)'}`);
+    lines.push(`  ${head.padEnd(36)} default: ${spec.default ?? `(${spec.unset ?? 'required'})`}`);
     lines.push(`      ${spec.why}`);
   }
   lines.push(`  ${'--help, -h'.padEnd(36)} this text`);

@@ -61,6 +61,11 @@ export interface Config {
   retryBufferBytes: number;
   /** Path prefixes whose requests may be retried after a reset whatever their method. */
   retryableRoutes: string[];
+  /** Discovery (proxy/src/discovery/): exactly one of endpoints (empty when another source is given),
+   *  endpointsFile, or destination with destinationService (--service). */
+  endpointsFile?: string;
+  destination?: Address;
+  destinationService?: string;
 }
 
 /** A bad value; `where` is the flag or environment variable it came from. */
@@ -79,8 +84,11 @@ export interface FlagSpec<K extends keyof Config = keyof Config> {
   key: K;
   /** Placeholder in --help; undefined for a switch (a flag without a value). */
   valueName?: string;
-  /** undefined: required. */
+  /** undefined: required, unless `unset` says what leaving it out means. */
   default?: string;
+  /** Shown in --help instead of a default for a flag that may be left out (it is then absent from Config);
+   *  checkConfig decides what must be given together. */
+  unset?: string;
   why: string;
   parse(raw: string, where: string): Config[K];
 }
@@ -162,13 +170,44 @@ export const FLAGS: FlagSpec[] = [
     flag: '--endpoints',
     key: 'endpoints',
     valueName: 'HOST:PORT,...',
-    why: 'Required: the static upstream list the balancer spreads requests over (there is no discovery yet).',
+    unset: 'required',
+    why: 'The static upstream list the balancer spreads requests over; required unless --endpoints-file or --destination gives the endpoints instead (exactly one of the three).',
     parse: (raw, where) => {
       const items = raw.split(',').map((s) => s.trim());
       if (items.length === 0 || items.some((s) => s === '')) {
         throw new ConfigError(where, `"${raw}" is not a list of HOST:PORT; expected e.g. 127.0.0.1:9001,127.0.0.1:9002`);
       }
       return items.map((item) => address(false)(item, where));
+    },
+  },
+  {
+    flag: '--endpoints-file',
+    key: 'endpointsFile',
+    valueName: 'FILE',
+    unset: 'none',
+    why: 'Discovery from a file of HOST:PORT lines (or a YAML list), reloaded when it changes; a bad file keeps the last good set. Instead of --endpoints.',
+    parse: (raw, where) => {
+      if (raw.trim() === '') throw new ConfigError(where, 'expected a file path');
+      return raw.trim();
+    },
+  },
+  {
+    flag: '--destination',
+    key: 'destination',
+    valueName: 'HOST:PORT',
+    unset: 'none',
+    why: "Discovery from a Destination-like gRPC control plane (workloads/destination/): endpoint Add/Remove/NoEndpoints and profiles for --service. linkerd's is on port 8086. Instead of --endpoints.",
+    parse: address(false),
+  },
+  {
+    flag: '--service',
+    key: 'destinationService',
+    valueName: 'NAME',
+    unset: 'none',
+    why: 'The service whose endpoints and profile --destination streams (GetDestination.path); required with --destination, and only with it.',
+    parse: (raw, where) => {
+      if (raw.trim() === '') throw new ConfigError(where, 'expected a service name, e.g. web.default.svc.cluster.local:8080');
+      return raw.trim();
     },
   },
   {
@@ -402,3 +441,25 @@ export const FLAGS: FlagSpec[] = [
     },
   },
 ];
+
+/** What single flags cannot check: exactly one discovery source, and --service exactly with --destination.
+ *  `whereOf` names the flag or variable a key came from. Leaves `endpoints` empty when another source is given. */
+export function checkConfig(config: Partial<Config>, whereOf: (key: keyof Config) => string): void {
+  const sources = (['endpoints', 'endpointsFile', 'destination'] as const).filter((k) => config[k] !== undefined);
+  if (sources.length === 0) {
+    throw new ConfigError(
+      '--endpoints',
+      'required; give HOST:PORT,... or set SLUICE_PROXY_ENDPOINTS, or discover them with --endpoints-file FILE or --destination HOST:PORT --service NAME',
+    );
+  }
+  if (sources.length > 1) {
+    throw new ConfigError(sources.map(whereOf).join(', '), 'give exactly one discovery source: --endpoints, --endpoints-file or --destination');
+  }
+  if (config.destination !== undefined && config.destinationService === undefined) {
+    throw new ConfigError('--service', `required with ${whereOf('destination')}: the service name to resolve`);
+  }
+  if (config.destinationService !== undefined && config.destination === undefined) {
+    throw new ConfigError(whereOf('destinationService'), 'only with --destination (the control plane that knows the service)');
+  }
+  config.endpoints ??= [];
+}

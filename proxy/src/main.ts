@@ -3,6 +3,7 @@
 // stop it gracefully with exit 0.
 import { formatAddress } from './address.js';
 import { ConfigError, helpText, parseConfig, type ParseResult } from './config.js';
+import { sourceOf } from './discovery/index.js';
 import { startProxy } from './proxy.js';
 
 const EXIT_BAD_CONFIG = 2;
@@ -28,6 +29,11 @@ process.on('uncaughtException', (err) => process.stderr.write(`sluice-proxy: unc
 process.on('unhandledRejection', (err) => process.stderr.write(`sluice-proxy: unhandled rejection: ${String(err)}\n`));
 
 const proxy = await startProxy(config).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    // A setting only start can check (an unreadable --endpoints-file).
+    process.stderr.write(`sluice-proxy: ${err.message}\n`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
   process.stderr.write(`sluice-proxy: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
@@ -38,6 +44,7 @@ process.stdout.write(
     listen: formatAddress(proxy.listen),
     admin: formatAddress(proxy.admin),
     endpoints: config.endpoints.map(formatAddress),
+    discovery: sourceOf(config),
     upstreamProtocol: config.upstreamProtocol,
     streamWindow: config.streamWindow,
     connWindow: config.connWindow,

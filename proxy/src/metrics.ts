@@ -128,6 +128,7 @@ export class ProxyMetrics {
     registers: [this.registry],
     collect: () => {
       if (!this.balancer) return;
+      this.endpointRtt.reset(); // an endpoint discovery removed is no longer reported
       for (const { name, rttMs } of this.balancer.rtts()) this.endpointRtt.set({ endpoint: name }, rttMs / 1000);
     },
   });
@@ -166,6 +167,27 @@ export class ProxyMetrics {
   /** Reports `count` in sluice_proxy_upstream_sessions. */
   watchUpstream(count: () => Record<Protocol, number>): void {
     this.upstream = count;
+  }
+
+  private readonly discoveryUpdates = new Counter({
+    name: 'sluice_proxy_discovery_updates_total',
+    help: 'Endpoint-set updates applied from discovery, by source (static, file, destination) and kind (add, remove, no-endpoints).',
+    labelNames: ['source', 'kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly discoveryErrors = new Counter({
+    name: 'sluice_proxy_discovery_errors_total',
+    help: 'Discovery failures, by source: an unreadable or bad endpoints file (the last good set is kept), a lost or refused Destination stream (reconnected with backoff).',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
+  discoveryUpdate(source: string, kind: string): void {
+    this.discoveryUpdates.inc({ source, kind });
+  }
+
+  discoveryError(source: string): void {
+    this.discoveryErrors.inc({ source });
   }
 
   /** Reports `balancer` in sluice_proxy_balancer_endpoints and sluice_proxy_endpoint_rtt_seconds. */

@@ -1,12 +1,14 @@
-// Assembles a running proxy from a Config: metrics, one endpoint per address, the layer stack, both
-// downstream servers behind one listener, and the admin listener; and stops it all again.
+// Assembles a running proxy from a Config: metrics, the balancer fed by discovery (one endpoint per address),
+// the layer stack, both downstream servers behind one listener, and the admin listener; and stops it all again.
 import type http from 'node:http';
 import type net from 'node:net';
 import type { Address } from './address.js';
 import { createAdmin } from './admin.js';
 import { newBalancer } from './balancer/index.js';
-import { endpointName, tcpProbe } from './balancer/endpoint-state.js';
 import type { Config } from './config.js';
+import { DiscoveryApplier } from './discovery/apply.js';
+import { newResolver } from './discovery/index.js';
+import { ProfileStore, type RouteLookup } from './discovery/profile.js';
 import { H1Downstream } from './downstream/h1.js';
 import { H2Downstream } from './downstream/h2.js';
 import { FailFast } from './layers/fail-fast.js';
@@ -19,6 +21,8 @@ export interface RunningProxy {
   listen: Address;
   admin: Address;
   metrics: ProxyMetrics;
+  /** The route settings of a request from the latest profile (--destination); DEFAULT_ROUTE without one. */
+  routes: RouteLookup;
   /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes everything. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -28,10 +32,10 @@ const PROBE_WAIT_MS = 1000;
 
 export async function startProxy(config: Config): Promise<RunningProxy> {
   const metrics = new ProxyMetrics();
-  const endpoints = config.endpoints.map((address) => newEndpoint(address, config, metrics));
+  // Endpoints come from discovery (static, file or Destination), also at run time: see discovery/apply.ts.
   const balancer = newBalancer({
     policy: config.balancer,
-    endpoints: endpoints.map((e) => ({ name: endpointName(e.address), service: e.service, probe: tcpProbe(e.address, config.connectTimeout) })),
+    endpoints: [],
     decayMs: config.ewmaDecay,
     defaultRttMs: config.ewmaDefaultRtt,
   });
@@ -39,54 +43,79 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
     counts: () => balancer.counts(),
     rtts: () => balancer.endpoints.map((e) => ({ name: e.name, rttMs: e.rtt.peek() })),
   });
+  const profiles = new ProfileStore();
+  const resolver = await newResolver(config, profiles);
+  const discovery = new DiscoveryApplier({
+    resolver,
+    balancer,
+    newEndpoint: (address) => newEndpoint(address, config, metrics),
+    probeTimeoutMs: config.connectTimeout,
+    metrics,
+    log: (message) => process.stderr.write(`sluice-proxy: ${message}\n`),
+  });
   metrics.watchUpstream(() => {
     const open = { h1: 0, h2: 0 };
-    for (const { h1, h2 } of endpoints.map((e) => e.sessions())) {
+    for (const { h1, h2 } of [...discovery.endpoints()].map((e) => e.sessions())) {
       open.h1 += h1;
       open.h2 += h2;
     }
     return open;
   });
   const gate = new FailFast({ readiness: balancer, timeoutMs: config.failfast });
-  const service = buildStack({ metrics, balancer: balancer.service, gate, queueCapacity: config.queueCapacity, config });
+  const service = buildStack({ metrics, balancer: balancer.service, gate, queueCapacity: config.queueCapacity, config, routes: profiles });
   const h1 = new H1Downstream(service);
   const h2 = new H2Downstream({ service, metrics, ...config });
   const listener = new Listener({ h1: h1.server, h2: h2.server });
-  let ready = false;
-  const adminServer = createAdmin({ registry: metrics.registry, isReady: () => ready });
+  let serving = false;
+  let endpointsKnown = false;
+  const adminServer = createAdmin({ registry: metrics.registry, isReady: () => serving && endpointsKnown });
 
-  // Ready only once each endpoint was probed (bounded), so the first requests already see their states.
-  await balancer.settled(PROBE_WAIT_MS);
-  const admin = await listen(adminServer, config.admin);
+  // Ready only once the first endpoints are known and each was probed (bounded), so the first requests
+  // already see their states. Static endpoints (and a file's) are known now; a Destination's arrive later.
+  const known = discovery.known.then(() => balancer.settled(PROBE_WAIT_MS)).then(() => (endpointsKnown = true));
+  const closeDiscovery = (): void => {
+    gate.close();
+    resolver.close();
+    balancer.close();
+    discovery.closeAll();
+  };
+  try {
+    await resolver.start(discovery.events);
+  } catch (err) {
+    closeDiscovery();
+    throw err;
+  }
+  if (balancer.endpoints.length > 0) await known;
+  const admin = await listen(adminServer, config.admin).catch((err: unknown) => {
+    closeDiscovery();
+    throw err;
+  });
   let bound: Address;
   try {
     bound = await listener.listen(config.listen);
   } catch (err) {
     adminServer.close();
-    gate.close();
-    balancer.close();
+    closeDiscovery();
     throw err;
   }
-  ready = endpoints.length > 0;
+  serving = true;
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = 500): Promise<void> =>
     (stopping ??= (async () => {
-      ready = false;
+      serving = false;
       listener.close();
       h2.drain();
       h1.drain();
       await waitUntil(() => listener.sockets.size === 0, graceMs);
       h2.destroyAll();
       listener.destroyAll();
-      gate.close();
-      balancer.close();
-      for (const endpoint of endpoints) endpoint.close(true);
+      closeDiscovery();
       adminServer.closeAllConnections();
       await new Promise<void>((resolve) => adminServer.close(() => resolve()));
     })());
 
-  return { listen: bound, admin, metrics, stop };
+  return { listen: bound, admin, metrics, routes: profiles, stop };
 }
 
 function listen(server: http.Server, { host, port }: Address): Promise<Address> {

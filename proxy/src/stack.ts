@@ -1,5 +1,6 @@
 // The per-request stack, outermost first. Read it top to bottom to know the order of concerns; a new
 // concern (timeouts, retries, fail-fast, load shedding) is one more line here and one file in layers/.
+import type { RouteLookup } from './discovery/profile.js';
 import * as metricsLayer from './layers/metrics.js';
 import * as queue from './layers/queue.js';
 import * as rescue from './layers/rescue.js';
@@ -18,6 +19,9 @@ export interface StackConfig {
   queueCapacity: number;
   /** The flags of the layers: --request-timeout, --retries and the --retry-* settings. */
   config: Pick<Config, 'requestTimeout'> & retry.RetrySettings;
+  /** Per-route settings (retryable, timeout) from the --destination profile, for retry and timeout layers
+   *  (discovery/profile.ts); DEFAULT_ROUTE for every request without a profile. */
+  routes?: RouteLookup;
 }
 
 export function buildStack({ metrics, balancer, gate, queueCapacity, config }: StackConfig): Service {

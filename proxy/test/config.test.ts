@@ -106,6 +106,22 @@ describe('config', () => {
     refused([], {}, '--endpoints', /required/);
   });
 
+  test('discovery: exactly one of --endpoints, --endpoints-file, --destination; --service exactly with --destination', () => {
+    const file = config(['--endpoints-file', 'eps.txt']);
+    assert.equal(file.endpointsFile, 'eps.txt');
+    assert.deepEqual(file.endpoints, [], 'no static endpoints');
+    const dst = config(['--destination', '127.0.0.1:8086', '--service', 'web']);
+    assert.deepEqual([dst.destination, dst.destinationService, dst.endpoints], [{ host: '127.0.0.1', port: 8086 }, 'web', []]);
+    refused([...EP, '--endpoints-file', 'eps.txt'], {}, '--endpoints, --endpoints-file', /exactly one discovery source/);
+    refused(['--endpoints-file', 'eps.txt'], { SLUICE_PROXY_DESTINATION: '127.0.0.1:8086' }, '--endpoints-file, SLUICE_PROXY_DESTINATION', /exactly one/);
+    refused(['--destination', '127.0.0.1:8086'], {}, '--service', /required with --destination/);
+    refused([...EP, '--service', 'web'], {}, '--service', /only with --destination/);
+    refused(['--destination', '127.0.0.1', '--service', 'web'], {}, '--destination', /HOST:PORT/);
+    refused(['--destination', '127.0.0.1:8086', '--service', ' '], {}, '--service', /expected a service name/);
+    refused(['--endpoints-file='], {}, '--endpoints-file', /expected a file path/);
+    refused([], { SLUICE_PROXY_ENDPOINTS_FILE: '' }, 'SLUICE_PROXY_ENDPOINTS_FILE', /expected a file path/);
+  });
+
   test('bad variables name the variable', () => {
     refused(EP, { SLUICE_PROXY_CONN_WINDOW: '1' }, 'SLUICE_PROXY_CONN_WINDOW', /from 65535/);
     refused(EP, { SLUICE_PROXY_ADAPTIVE: '2' }, 'SLUICE_PROXY_ADAPTIVE', /expected a switch/);

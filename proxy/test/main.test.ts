@@ -31,6 +31,8 @@ describe('main: refuses bad settings at start with exit code 2', { timeout: 30_0
     ['an endpoint on port 0', ['--endpoints', '127.0.0.1:9001,127.0.0.1:0'], {}, [/--endpoints/]],
     ['an unknown flag', ['--fail-slow', '3s', ...ENDPOINTS], {}, [/--fail-slow: unknown flag/]],
     ['no endpoints', [], {}, [/--endpoints: required/, /SLUICE_PROXY_ENDPOINTS/]],
+    ['two discovery sources', [...ENDPOINTS, '--destination', '127.0.0.1:8086', '--service', 'web'], {}, [/--endpoints, --destination: give exactly one/]],
+    ['an endpoints file that cannot be read', ['--endpoints-file', '/nonexistent/eps.txt'], {}, [/--endpoints-file: \/nonexistent\/eps\.txt: cannot read: ENOENT/]],
     ['a bad environment variable', ENDPOINTS, { SLUICE_PROXY_CONN_WINDOW: 'lots' }, [/SLUICE_PROXY_CONN_WINDOW/, /"lots"/]],
     ['an unknown SLUICE_PROXY_ variable', ENDPOINTS, { SLUICE_PROXY_STREAMWINDOW: '1' }, [/SLUICE_PROXY_STREAMWINDOW: unknown setting/]],
     ['a bad adaptive variable', ENDPOINTS, { SLUICE_PROXY_ADAPTIVE: 'sometimes' }, [/SLUICE_PROXY_ADAPTIVE: "sometimes" is not allowed/]],

@@ -1,4 +1,5 @@
-// Where echo.proto is, for the backends and the harness's gRPC client alike. Imports nothing of sluice
+// Where the .proto files are: echo.proto for the backends and the harness's gRPC client, destination.proto for
+// the synthetic control plane (and, read as a file, the proxy's --destination client). Imports nothing of sluice
 // and no gRPC library, so any part may use it.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,4 +19,14 @@ export function echoProtoPath(): string {
   if (existsSync(beside)) return beside;
   // Compiled: dist/workloads/proto/path.js -> <repo>/workloads/proto/echo.proto (tsc does not copy .proto files).
   return fileURLToPath(new URL('../../../workloads/proto/echo.proto', import.meta.url));
+}
+
+/** The fully qualified service name inside destination.proto (the synthetic control plane). */
+export const DESTINATION_SERVICE = 'sluice.destination.Destination';
+
+/** Absolute path of workloads/proto/destination.proto, compiled or from source (as echoProtoPath). */
+export function destinationProtoPath(): string {
+  const beside = fileURLToPath(new URL('./destination.proto', import.meta.url));
+  if (existsSync(beside)) return beside;
+  return fileURLToPath(new URL('../../../workloads/proto/destination.proto', import.meta.url));
 }

@@ -65,6 +65,7 @@ export class EndpointState {
   private failures = 0;
   private cancelRetry: (() => void) | undefined;
   private closed = false;
+  private idleWaiters: (() => void)[] = [];
   private readonly options: EndpointStateOptions;
   private readonly clock: () => number;
   private readonly schedule: Schedule;
@@ -93,25 +94,37 @@ export class EndpointState {
     try {
       res = await this.options.service(req);
     } catch (err) {
-      this.inFlight--;
+      this.finished();
       if (isTransportFailure(err)) this.fail();
       throw err;
     }
     const now = this.clock();
     this.rtt.observe(now - started, now);
     this.succeed();
-    const done = (): void => {
-      this.inFlight--;
-    };
+    const done = (): void => this.finished();
     res.trailers.then(done, done);
     return res;
   }
 
-  /** Stops probing (the proxy is stopping). */
+  /** Resolves once no request is in flight (at once if none is): a removed endpoint closes only then. */
+  whenIdle(): Promise<void> {
+    if (this.inFlight <= 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops probing (the proxy is stopping, or discovery removed the endpoint). */
   close(): void {
     this.closed = true;
     this.cancelRetry?.();
     this.cancelRetry = undefined;
+  }
+
+  private finished(): void {
+    this.inFlight--;
+    if (this.inFlight > 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** The delay before the next probe after `failures` failures in a row: min doubling to max. */

@@ -2,6 +2,8 @@
 // endpoint the policy picks among the ready ones, or the pending ones while none is ready. With none ready
 // or pending it still tries the failed ones (the request then fails with its real cause, e.g. connect-refused)
 // and reports "no ready endpoint" through onReadyChange, which a fail-fast layer can time.
+// Discovery changes the set at run time (add, remove): a removed endpoint is not picked from that moment on,
+// its in-flight requests finish, and only then is it closed (linkerd's pool evicts it the same way).
 import { UpstreamError } from '../errors.js';
 import type { BalancerName } from '../flags.js';
 import type { Service } from '../service.js';
@@ -36,6 +38,8 @@ export interface BalancerEndpoint {
   name: string;
   service: Service;
   probe: () => Promise<void>;
+  /** Closes its upstream clients; called once it was removed and its last in-flight request finished. */
+  close?: () => void;
 }
 
 export interface BalancerOptions {
@@ -53,7 +57,12 @@ export interface BalancerOptions {
 export interface Balancer {
   /** The innermost service of the stack. */
   service: Service;
+  /** The current endpoints (the same array, updated in place by add and remove). */
   endpoints: readonly EndpointState[];
+  /** Adds an endpoint (probed at once); false if one of that name is already in the set. */
+  add(endpoint: BalancerEndpoint): boolean;
+  /** Removes an endpoint: never picked again; closed once its in-flight requests finish. False if unknown. */
+  remove(name: string): boolean;
   /** True while at least one endpoint is ready. */
   hasReady(): boolean;
   /** Called with false when the last ready endpoint stops being ready, and with true when one is again. */
@@ -74,9 +83,11 @@ export function newBalancer(options: BalancerOptions): Balancer {
     wasReady = ready;
     for (const listener of listeners) listener(ready);
   };
-  const endpoints: EndpointState[] = options.endpoints.map((e) => {
+  const closers = new Map<EndpointState, (() => void) | undefined>();
+  const make = (e: BalancerEndpoint): EndpointState => {
+    const { close, ...rest } = e;
     const stateOptions: EndpointStateOptions = {
-      ...e,
+      ...rest,
       decayMs: options.decayMs,
       defaultRttMs: options.defaultRttMs,
       onStatus,
@@ -84,8 +95,11 @@ export function newBalancer(options: BalancerOptions): Balancer {
     if (options.clock) stateOptions.clock = options.clock;
     if (options.schedule) stateOptions.schedule = options.schedule;
     if (options.backoff) stateOptions.backoff = options.backoff;
-    return new EndpointState(stateOptions);
-  });
+    const state = new EndpointState(stateOptions);
+    closers.set(state, close);
+    return state;
+  };
+  const endpoints: EndpointState[] = options.endpoints.map(make);
 
   const usable = (): readonly EndpointState[] => {
     const ready = endpoints.filter((e) => e.status === 'ready');
@@ -100,6 +114,23 @@ export function newBalancer(options: BalancerOptions): Balancer {
       return pick(usable()).call(req);
     },
     endpoints,
+    add: (endpoint) => {
+      if (endpoints.some((e) => e.name === endpoint.name)) return false;
+      endpoints.push(make(endpoint));
+      onStatus();
+      return true;
+    },
+    remove: (name) => {
+      const index = endpoints.findIndex((e) => e.name === name);
+      if (index === -1) return false;
+      const [state] = endpoints.splice(index, 1) as [EndpointState];
+      state.close(); // no more probes: its status no longer matters
+      onStatus();
+      const close = closers.get(state);
+      closers.delete(state);
+      void state.whenIdle().then(() => close?.());
+      return true;
+    },
     hasReady: () => wasReady,
     onReadyChange: (listener) => {
       listeners.add(listener);
