@@ -24,7 +24,7 @@ export interface StackConfig {
   routes?: RouteLookup;
 }
 
-export function buildStack({ metrics, balancer, gate, queueCapacity, config }: StackConfig): Service {
+export function buildStack({ metrics, balancer, gate, queueCapacity, config, routes }: StackConfig): Service {
   return compose(
     [
       // Count and time every request as the client sees it (outermost, so it also sees rescued 502s).
@@ -32,9 +32,9 @@ export function buildStack({ metrics, balancer, gate, queueCapacity, config }: S
       // Answer failures before the response headers: 502 + x-sluice-error, or the upstream's RST code on h2.
       rescue.layer(),
       // Bound each request, retries included: 504 before the response headers, cancel after (off by default).
-      timeout.layer({ timeoutMs: config.requestTimeout, metrics }),
+      timeout.layer({ timeoutMs: config.requestTimeout, metrics, routes }),
       // Retry what is safe to repeat, under the budget; above the balancer so a retry can pick another endpoint.
-      retry.layer({ settings: config, metrics }),
+      retry.layer({ settings: config, metrics, routes }),
       // Hold requests while no endpoint is ready; shed when full or in fail-fast (503, gRPC UNAVAILABLE).
       queue.layer({ gate, capacity: queueCapacity, metrics }),
     ],

@@ -191,3 +191,35 @@ describe('timeout layer', () => {
     await assert.rejects(waiting, CancelledError);
   });
 });
+
+describe('profile routes (--destination GetProfile)', () => {
+  /** A profile whose one route is /pkg.Svc/Slow: retryable, with a 50 ms timeout. */
+  const routes = {
+    routeFor: (req: Pick<ProxyRequest, 'method' | 'path'>) =>
+      req.path === '/pkg.Svc/Slow' ? { name: 'slow', retryable: true, timeoutMs: 50 } : { retryable: false },
+  };
+
+  test("a route marked retryable is retried whatever its method; other POSTs are not", async () => {
+    const settings = configOf(['--endpoints', '127.0.0.1:1']);
+    const layer = retry.layer({ settings, metrics: new ProxyMetrics(), routes, rng: () => 0.5, clock: () => 0, sleep: async () => {} });
+    const onRoute = scripted([internal(), ok()]);
+    assert.equal((await layer(onRoute)(request({ method: 'POST', path: '/pkg.Svc/Slow' }))).status, 200);
+    assert.equal(onRoute.attempts.length, 2);
+    const offRoute = scripted([internal(), ok()]);
+    await assert.rejects(layer(offRoute)(request({ method: 'POST', path: '/pkg.Svc/Fast' })), StreamResetError);
+    assert.equal(offRoute.attempts.length, 1);
+  });
+
+  test("a route's timeout applies even with --request-timeout off; other routes are not timed", async () => {
+    const metrics = new ProxyMetrics();
+    const hang: Service = (req) =>
+      new Promise((resolve, reject) => {
+        req.signal.addEventListener('abort', () => reject(new CancelledError()));
+        if (req.path !== '/pkg.Svc/Slow') setTimeout(() => resolve(ok()), 150);
+      });
+    const svc = timeout.layer({ timeoutMs: 0, metrics, routes })(hang);
+    assert.equal((await svc(request({ path: '/pkg.Svc/Slow' }))).status, 504);
+    assert.equal((await svc(request({ path: '/pkg.Svc/Fast' }))).status, 200, 'no timeout: answered after 150 ms');
+    assert.equal(metricValue(await metrics.registry.metrics(), 'sluice_proxy_timeouts_total', { kind: 'request' }), 1);
+  });
+});

@@ -9,6 +9,7 @@ import type { ProxyMetrics } from '../metrics.js';
 import { jitteredBackoff } from '../retry/backoff.js';
 import { RetryBudget } from '../retry/budget.js';
 import { ReplayBody } from '../retry/replay-body.js';
+import type { RouteLookup } from '../discovery/profile.js';
 import type { Layer, ProxyRequest } from '../service.js';
 
 export type RetrySettings = Pick<
@@ -26,6 +27,8 @@ export type RetrySettings = Pick<
 export interface RetryLayerConfig {
   settings: RetrySettings;
   metrics: ProxyMetrics;
+  /** The --destination profile's routes: a route marked retryable is retried as a safe method is. */
+  routes?: RouteLookup | undefined;
   /** Injected by tests: the budget's clock (ms), the backoff's randomness, and the wait between attempts. */
   clock?: () => number;
   rng?: () => number;
@@ -62,7 +65,7 @@ export function isIdempotent(req: Pick<ProxyRequest, 'method' | 'path'>, retryab
   return SAFE_METHODS.has(req.method) || retryableRoutes.some((prefix) => req.path.startsWith(prefix));
 }
 
-export function layer({ settings, metrics, clock, rng, sleep = abortableSleep }: RetryLayerConfig): Layer {
+export function layer({ settings, metrics, routes, clock, rng, sleep = abortableSleep }: RetryLayerConfig): Layer {
   if (settings.retries === 0) return (inner) => inner;
   // One budget for the proxy: it has one service (linkerd keeps one per destination).
   const budget = new RetryBudget({
@@ -76,7 +79,7 @@ export function layer({ settings, metrics, clock, rng, sleep = abortableSleep }:
   return (inner) => async (req) => {
     budget.deposit();
     const replay = req.endStream ? undefined : new ReplayBody(req.body, settings.retryBufferBytes);
-    const idempotent = isIdempotent(req, settings.retryableRoutes);
+    const idempotent = isIdempotent(req, settings.retryableRoutes) || (routes?.routeFor(req).retryable ?? false);
     for (let retries = 0; ; retries++) {
       try {
         const res = await inner(replay ? { ...req, body: replay.attempt() } : req);

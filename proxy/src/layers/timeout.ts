@@ -4,19 +4,24 @@
 // an HTTP/1.1 connection closed). Either way the upstream attempt is cancelled through the request's signal.
 import { TimeoutError } from '../errors.js';
 import type { ProxyMetrics } from '../metrics.js';
+import type { RouteLookup } from '../discovery/profile.js';
 import type { Headers, Layer, ProxyResponse } from '../service.js';
 import { errorResponse } from './rescue.js';
 
 export interface TimeoutLayerConfig {
-  /** ms; 0 turns the layer off. */
+  /** ms; 0: no timeout (for requests whose route sets none). */
   timeoutMs: number;
   metrics: ProxyMetrics;
+  /** The --destination profile's routes: a route's own timeout replaces --request-timeout, as linkerd's does. */
+  routes?: RouteLookup | undefined;
 }
 
-export function layer({ timeoutMs, metrics }: TimeoutLayerConfig): Layer {
-  if (timeoutMs <= 0) return (inner) => inner;
-  return (inner) => (req) =>
-    new Promise<ProxyResponse>((resolve, reject) => {
+export function layer({ timeoutMs: defaultMs, metrics, routes }: TimeoutLayerConfig): Layer {
+  if (defaultMs <= 0 && !routes) return (inner) => inner;
+  return (inner) => (req) => {
+    const timeoutMs = routes?.routeFor(req).timeoutMs ?? defaultMs;
+    if (timeoutMs <= 0) return inner(req);
+    return new Promise<ProxyResponse>((resolve, reject) => {
       // The inner layers see this signal: aborted by the client going away or by the timer.
       const controller = new AbortController();
       const onClientAbort = (): void => controller.abort();
@@ -62,4 +67,5 @@ export function layer({ timeoutMs, metrics }: TimeoutLayerConfig): Layer {
         },
       );
     });
+  };
 }
