@@ -19,11 +19,15 @@ const HOP_BY_HOP = new Set([
 /** Copies end-to-end fields only: drops pseudo headers, hop-by-hop fields and those named in Connection.
  *  `te: trailers` is kept (gRPC clients send it and HTTP/2 allows exactly that value); h1 clients drop it. */
 export function endToEnd(raw: IncomingHttpHeaders | NodeJS.Dict<string | string[]>): Headers {
-  const named = listedInConnection(raw['connection']);
+  const connection = raw['connection'];
+  const named = connection === undefined ? NONE : listedInConnection(connection);
   const out: Headers = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (value === undefined || name.startsWith(':')) continue;
-    const lower = name.toLowerCase();
+  // for-in, not Object.entries: no array per header on the hot path (node:http and node:http2 header objects
+  // are plain, prototype-less or own-property-only).
+  for (const name in raw) {
+    const value = raw[name];
+    if (value === undefined || name.charCodeAt(0) === 58 /* ':' pseudo header */) continue;
+    const lower = isLowerCase(name) ? name : name.toLowerCase();
     if (lower === 'te') {
       if (acceptsTrailers(value)) out.te = 'trailers';
       continue;
@@ -34,6 +38,17 @@ export function endToEnd(raw: IncomingHttpHeaders | NodeJS.Dict<string | string[
   return out;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
+/** Node hands header names over lowercased already (node:http, node:http2); only a hand-made object may not be. */
+function isLowerCase(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) return false;
+  }
+  return true;
+}
+
 /** Headers for an HTTP/1.1 peer: everything but `te`, which HTTP/1.1 ties to a Connection option. */
 export function forH1(headers: Headers): Headers {
   if (!('te' in headers)) return headers;
@@ -41,8 +56,7 @@ export function forH1(headers: Headers): Headers {
   return rest;
 }
 
-function listedInConnection(value: string | string[] | undefined): Set<string> {
-  if (value === undefined) return new Set();
+function listedInConnection(value: string | string[]): Set<string> {
   const joined = Array.isArray(value) ? value.join(',') : value;
   return new Set(
     joined

@@ -275,11 +275,19 @@ function bothSides(gauge: Gauge<'side'>): Gauge<'side'> {
   return gauge;
 }
 
+// prom-client hashes a label set on every inc/dec; a gauge moved once per stream keeps its children.
+const sideChildren = new WeakMap<Gauge<'side'>, Map<Side, { inc(): void; dec(): void }>>();
+
 function openUntil(gauge: Gauge<'side'>, side: Side): () => void {
-  gauge.inc({ side });
+  let children = sideChildren.get(gauge);
+  if (!children) sideChildren.set(gauge, (children = new Map()));
+  let child = children.get(side);
+  if (!child) children.set(side, (child = gauge.labels({ side })));
+  const counted = child;
+  counted.inc();
   let open = true;
   return () => {
-    if (open) gauge.dec({ side });
+    if (open) counted.dec();
     open = false;
   };
 }

@@ -1,6 +1,7 @@
 // The proxy's request/response model: protocol-neutral and streaming, so one stack of layers serves
 // HTTP/1.1, h2c and gRPC alike. Downstream adapters build ProxyRequests; upstream clients answer them.
 import type { Readable } from 'node:stream';
+import type { CancelSignal } from './cancel.js';
 
 /** Header fields with lowercase names; no pseudo headers (:method...) and no hop-by-hop fields. */
 export type Headers = Record<string, string | string[]>;
@@ -22,7 +23,7 @@ export interface ProxyRequest {
   /** The protocol the request came in as; `--upstream-protocol auto` forwards with the same one. */
   downstreamProtocol: Protocol;
   /** Aborted when the downstream client goes away before the response is complete: cancel the upstream. */
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 export interface ProxyResponse {
@@ -41,3 +42,13 @@ export interface ProxyResponse {
 
 export type Service = (req: ProxyRequest) => Promise<ProxyResponse>;
 export type Layer = (inner: Service) => Service;
+
+/** `inner(req)`, with a synchronous throw turned into a rejection as an async function would: for layers that
+ *  chain promises instead of awaiting (one promise less per request on the hot path). */
+export function callService(inner: Service, req: ProxyRequest): Promise<ProxyResponse> {
+  try {
+    return inner(req);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}

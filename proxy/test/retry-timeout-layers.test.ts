@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, test } from 'node:test';
+import type { CancelSignal } from '../src/cancel.js';
 import { CancelledError, StreamResetError, TimeoutError, UpstreamError } from '../src/errors.js';
 import { H2_CODE } from '../src/h2-codes.js';
 import * as retry from '../src/layers/retry.js';
@@ -150,7 +151,7 @@ describe('retry layer', () => {
 describe('timeout layer', () => {
   test('before the response headers: 504 timeout, and the attempt is cancelled through its signal', async () => {
     const metrics = new ProxyMetrics();
-    let innerSignal: AbortSignal | undefined;
+    let innerSignal: CancelSignal | undefined;
     const svc = timeout.layer({ timeoutMs: 50, metrics })((req) => {
       innerSignal = req.signal;
       return new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(new CancelledError())));

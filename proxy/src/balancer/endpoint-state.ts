@@ -87,24 +87,33 @@ export class EndpointState {
   }
 
   /** Sends one request: counts it in flight until its response completes, and samples the RTT at the headers. */
-  async call(req: ProxyRequest): Promise<ProxyResponse> {
+  call(req: ProxyRequest): Promise<ProxyResponse> {
     this.inFlight++;
     const started = this.clock();
-    let res: ProxyResponse;
+    let pending: Promise<ProxyResponse>;
     try {
-      res = await this.options.service(req);
+      pending = this.options.service(req);
     } catch (err) {
-      this.finished();
-      if (isTransportFailure(err)) this.fail();
-      throw err;
+      pending = Promise.reject(err);
     }
-    const now = this.clock();
-    this.rtt.observe(now - started, now);
-    this.succeed();
-    const done = (): void => this.finished();
-    res.trailers.then(done, done);
-    return res;
+    // A plain chain rather than async/await: one promise less per request on the hot path.
+    return pending.then(
+      (res) => {
+        const now = this.clock();
+        this.rtt.observe(now - started, now);
+        this.succeed();
+        res.trailers.then(this.onFinished, this.onFinished);
+        return res;
+      },
+      (err: unknown) => {
+        this.finished();
+        if (isTransportFailure(err)) this.fail();
+        throw err;
+      },
+    );
   }
+
+  private readonly onFinished = (): void => this.finished();
 
   /** Resolves once no request is in flight (at once if none is): a removed endpoint closes only then. */
   whenIdle(): Promise<void> {

@@ -77,7 +77,10 @@ export function newBalancer(options: BalancerOptions): Balancer {
   const pick = pickerFor(options.policy, options.rng);
   const listeners = new Set<(ready: boolean) => void>();
   let wasReady = false;
+  // The endpoints a request may go to, kept between status changes rather than filtered per request.
+  let usableCache: readonly EndpointState[] | undefined;
   const onStatus = (): void => {
+    usableCache = undefined;
     const ready = endpoints.some((e) => e.status === 'ready');
     if (ready === wasReady) return;
     wasReady = ready;
@@ -102,10 +105,10 @@ export function newBalancer(options: BalancerOptions): Balancer {
   const endpoints: EndpointState[] = options.endpoints.map(make);
 
   const usable = (): readonly EndpointState[] => {
+    if (usableCache) return usableCache;
     const ready = endpoints.filter((e) => e.status === 'ready');
-    if (ready.length > 0) return ready;
-    const pending = endpoints.filter((e) => e.status === 'pending');
-    return pending.length > 0 ? pending : endpoints;
+    const pending = ready.length > 0 ? ready : endpoints.filter((e) => e.status === 'pending');
+    return (usableCache = pending.length > 0 ? pending : [...endpoints]);
   };
 
   return {

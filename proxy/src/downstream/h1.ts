@@ -7,6 +7,7 @@ import { ProxyError } from '../errors.js';
 import { endToEnd, forH1 } from '../headers.js';
 import { ERROR_HEADER } from '../layers/rescue.js';
 import type { ProxyResponse, Service } from '../service.js';
+import { Cancellation } from '../cancel.js';
 
 export class H1Downstream {
   readonly server: http.Server;
@@ -27,7 +28,7 @@ export class H1Downstream {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const socket = req.socket;
     this.track(socket, +1);
-    const controller = new AbortController();
+    const controller = new Cancellation();
     let complete = false;
     res.on('close', () => {
       this.track(socket, -1);

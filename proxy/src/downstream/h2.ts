@@ -13,6 +13,7 @@ import type { ProxyRequest, ProxyResponse, Service } from '../service.js';
 import { keepAlive } from '../session/keepalive.js';
 import { observeSession } from '../session/observe.js';
 import { sessionMemoryMb } from '../upstream/h2.js';
+import { Cancellation } from '../cancel.js';
 
 export interface H2DownstreamConfig {
   service: Service;
@@ -89,7 +90,7 @@ export class H2Downstream {
     const session = stream.session;
     const guard = session && this.guards.get(session);
     if (guard && !guard.admit(stream)) return; // refused: over --max-session-buffered-bytes
-    const controller = new AbortController();
+    const controller = new Cancellation();
     let complete = false;
     let resetByUs = false;
     let lastError: unknown;

@@ -4,21 +4,18 @@
 // harness counts resets by code end to end.
 import { Readable } from 'node:stream';
 import { ProxyError, StreamResetError } from '../errors.js';
-import type { Layer, ProxyResponse } from '../service.js';
+import { callService, type Layer, type ProxyResponse } from '../service.js';
 
 export const ERROR_HEADER = 'x-sluice-error';
 
 export function layer(): Layer {
-  return (inner) => async (req) => {
-    try {
-      return await inner(req);
-    } catch (err) {
+  return (inner) => (req) =>
+    callService(inner, req).catch((err: unknown) => {
       // Nobody is left to answer, or the h2 adapter resets the stream with the upstream's code.
       if (req.signal.aborted) throw err;
       if (req.downstreamProtocol === 'h2' && err instanceof StreamResetError) throw err;
       return errorResponse(502, err instanceof ProxyError ? err.reason : 'internal');
-    }
-  };
+    });
 }
 
 export function errorResponse(status: number, reason: string): ProxyResponse {

@@ -7,6 +7,7 @@ import type { ProxyMetrics } from '../metrics.js';
 import type { RouteLookup } from '../discovery/profile.js';
 import type { Headers, Layer, ProxyResponse } from '../service.js';
 import { errorResponse } from './rescue.js';
+import { Cancellation } from '../cancel.js';
 
 export interface TimeoutLayerConfig {
   /** ms; 0: no timeout (for requests whose route sets none). */
@@ -23,7 +24,7 @@ export function layer({ timeoutMs: defaultMs, metrics, routes }: TimeoutLayerCon
     if (timeoutMs <= 0) return inner(req);
     return new Promise<ProxyResponse>((resolve, reject) => {
       // The inner layers see this signal: aborted by the client going away or by the timer.
-      const controller = new AbortController();
+      const controller = new Cancellation();
       const onClientAbort = (): void => controller.abort();
       req.signal.addEventListener('abort', onClientAbort, { once: true });
       let answered = false;
