@@ -38,8 +38,8 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
     counts: () => balancer.counts(),
     rtts: () => balancer.endpoints.map((e) => ({ name: e.name, rttMs: e.rtt.peek() })),
   });
-  const service = buildStack({ metrics, balancer: balancer.service });
-  const h1 = new H1Downstream(service);
+  const service = buildStack({ metrics, balancer: balancer.service, maxRequestBodyBytes: config.maxRequestBodyBytes });
+  const h1 = new H1Downstream({ service, metrics, ...config });
   const h2 = new H2Downstream({ service, metrics, ...config });
   const listener = new Listener({ h1: h1.server, h2: h2.server });
   let ready = false;

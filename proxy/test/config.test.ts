@@ -34,6 +34,12 @@ describe('config', () => {
       ewmaDecay: 10_000,
       ewmaDefaultRtt: 30,
       adaptive: false,
+      h1PoolIdleTimeout: 3000,
+      downstreamIdleTimeout: 3_600_000,
+      maxConnectionDuration: 0,
+      drainTimeout: 5000,
+      delayedClose: 1000,
+      maxRequestBodyBytes: 16 * 2 ** 20,
     });
   });
 

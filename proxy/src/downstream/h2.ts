@@ -9,8 +9,9 @@ import { attachFlow } from '../flow/attach.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { ProxyRequest, ProxyResponse, Service } from '../service.js';
 import { sessionMemoryMb } from '../upstream/h2.js';
+import { ConnLife, type ConnLifeConfig } from './conn-life.js';
 
-export interface H2DownstreamConfig {
+export interface H2DownstreamConfig extends ConnLifeConfig {
   service: Service;
   metrics: ProxyMetrics;
   streamWindow: number;
@@ -27,6 +28,7 @@ const NO_BODY_STATUS = new Set([204, 205, 304]);
 export class H2Downstream {
   readonly server: http2.Http2Server;
   readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly lives = new Map<http2.ServerHttp2Session, ConnLife>();
 
   constructor(private readonly config: H2DownstreamConfig) {
     this.server = http2.createServer({
@@ -41,13 +43,33 @@ export class H2Downstream {
       session.setLocalWindowSize(config.connWindow);
       const { streamWindow, connWindow, adaptive, metrics } = config;
       attachFlow(session, { streamWindow, connWindow, adaptive, metrics, side: 'downstream' });
+      this.watchLife(session);
     });
     this.server.on('stream', (stream, headers, flags) => this.handle(stream, headers, flags));
   }
 
   /** GOAWAY to every client: in-flight streams finish, no new ones start. */
   drain(): void {
-    for (const session of this.sessions) session.close();
+    for (const life of this.lives.values()) life.drain('drain');
+  }
+
+  /** Idle timeout, max duration and drain of one session (conn-life.ts); idle means no open stream. */
+  private watchLife(session: http2.ServerHttp2Session): void {
+    // Drain: session.close() sends GOAWAY with the last stream id it processed, lets open streams finish, then
+    // closes. Not RFC 9113's two GOAWAYs (2^31-1 first): after a GOAWAY with no open stream Node stops reading the
+    // socket, so the grace period would only hold a connection that can no longer make progress.
+    const life = new ConnLife(this.config, { drain: () => session.close(), close: () => session.destroy() });
+    this.lives.set(session, life);
+    session.on('stream', (stream: http2.ServerHttp2Stream) => {
+      life.started();
+      stream.once('close', () => life.finished());
+    });
+    session.once('goaway', () => life.closing('peer'));
+    session.once('error', () => life.closing('error'));
+    session.once('close', () => {
+      this.lives.delete(session);
+      life.closed('peer');
+    });
   }
 
   destroyAll(): void {
@@ -114,6 +136,7 @@ export class H2Downstream {
     }
     if (endStream) {
       markComplete();
+      stopRequestBody(stream);
       return void res.body.resume(); // nothing to forward; let the upstream stream finish
     }
     res.trailers.catch((err: unknown) => reset(resetCodeFor(err)));
@@ -123,6 +146,7 @@ export class H2Downstream {
         if (stream.destroyed) return;
         try {
           stream.sendTrailers(trailers ?? {}); // empty: Node ends the stream with an empty DATA frame
+          stopRequestBody(stream);
         } catch {
           reset(H2_CODE.INTERNAL_ERROR);
         }
@@ -136,4 +160,14 @@ function resetCodeFor(err: unknown): number {
   if (err instanceof StreamResetError) return err.code;
   if (err instanceof CancelledError) return H2_CODE.CANCEL;
   return H2_CODE.INTERNAL_ERROR;
+}
+
+/** RFC 9113 8.1: a request body still arriving after a complete response (an early 413 or 4xx) is stopped with
+ *  RST_STREAM NO_ERROR, which Node sends after the END_STREAM frame; until then its DATA is read and dropped, so
+ *  it holds no connection window. Never once the client has ended its side: that stream is closed already. */
+function stopRequestBody(stream: http2.ServerHttp2Stream): void {
+  if (stream.readableEnded || stream.closed || stream.destroyed || stream.state.remoteClose === 1) return;
+  stream.unpipe();
+  stream.resume();
+  stream.close(H2_CODE.NO_ERROR);
 }

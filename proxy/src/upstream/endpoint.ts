@@ -15,10 +15,10 @@ export interface Endpoint {
 
 export function newEndpoint(
   address: Address,
-  config: Pick<Config, 'upstreamProtocol' | 'streamWindow' | 'connWindow' | 'adaptive'>,
+  config: Pick<Config, 'upstreamProtocol' | 'streamWindow' | 'connWindow' | 'adaptive' | 'h1PoolIdleTimeout'>,
   metrics: ProxyMetrics,
 ): Endpoint {
-  const h1 = new H1Client(address);
+  const h1 = new H1Client(address, { poolIdleTimeoutMs: config.h1PoolIdleTimeout, metrics });
   const h2 = new H2Client(address, { streamWindow: config.streamWindow, connWindow: config.connWindow, adaptive: config.adaptive, metrics });
   const { upstreamProtocol } = config;
   // auto: as the request came in (gRPC always arrives as h2).
@@ -28,7 +28,7 @@ export function newEndpoint(
     address,
     service: (req) => (protocolFor(req) === 'h2' ? h2.request(req) : h1.request(req)),
     close: (force = false) => {
-      h1.close();
+      h1.close(force);
       h2.close(force);
     },
   };
