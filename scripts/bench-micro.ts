@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   const parsed = parseConfig(['--endpoints', '127.0.0.1:9000']);
   if (parsed.help) throw new Error('unreachable: no --help given');
   const { config } = parsed;
-  const stack = buildStack({ metrics: new ProxyMetrics(), balancer: inMemory, gate, queueCapacity: config.queueCapacity, config });
+  const stack = buildStack({ metrics: new ProxyMetrics(), balancer: inMemory, gate, queueCapacity: config.queueCapacity, config, maxRequestBodyBytes: config.maxRequestBodyBytes });
   bench.add('in-memory service through the layer stack', async () => {
     const res = await stack(request());
     await res.trailers;

@@ -66,6 +66,14 @@ export interface Config {
   endpointsFile?: string;
   destination?: Address;
   destinationService?: string;
+  /** Connection life, ms; 0 turns each off (upstream/h1-pool.ts, downstream/conn-life.ts). */
+  h1PoolIdleTimeout: number;
+  downstreamIdleTimeout: number;
+  maxConnectionDuration: number;
+  drainTimeout: number;
+  delayedClose: number;
+  /** Request body limit in bytes (layers/body-limit.ts); 0: none. */
+  maxRequestBodyBytes: number;
 }
 
 /** A bad value; `where` is the flag or environment variable it came from. */
@@ -135,8 +143,11 @@ function decimal(min: number, max: number, what: string) {
   };
 }
 
-/** A duration ("500ms", "10s") in ms, at least `minMs`. */
-function duration(minMs: number) {
+// Node's timers take at most 2^31-1 ms (about 24.8 days) and fire at once beyond it.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration ("500ms", "10s") in ms, at least `minMs` (and at most `maxMs`). */
+function duration(minMs: number, maxMs = Infinity) {
   return (raw: string, where: string): number => {
     let ms: number;
     try {
@@ -145,6 +156,7 @@ function duration(minMs: number) {
       throw new ConfigError(where, `"${raw}" is not a duration; expected a number with a unit, e.g. 30ms, 10s`);
     }
     if (ms < minMs) throw new ConfigError(where, `"${raw}" is too short; expected at least ${minMs}ms`);
+    if (ms > maxMs) throw new ConfigError(where, `"${raw}" is too long; expected at most ${maxMs}ms`);
     return ms;
   };
 }
@@ -439,6 +451,54 @@ export const FLAGS: FlagSpec[] = [
       if (bad !== undefined) throw new ConfigError(where, `"${bad}" is not a path prefix; expected e.g. /api/,/pkg.Service/`);
       return items;
     },
+  },
+  {
+    flag: '--h1-pool-idle-timeout',
+    key: 'h1PoolIdleTimeout',
+    valueName: 'DURATION',
+    default: '3s',
+    why: "linkerd's HTTP/1 pool idle timeout (linkerd: 3s): an idle upstream keep-alive connection is closed by the proxy before a typical upstream idle timeout (Node 5s, nginx 75s) closes it under a request. Keep it below the upstream's; an upstream's Keep-Alive: timeout=N hint caps it at N-1 s. 0: never.",
+    parse: duration(0, MAX_TIMER_MS),
+  },
+  {
+    flag: '--downstream-idle-timeout',
+    key: 'downstreamIdleTimeout',
+    valueName: 'DURATION',
+    default: '1h',
+    why: "Envoy's idle_timeout (Envoy: 1h; linkerd has none): a client connection without requests is closed (HTTP/1.1) or drained with GOAWAY (h2). Long, so the client's own idle timeout fires first and no request races the close. 0: never.",
+    parse: duration(0, MAX_TIMER_MS),
+  },
+  {
+    flag: '--max-connection-duration',
+    key: 'maxConnectionDuration',
+    valueName: 'DURATION',
+    default: '0s',
+    why: "Off, as in Envoy and linkerd: a cell measures connections the client chose to keep. Set: after this long a client connection drains (GOAWAY on h2, Connection: close on the next HTTP/1.1 response).",
+    parse: duration(0, MAX_TIMER_MS),
+  },
+  {
+    flag: '--drain-timeout',
+    key: 'drainTimeout',
+    valueName: 'DURATION',
+    default: '5s',
+    why: "Envoy's drain_timeout value (Envoy: 5s, there the wait between its two GOAWAYs): here how long a draining client connection (idle, max duration) may keep in-flight requests before it is closed.",
+    parse: duration(1, MAX_TIMER_MS),
+  },
+  {
+    flag: '--delayed-close',
+    key: 'delayedClose',
+    valueName: 'DURATION',
+    default: '1s',
+    why: "Envoy's delayed_close_timeout (Envoy: 1s): after a response sent before the request body was read (413, early 4xx), half-close and keep reading until the client closes or this passes, so the client reads the response instead of a reset (seed 001). 0: close at once.",
+    parse: duration(0, MAX_TIMER_MS),
+  },
+  {
+    flag: '--max-request-body-bytes',
+    key: 'maxRequestBodyBytes',
+    valueName: 'BYTES',
+    default: String(16 * 2 ** 20),
+    why: 'Above every workload body (the largest test upload is 8 MiB) yet bounded; linkerd and Envoy set none by default. A larger Content-Length gets 413 at once (delayed close on HTTP/1.1); a body that grows past it is cut. A gRPC stream counts all its messages. 0: no limit.',
+    parse: integer(0, Number.MAX_SAFE_INTEGER, '0 turns the limit off'),
   },
 ];
 

@@ -7,6 +7,9 @@ import type { Protocol } from './service.js';
 export type Side = 'downstream' | 'upstream';
 export type Direction = 'sent' | 'received';
 export type WindowKind = 'stream' | 'connection';
+/** Why a connection closed: our idle timer, max duration, a drain (stop), the peer (it closed or asked to),
+ *  an early response (after its delayed close), or an error (reset, protocol error, cancelled exchange). */
+export type CloseReason = 'idle' | 'max-duration' | 'drain' | 'peer' | 'early-response' | 'error';
 
 /** One session's current local windows, reported until the session closes. */
 export interface WindowReport {
@@ -188,6 +191,52 @@ export class ProxyMetrics {
 
   discoveryError(source: string): void {
     this.discoveryErrors.inc({ source });
+  }
+
+  /** Open upstream HTTP/1.1 connections of every endpoint's pool, read at each scrape. */
+  private readonly h1Pools = new Set<() => { idle: number; active: number }>();
+  private readonly upstreamH1Connections = new Gauge({
+    name: 'sluice_proxy_upstream_h1_connections',
+    help: 'Open upstream HTTP/1.1 connections by state: active (carrying a request), idle (in the keep-alive pool).',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      let idle = 0;
+      let active = 0;
+      for (const counts of this.h1Pools) {
+        const c = counts();
+        idle += c.idle;
+        active += c.active;
+      }
+      this.upstreamH1Connections.set({ state: 'idle' }, idle);
+      this.upstreamH1Connections.set({ state: 'active' }, active);
+    },
+  });
+  private readonly connectionsClosed = new Counter({
+    name: 'sluice_proxy_connections_closed_total',
+    help: 'Closed connections by side (downstream: clients, upstream: endpoints) and reason: idle, max-duration, drain, peer, early-response, error.',
+    labelNames: ['side', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly delayedCloses = new Counter({
+    name: 'sluice_proxy_delayed_close_total',
+    help: 'Client connections half-closed after a response sent before the request body was read, then read until the client closed or --delayed-close passed.',
+    registers: [this.registry],
+  });
+  readonly h1Reissued = new Counter({
+    name: 'sluice_proxy_upstream_h1_reissued_total',
+    help: 'Requests without a body of an idempotent method reissued once on a new upstream HTTP/1.1 connection after a reused one was closed before any response byte.',
+    registers: [this.registry],
+  });
+
+  /** Reports one pool in sluice_proxy_upstream_h1_connections until the returned function is called. */
+  watchH1Pool(counts: () => { idle: number; active: number }): () => void {
+    this.h1Pools.add(counts);
+    return () => this.h1Pools.delete(counts);
+  }
+
+  connectionClosed(side: Side, reason: CloseReason): void {
+    this.connectionsClosed.inc({ side, reason });
   }
 
   /** Reports `balancer` in sluice_proxy_balancer_endpoints and sluice_proxy_endpoint_rtt_seconds. */

@@ -62,8 +62,16 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
     return open;
   });
   const gate = new FailFast({ readiness: balancer, timeoutMs: config.failfast });
-  const service = buildStack({ metrics, balancer: balancer.service, gate, queueCapacity: config.queueCapacity, config, routes: profiles });
-  const h1 = new H1Downstream(service);
+  const service = buildStack({
+    metrics,
+    balancer: balancer.service,
+    gate,
+    queueCapacity: config.queueCapacity,
+    config,
+    routes: profiles,
+    maxRequestBodyBytes: config.maxRequestBodyBytes,
+  });
+  const h1 = new H1Downstream({ service, metrics, ...config });
   const h2 = new H2Downstream({ service, metrics, ...config });
   const listener = new Listener({ h1: h1.server, h2: h2.server });
   let serving = false;

@@ -1,6 +1,7 @@
 // The per-request stack, outermost first. Read it top to bottom to know the order of concerns; a new
 // concern (timeouts, retries, fail-fast, load shedding) is one more line here and one file in layers/.
 import type { RouteLookup } from './discovery/profile.js';
+import * as bodyLimit from './layers/body-limit.js';
 import * as metricsLayer from './layers/metrics.js';
 import * as queue from './layers/queue.js';
 import * as rescue from './layers/rescue.js';
@@ -22,13 +23,17 @@ export interface StackConfig {
   /** Per-route settings (retryable, timeout) from the --destination profile, for retry and timeout layers
    *  (discovery/profile.ts); DEFAULT_ROUTE for every request without a profile. */
   routes?: RouteLookup;
+  /** --max-request-body-bytes (0: none). */
+  maxRequestBodyBytes: number;
 }
 
-export function buildStack({ metrics, balancer, gate, queueCapacity, config, routes }: StackConfig): Service {
+export function buildStack({ metrics, balancer, gate, queueCapacity, config, routes, maxRequestBodyBytes }: StackConfig): Service {
   return compose(
     [
       // Count and time every request as the client sees it (outermost, so it also sees rescued 502s).
       metricsLayer.layer({ metrics }),
+      // 413 for a body over --max-request-body-bytes (outside rescue, so rescue sees the cut as a cancel).
+      bodyLimit.layer({ maxBytes: maxRequestBodyBytes }),
       // Answer failures before the response headers: 502 + x-sluice-error, or the upstream's RST code on h2.
       rescue.layer(),
       // Bound each request, retries included: 504 before the response headers, cancel after (off by default).

@@ -53,6 +53,12 @@ describe('config', () => {
       retryBackoffMax: 250,
       retryBufferBytes: 65_536,
       retryableRoutes: [],
+      h1PoolIdleTimeout: 3000,
+      downstreamIdleTimeout: 3_600_000,
+      maxConnectionDuration: 0,
+      drainTimeout: 5000,
+      delayedClose: 1000,
+      maxRequestBodyBytes: 16 * 2 ** 20,
     });
   });
 

@@ -14,8 +14,9 @@ import { keepAlive } from '../session/keepalive.js';
 import { observeSession } from '../session/observe.js';
 import { sessionMemoryMb } from '../upstream/h2.js';
 import { Cancellation } from '../cancel.js';
+import { ConnLife, type ConnLifeConfig } from './conn-life.js';
 
-export interface H2DownstreamConfig {
+export interface H2DownstreamConfig extends ConnLifeConfig {
   service: Service;
   metrics: ProxyMetrics;
   streamWindow: number;
@@ -40,6 +41,7 @@ export class H2Downstream {
   readonly server: http2.Http2Server;
   readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly guards = new WeakMap<http2.Http2Session, SessionGuard>();
+  private readonly lives = new Map<http2.ServerHttp2Session, ConnLife>();
 
   constructor(private readonly config: H2DownstreamConfig) {
     this.server = http2.createServer({
@@ -61,16 +63,37 @@ export class H2Downstream {
       const { streamWindow, connWindow, adaptive, metrics } = config;
       attachFlow(session, { streamWindow, connWindow, adaptive, metrics, side: 'downstream' });
       this.protect(session);
+      this.watchLife(session);
     });
     this.server.on('stream', (stream, headers, flags) => this.handle(stream, headers, flags));
   }
 
   /** GOAWAY to every client: in-flight streams finish, no new ones start. */
   drain(): void {
-    for (const session of this.sessions) {
+    for (const life of this.lives.values()) life.drain('drain');
+  }
+
+  /** Idle timeout, max duration and drain of one session (conn-life.ts); idle means no open stream. */
+  private watchLife(session: http2.ServerHttp2Session): void {
+    // Drain: session.close() sends GOAWAY with the last stream id it processed, lets open streams finish, then
+    // closes. Not RFC 9113's two GOAWAYs (2^31-1 first): after a GOAWAY with no open stream Node stops reading the
+    // socket, so the grace period would only hold a connection that can no longer make progress.
+    const drain = (): void => {
       if (!session.closed) this.config.metrics.goaway('downstream', 'sent', H2_CODE.NO_ERROR);
       session.close();
-    }
+    };
+    const life = new ConnLife(this.config, { drain, close: () => session.destroy() });
+    this.lives.set(session, life);
+    session.on('stream', (stream: http2.ServerHttp2Stream) => {
+      life.started();
+      stream.once('close', () => life.finished());
+    });
+    session.once('goaway', () => life.closing('peer'));
+    session.once('error', () => life.closing('error'));
+    session.once('close', () => {
+      this.lives.delete(session);
+      life.closed('peer');
+    });
   }
 
   destroyAll(): void {
@@ -148,6 +171,7 @@ export class H2Downstream {
     }
     if (endStream) {
       markComplete();
+      stopRequestBody(stream);
       return void res.body.resume(); // nothing to forward; let the upstream stream finish
     }
     res.trailers.catch((err: unknown) => reset(resetCodeFor(err)));
@@ -157,6 +181,7 @@ export class H2Downstream {
         if (stream.destroyed) return;
         try {
           stream.sendTrailers(trailers ?? {}); // empty: Node ends the stream with an empty DATA frame
+          stopRequestBody(stream);
         } catch {
           reset(H2_CODE.INTERNAL_ERROR);
         }
@@ -170,4 +195,14 @@ function resetCodeFor(err: unknown): number {
   if (err instanceof StreamResetError) return err.code;
   if (err instanceof CancelledError) return H2_CODE.CANCEL;
   return H2_CODE.INTERNAL_ERROR;
+}
+
+/** RFC 9113 8.1: a request body still arriving after a complete response (an early 413 or 4xx) is stopped with
+ *  RST_STREAM NO_ERROR, which Node sends after the END_STREAM frame; until then its DATA is read and dropped, so
+ *  it holds no connection window. Never once the client has ended its side: that stream is closed already. */
+function stopRequestBody(stream: http2.ServerHttp2Stream): void {
+  if (stream.readableEnded || stream.closed || stream.destroyed || stream.state.remoteClose === 1) return;
+  stream.unpipe();
+  stream.resume();
+  stream.close(H2_CODE.NO_ERROR);
 }

@@ -25,6 +25,7 @@ export function newEndpoint(
     | 'adaptive'
     | 'idleEvict'
     | 'connectTimeout'
+    | 'h1PoolIdleTimeout'
     | 'maxFrameSize'
     | 'maxHeaderListSize'
     | 'keepaliveInterval'
@@ -33,7 +34,9 @@ export function newEndpoint(
   metrics: ProxyMetrics,
 ): Endpoint {
   const connectTimeoutMs = config.connectTimeout;
-  const h1 = new H1Client(address, { idleMs: config.idleEvict, connectTimeoutMs, onConnectTimeout: () => metrics.timeout('connect') });
+  // An idle HTTP/1.1 connection closes at the pool's idle timeout or at --idle-evict, whichever comes first.
+  const poolIdleTimeoutMs = [config.h1PoolIdleTimeout, config.idleEvict].filter((ms) => ms > 0).reduce((a, b) => Math.min(a, b), Infinity);
+  const h1 = new H1Client(address, { poolIdleTimeoutMs: Number.isFinite(poolIdleTimeoutMs) ? poolIdleTimeoutMs : 0, metrics, connectTimeoutMs });
   const { streamWindow, connWindow, adaptive, maxFrameSize, maxHeaderListSize, keepaliveInterval, keepaliveTimeout } = config;
   const h2 = new H2Client(address, {
     streamWindow,
@@ -56,7 +59,7 @@ export function newEndpoint(
     service: (req) => (protocolFor(req) === 'h2' ? h2.request(req) : h1.request(req)),
     sessions: () => ({ h1: h1.openSockets(), h2: h2.openSessions() }),
     close: (force = false) => {
-      h1.close();
+      h1.close(force);
       h2.close(force);
     },
   };
