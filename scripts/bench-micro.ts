@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { Bench } from 'tinybench';
 import { newBalancer, pickerFor, type Balancer } from '../proxy/src/balancer/index.js';
 import { PeakEwma } from '../proxy/src/balancer/peak-ewma.js';
+import { Cancellation } from '../proxy/src/cancel.js';
 import { parseConfig } from '../proxy/src/config.js';
 import { endToEnd } from '../proxy/src/headers.js';
 import { ProxyMetrics } from '../proxy/src/metrics.js';
@@ -40,7 +41,7 @@ function request(): ProxyRequest {
     body: EMPTY_BODY,
     endStream: true,
     downstreamProtocol: 'h2',
-    signal: new AbortController().signal,
+    signal: new Cancellation().signal,
   };
 }
 
