@@ -32,14 +32,14 @@ export class ProxyMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({
     name: 'sluice_proxy_requests_total',
-    help: 'Requests by downstream protocol (h1, h2, grpc) and outcome: 1xx-5xx, reset, cancelled or error.',
-    labelNames: ['protocol', 'status_class'] as const,
+    help: 'Requests by downstream protocol (h1, h2, grpc), route (a --destination profile route, else default) and outcome: 1xx-5xx, reset, cancelled or error.',
+    labelNames: ['protocol', 'route', 'status_class'] as const,
     registers: [this.registry],
   });
   readonly duration = new Histogram({
     name: 'sluice_proxy_request_duration_seconds',
-    help: 'From the request headers to the end of the response (body and trailers), by downstream protocol.',
-    labelNames: ['protocol'] as const,
+    help: 'From the request headers to the end of the response (body and trailers), by downstream protocol and route.',
+    labelNames: ['protocol', 'route'] as const,
     buckets: DURATION_BUCKETS,
     registers: [this.registry],
   });

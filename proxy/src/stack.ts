@@ -31,7 +31,7 @@ export function buildStack({ metrics, balancer, gate, queueCapacity, config, rou
   return compose(
     [
       // Count and time every request as the client sees it (outermost, so it also sees rescued 502s).
-      metricsLayer.layer({ metrics }),
+      metricsLayer.layer({ metrics, routes }),
       // 413 for a body over --max-request-body-bytes (outside rescue, so rescue sees the cut as a cancel).
       bodyLimit.layer({ maxBytes: maxRequestBodyBytes }),
       // Answer failures before the response headers: 502 + x-sluice-error, or the upstream's RST code on h2.

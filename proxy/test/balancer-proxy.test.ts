@@ -36,7 +36,7 @@ async function closedLoop(session: http2.ClientHttp2Session, concurrency: number
 }
 
 describe('balancer through the proxy', { timeout: 15_000 }, () => {
-  test('p2c: under 20% of requests reach an endpoint 20x slower (closed loop, concurrency 8, 2 s)', async (t) => {
+  test('p2c: under 20% of requests reach an endpoint 20x slower (closed loop, concurrency 4, 2 s)', async (t) => {
     // The backends run in a child process, so their 1 ms and 20 ms are not stretched by the proxy's own loop.
     const backends = await childBackends([1, 20]);
     t.after(() => backends.close());
@@ -47,10 +47,12 @@ describe('balancer through the proxy', { timeout: 15_000 }, () => {
     const p = await proxy(['--balancer', 'p2c', '--ewma-decay', '500ms', '--endpoints', `127.0.0.1:${fast},127.0.0.1:${slow}`]);
     t.after(() => p.stop(0));
 
-    // Warm up (connections, JIT), then count from zero.
-    await backends.load(p.listen.port, 8, 300);
+    // Warm up (connections, JIT), then count from zero. Concurrency 4, not 8: p2c's cost is rtt x (in flight + 1),
+    // so with n requests on the fast endpoint it still wins while its RTT is under 20 ms / (n + 1); at 8 that is
+    // 2.2 ms, which a loaded test machine's own stalls exceed (seen: 20-27% to the slow one), at 4 it is 4 ms.
+    await backends.load(p.listen.port, 4, 300);
     const [fastBefore, slowBefore] = (await backends.counts()) as [number, number];
-    const statuses = await backends.load(p.listen.port, 8, 2000);
+    const statuses = await backends.load(p.listen.port, 4, 2000);
     const [fastAfter, slowAfter] = (await backends.counts()) as [number, number];
     const fastHits = fastAfter - fastBefore;
     const slowHits = slowAfter - slowBefore;

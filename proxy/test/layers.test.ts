@@ -82,6 +82,20 @@ describe('metrics layer', () => {
     const text = await metrics.registry.metrics();
     assert.equal(metricValue(text, 'sluice_proxy_requests_total', { protocol: 'h1', status_class: 'error' }), 1);
   });
+
+  test("requests are labelled with their profile route's name, the others with default", async () => {
+    const metrics = new ProxyMetrics();
+    const routes = { routeFor: (req: { path: string }) => (req.path.startsWith('/pkg.Svc/') ? { name: 'svc', retryable: false } : { retryable: false }) };
+    const svc = metricsLayer.layer({ metrics, routes })(async () => response(200));
+    await svc(request({ path: '/pkg.Svc/Call' }));
+    await svc(request({ path: '/pkg.Svc/Call' }));
+    await svc(request({ path: '/other' }));
+    await new Promise((r) => setImmediate(r));
+    const text = await metrics.registry.metrics();
+    assert.equal(metricValue(text, 'sluice_proxy_requests_total', { route: 'svc', status_class: '2xx' }), 2);
+    assert.equal(metricValue(text, 'sluice_proxy_requests_total', { route: 'default', status_class: '2xx' }), 1);
+    assert.equal(metricValue(text, 'sluice_proxy_request_duration_seconds_count', { route: 'svc' }), 2);
+  });
 });
 
 describe('round robin and composition', () => {

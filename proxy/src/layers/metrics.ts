@@ -2,41 +2,49 @@
 // headers to the end of the response body and trailers. It sits outermost so it sees what the client sees,
 // including the 502s the rescue layer makes.
 import { CancelledError, StreamResetError } from '../errors.js';
+import type { RouteLookup } from '../discovery/profile.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { callService, type Layer, type ProxyRequest } from '../service.js';
 
 export interface MetricsLayerConfig {
   metrics: ProxyMetrics;
+  /** The --destination profile's routes: requests are labelled with their route's name (else `default`). */
+  routes?: RouteLookup | undefined;
 }
 
-export function layer({ metrics }: MetricsLayerConfig): Layer {
+/** The route label of a request without a profile route. */
+export const DEFAULT_ROUTE_LABEL = 'default';
+
+export function layer({ metrics, routes }: MetricsLayerConfig): Layer {
   // prom-client hashes a label set on every inc/observe; the sets are few, so their children are kept.
   const counters = new Map<string, { inc(): void }>();
   const histograms = new Map<string, { observe(value: number): void }>();
-  const record = (protocol: string, statusClass: string, started: bigint): void => {
-    const key = `${protocol} ${statusClass}`;
+  const record = (protocol: string, route: string, statusClass: string, started: bigint): void => {
+    const key = `${protocol} ${route} ${statusClass}`;
     let counter = counters.get(key);
-    if (!counter) counters.set(key, (counter = metrics.requests.labels({ protocol, status_class: statusClass })));
+    if (!counter) counters.set(key, (counter = metrics.requests.labels({ protocol, route, status_class: statusClass })));
     counter.inc();
-    let histogram = histograms.get(protocol);
-    if (!histogram) histograms.set(protocol, (histogram = metrics.duration.labels({ protocol })));
+    const byRoute = `${protocol} ${route}`;
+    let histogram = histograms.get(byRoute);
+    if (!histogram) histograms.set(byRoute, (histogram = metrics.duration.labels({ protocol, route })));
     histogram.observe(Number(process.hrtime.bigint() - started) / 1e9);
   };
   // Plain promise chains rather than async/await: one promise less per request on the hot path.
   return (inner) => (req) => {
     const started = process.hrtime.bigint();
     const protocol = protocolOf(req);
+    const route = routes?.routeFor(req).name ?? DEFAULT_ROUTE_LABEL;
     return callService(inner, req).then(
       (res) => {
         const status = res.status;
         res.trailers.then(
-          () => record(protocol, `${Math.floor(status / 100)}xx`, started),
-          (err: unknown) => record(protocol, outcomeOf(err, req), started),
+          () => record(protocol, route, `${Math.floor(status / 100)}xx`, started),
+          (err: unknown) => record(protocol, route, outcomeOf(err, req), started),
         );
         return res;
       },
       (err: unknown) => {
-        record(protocol, outcomeOf(err, req), started);
+        record(protocol, route, outcomeOf(err, req), started);
         throw err;
       },
     );
