@@ -6,7 +6,7 @@ import { parseDuration, formatDuration } from '../../common/duration.js';
 import { loadMatrix } from '../matrix/load.js';
 import { expandCells, restrictAxes, type Expansion } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
-import { Orchestrator, estimateRunMs, newRunResults } from '../orchestrator/orchestrator.js';
+import { ASSUMED_OVERHEAD_MS, Orchestrator, estimateRunMs, newRunResults } from '../orchestrator/orchestrator.js';
 import type { CellPlan } from '../orchestrator/run-cell.js';
 import { ResultsWriter, readResults } from '../results/writer.js';
 import type { RunResults } from '../results/model.js';
@@ -175,7 +175,7 @@ function dryRun(spec: MatrixSpec, expansion: Expansion, plan: CellPlan): string 
   for (const [reason, n] of reasons) lines.push(`excluded ${n} cells: ${reason}`);
   const est = estimateRunMs(expansion.cells.length, plan);
   lines.push(
-    `each cell: ${formatDuration(plan.warmupMs)} warm-up + ${plan.reps} x ${formatDuration(plan.durationMs)} + ~1s start/stop`,
+    `each cell: ${formatDuration(plan.warmupMs)} warm-up + ${plan.reps} x ${formatDuration(plan.durationMs)} + ~${formatDuration(ASSUMED_OVERHEAD_MS)} start/stop`,
     `estimated time: ${formatDuration(Math.round(est / 1000) * 1000)} (${Math.round(est / 60000)} min)`,
   );
   return lines.join('\n') + '\n';
