@@ -6,19 +6,9 @@ import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { newBalancer, type BalancerEndpoint } from '../src/balancer/index.js';
 import { UpstreamError } from '../src/errors.js';
-import type { Headers, ProxyRequest, ProxyResponse } from '../src/service.js';
+import type { Headers, ProxyResponse } from '../src/service.js';
+import { fakeRequest as request } from './fakes.js';
 
-const request = (): ProxyRequest => ({
-  method: 'GET',
-  path: '/',
-  authority: 'svc.test',
-  scheme: 'http',
-  headers: {},
-  body: new PassThrough().end(),
-  endStream: true,
-  downstreamProtocol: 'h1',
-  signal: new AbortController().signal,
-});
 
 /** An endpoint whose responses complete only when the test says so. */
 class HeldEndpoint {

@@ -6,19 +6,8 @@ import { spawn } from 'node:child_process';
 import type http2 from 'node:http2';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
-import { closeSession, connectH2, h1Backend, h2Backend, h2Request, metricValue, proxy, scrapeMetrics } from './support.js';
-
-/** An h2 backend that answers every request after `delayMs` and counts them. */
-async function delayedBackend(delayMs: number) {
-  const counter = { count: 0 };
-  const backend = await h2Backend((stream) => {
-    counter.count++;
-    setTimeout(() => {
-      if (!stream.destroyed) stream.respond({ ':status': 200 }, { endStream: true });
-    }, delayMs);
-  });
-  return { port: backend.port, close: () => backend.close(), counter };
-}
+import { slowBackend } from './discovery-support.js';
+import { closeSession, connectH2, h1Backend, h2Request, metricValue, proxy, scrapeMetrics } from './support.js';
 
 /** `concurrency` workers each sending one request after the other on `session` until `ms` pass. */
 async function closedLoop(session: http2.ClientHttp2Session, concurrency: number, ms: number): Promise<number[]> {
@@ -71,7 +60,7 @@ describe('balancer through the proxy', { timeout: 15_000 }, () => {
   });
 
   test('a refused endpoint is failed, retried after backoff, and takes traffic once it listens', async (t) => {
-    const good = await delayedBackend(1);
+    const good = await slowBackend(1);
     t.after(() => good.close());
     // A port that refuses: bound once, then closed.
     const reserved = await h1Backend((_req, res) => res.end());

@@ -2,31 +2,13 @@
 // is probed again after an exponential backoff, and takes traffic again once it is back; a request that fails
 // at the transport level fails its endpoint; only ready endpoints are picked while there are any.
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { newBalancer, type Balancer } from '../src/balancer/index.js';
 import { UpstreamError, StreamResetError } from '../src/errors.js';
-import type { ProxyRequest, ProxyResponse, Service } from '../src/service.js';
+import type { Service } from '../src/service.js';
+import { fakeRequest as request, fakeResponse } from './fakes.js';
 
-const request = (): ProxyRequest => ({
-  method: 'GET',
-  path: '/',
-  authority: 'svc.test',
-  scheme: 'http',
-  headers: {},
-  body: new PassThrough().end(),
-  endStream: true,
-  downstreamProtocol: 'h1',
-  signal: new AbortController().signal,
-});
 
-const response = (): ProxyResponse => ({
-  status: 200,
-  headers: {},
-  body: new PassThrough().end(),
-  trailers: Promise.resolve(undefined),
-  endStream: true,
-});
 
 /** A fake endpoint: `up` decides whether its probe connects and its requests are answered or refused. */
 class FakeEndpoint {
@@ -46,7 +28,7 @@ class FakeEndpoint {
     if (this.failWith) throw this.failWith;
     if (!this.up) throw new UpstreamError('connect-refused');
     this.hits++;
-    return response();
+    return fakeResponse();
   };
 }
 

@@ -10,30 +10,11 @@ import { ProxyMetrics } from '../src/metrics.js';
 import type { ProxyRequest, ProxyResponse, Service } from '../src/service.js';
 import { compose } from '../src/stack.js';
 import { metricValue } from './support.js';
+import { fakeRequest } from './fakes.js';
+import { buffer as readAll } from 'node:stream/consumers';
 
-function request(over: Partial<ProxyRequest> = {}): ProxyRequest {
-  return {
-    method: 'POST',
-    path: '/',
-    authority: 'svc',
-    scheme: 'http',
-    headers: {},
-    body: Readable.from([]),
-    endStream: false,
-    downstreamProtocol: 'h1',
-    signal: new AbortController().signal,
-    ...over,
-  };
-}
-
-function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
-}
+/** A POST whose body follows the headers. */
+const request = (over: Partial<ProxyRequest> = {}): ProxyRequest => fakeRequest({ method: 'POST', endStream: false, ...over });
 
 /** An upstream that reads the whole body and answers with its length; cancelled like the real clients. */
 const echoLength: Service = (req) =>

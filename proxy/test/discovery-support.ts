@@ -1,4 +1,4 @@
-// Test support for the discovery tests (no tests here): slow h2c backends that count their requests, a burst of
+// Test support for the discovery and balancer tests (no tests here): slow h2c backends that count their requests, a burst of
 // concurrent requests, and waiting on /ready and on the balancer's endpoint count as /metrics reports them.
 import type http2 from 'node:http2';
 import { h2Backend, h2Request, metricValue, scrapeMetrics } from './support.js';

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import type { Schedule } from '../src/balancer/endpoint-state.js';
 import { ConfigError } from '../src/config.js';
@@ -12,8 +11,9 @@ import { CancelledError } from '../src/errors.js';
 import { FailFast, type Readiness } from '../src/layers/fail-fast.js';
 import * as queue from '../src/layers/queue.js';
 import { ProxyMetrics } from '../src/metrics.js';
-import type { ProxyRequest, ProxyResponse, Service } from '../src/service.js';
+import type { ProxyRequest, Service } from '../src/service.js';
 import { closeSession, configOf, connectH2, h1Request, h2Request, metricValue, proxy, scrapeMetrics } from './support.js';
+import { fakeRequest as request, fakeResponse as response } from './fakes.js';
 
 class FakeReadiness implements Readiness {
   readonly listeners = new Set<(ready: boolean) => void>();
@@ -46,24 +46,7 @@ class FakeTimers {
   }
 }
 
-function request(over: Partial<ProxyRequest> = {}): ProxyRequest {
-  return {
-    method: 'GET',
-    path: '/',
-    authority: 'svc',
-    scheme: 'http',
-    headers: {},
-    body: Readable.from([]),
-    endStream: true,
-    downstreamProtocol: 'h1',
-    signal: new AbortController().signal,
-    ...over,
-  };
-}
 
-function response(status: number): ProxyResponse {
-  return { status, headers: {}, body: Readable.from([]), trailers: Promise.resolve(undefined), endStream: false };
-}
 
 /** An inner service that records the paths it was called with and answers 200. */
 function recording(): { service: Service; calls: string[] } {

@@ -5,17 +5,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { describe, test } from 'node:test';
 import { closeSession, connectH2, h1Backend, h1Request, h2Backend, h2Request, proxy } from './support.js';
+import { buffer as readAll } from 'node:stream/consumers';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
-}
 
 describe('forwarding', { timeout: 20_000 }, () => {
   test('HTTP/1.1: request line, end-to-end headers and body reach the backend; the response comes back intact', async (t) => {

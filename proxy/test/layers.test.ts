@@ -1,6 +1,5 @@
 // The per-request layers alone, over fake inner services: rescue, metrics, round robin and their order.
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { roundRobin } from '../src/balancer/round-robin.js';
 import { CancelledError, StreamResetError, UpstreamError } from '../src/errors.js';
@@ -8,28 +7,12 @@ import { H2_CODE } from '../src/h2-codes.js';
 import * as metricsLayer from '../src/layers/metrics.js';
 import * as rescue from '../src/layers/rescue.js';
 import { ProxyMetrics } from '../src/metrics.js';
-import type { Layer, ProxyRequest, ProxyResponse, Service } from '../src/service.js';
+import type { Layer, Service } from '../src/service.js';
 import { compose } from '../src/stack.js';
 import { metricValue } from './support.js';
+import { fakeRequest as request, fakeResponse as response } from './fakes.js';
 
-function request(over: Partial<ProxyRequest> = {}): ProxyRequest {
-  return {
-    method: 'GET',
-    path: '/',
-    authority: 'svc',
-    scheme: 'http',
-    headers: {},
-    body: Readable.from([]),
-    endStream: true,
-    downstreamProtocol: 'h1',
-    signal: new AbortController().signal,
-    ...over,
-  };
-}
 
-function response(status: number, trailers: Promise<undefined> = Promise.resolve(undefined)): ProxyResponse {
-  return { status, headers: {}, body: Readable.from([]), trailers, endStream: false };
-}
 
 const failing = (err: Error): Service => () => Promise.reject(err);
 

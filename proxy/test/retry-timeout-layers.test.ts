@@ -11,21 +11,10 @@ import * as timeout from '../src/layers/timeout.js';
 import { ProxyMetrics } from '../src/metrics.js';
 import type { ProxyRequest, ProxyResponse, Service } from '../src/service.js';
 import { configOf, metricValue } from './support.js';
+import { fakeRequest } from './fakes.js';
 
-function request(over: Partial<ProxyRequest> = {}): ProxyRequest {
-  return {
-    method: 'GET',
-    path: '/',
-    authority: 'svc',
-    scheme: 'http',
-    headers: {},
-    body: Readable.from([]),
-    endStream: true,
-    downstreamProtocol: 'h2',
-    signal: new AbortController().signal,
-    ...over,
-  };
-}
+/** The requests here arrive over h2. */
+const request = (over: Partial<ProxyRequest> = {}): ProxyRequest => fakeRequest({ downstreamProtocol: 'h2', ...over });
 
 function ok(body: Readable = Readable.from([]), trailers: Promise<undefined> = Promise.resolve(undefined)): ProxyResponse {
   return { status: 200, headers: {}, body, trailers, endStream: false };

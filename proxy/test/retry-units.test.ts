@@ -9,12 +9,7 @@ import { isIdempotent, retryReason } from '../src/layers/retry.js';
 import { jitteredBackoff } from '../src/retry/backoff.js';
 import { RetryBudget } from '../src/retry/budget.js';
 import { ReplayBody } from '../src/retry/replay-body.js';
-
-async function readAll(body: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString();
-}
+import { text as readAll } from 'node:stream/consumers';
 
 describe('retry budget', () => {
   test('ratio: one retry per 1/ratio requests, none before', () => {
