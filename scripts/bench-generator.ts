@@ -4,6 +4,7 @@
 // yardstick for HTTP/2, @grpc/grpc-js for gRPC. Prints one table per protocol; under a minute in all.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
+import { parseH2loadSummary } from '../harness/load/external/h2load-output.js';
 import { runLoad } from '../harness/load/run-load.js';
 import type { LoadOptions, Protocol } from '../harness/load/types.js';
 
@@ -93,13 +94,14 @@ async function viaH2load(port: number, shape: (typeof SHAPES)[number], seconds: 
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  const done = /requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);
+  const summary = parseH2loadSummary(out);
   const finished = /finished in ([\d.]+)s/.exec(out);
   const times = out.trim().split('\n').at(-1)?.match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
-  if (code !== 0 || !done || !finished || !times) throw new Error(`h2load failed (exit ${code}):\n${out}`);
+  if (code !== 0 || !summary || !finished || !times) throw new Error(`h2load failed (exit ${code}):\n${out}`);
   const cpuS = Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4]);
-  const errors = Number(done[2]) + Number(done[3]) + Number(done[4]);
-  return { client: 'h2load (nghttp2)', shape: `${shape.connections}x${shape.streams}`, requests: Number(done[1]), seconds: Number(finished[1]), cpuS, errors };
+  // `failed` already holds `errored`, which holds `timeout` (h2load-output.ts).
+  const { done, failed } = summary.requests;
+  return { client: 'h2load (nghttp2)', shape: `${shape.connections}x${shape.streams}`, requests: done, seconds: Number(finished[1]), cpuS, errors: failed };
 }
 
 /** A Markdown table; `baseline` names the client every other is compared with, shape by shape. */

@@ -5,8 +5,8 @@ import { formatDuration, parseDuration } from '../../common/duration.js';
 import { H2loadNotFoundError, H2loadUnsupportedError } from '../load/external/h2load.js';
 import { generate, type LoadTick } from '../load/generate.js';
 import { LoadAbortedError } from '../load/run-load.js';
-import { LoadOptionsError, PROTOCOLS, validateLoadOptions } from '../load/options.js';
-import type { LoadOptions, Protocol, RepResult } from '../load/types.js';
+import { CLIENT_KINDS, GENERATORS, LoadOptionsError, MAX_WINDOW, PROTOCOLS, RECEIVERS, validateLoadOptions } from '../load/options.js';
+import type { LoadOptions, RepResult } from '../load/types.js';
 import { fmtInt } from '../output/format-number.js';
 import { formatLoadSummary } from '../output/load-summary.js';
 import { CliError, runMain } from './cli-error.js';
@@ -41,11 +41,6 @@ Options:
 
 Exit codes: 0 measured, 1 nothing completed or the generator failed, 2 bad input (the message names the
 flag), 130 interrupted (Ctrl-C; a second Ctrl-C forces the exit).`;
-
-const GENERATORS = ['sluice', 'h2load'] as const;
-const RECEIVERS = ['eager', 'strict'] as const;
-const CLIENT_KINDS = ['wire', 'lib'] as const;
-const MAX_WINDOW = 2 ** 31 - 1;
 
 /** The flag behind each LoadOption, so an error from the generator names what the user typed. */
 const FLAG: Partial<Record<keyof LoadOptions, string>> = {
@@ -151,7 +146,7 @@ function toLoadOptions(values: Values, positionals: string[]): LoadOptions {
   }
   const url = str('url') ?? positionals[0];
   if (!url) throw new CliError('--url: a target is required, e.g. --url http://127.0.0.1:8080/');
-  const protocol = oneOf(str('protocol')!, PROTOCOLS, '-p/--protocol') as Protocol;
+  const protocol = oneOf(str('protocol')!, PROTOCOLS, '-p/--protocol');
   const generator = oneOf(str('generator')!, GENERATORS, '--generator');
   const bodyBytes = integer(str('body-bytes')!, '--body-bytes', 0);
   const durationMs = parseDuration(str('duration')!, '-d/--duration');

@@ -2,12 +2,12 @@
 import type { LoadOptions, Protocol } from './types.js';
 
 export const PROTOCOLS: readonly Protocol[] = ['h1', 'h2', 'grpc'];
-const MAX_WINDOW = 2 ** 31 - 1;
+export const MAX_WINDOW = 2 ** 31 - 1;
 /** Far beyond what one process sends; a bound keeps the schedule's arithmetic and its catch-up loops finite. */
 const MAX_RATE = 10_000_000;
-const RECEIVERS: readonly NonNullable<LoadOptions['receiver']>[] = ['eager', 'strict'];
-const CLIENT_KINDS: readonly NonNullable<LoadOptions['client']>[] = ['wire', 'lib'];
-const GENERATORS: readonly NonNullable<LoadOptions['generator']>[] = ['sluice', 'h2load'];
+export const RECEIVERS: readonly NonNullable<LoadOptions['receiver']>[] = ['eager', 'strict'];
+export const CLIENT_KINDS: readonly NonNullable<LoadOptions['client']>[] = ['wire', 'lib'];
+export const GENERATORS: readonly NonNullable<LoadOptions['generator']>[] = ['sluice', 'h2load'];
 
 export class LoadOptionsError extends Error {
   constructor(

@@ -11,8 +11,6 @@ import { runInWorkers } from './worker/pool.js';
 import { runShare, type ShareResult } from './worker/share.js';
 import { splitLoad } from './worker/split.js';
 
-export { GENERATOR_SATURATION } from './statistic/generator-load.js';
-
 /**
  * A protocol is one client file plus one line here. Modules load on demand, so a worker thread loads only
  * its own protocol's (autocannon and grpc-js take a quarter of a second each).
@@ -32,14 +30,8 @@ export function loadClientFactory(options: LoadOptions): Promise<ClientFactory> 
   return CLIENTS[options.protocol](options);
 }
 
-export interface LoadTick {
-  /** Seconds since the current phase began. */
-  elapsedS: number;
-  /** Requests settled (successes + errors) so far in this phase, over all workers. */
-  requests: number;
-  errors: number;
-  phase: 'warmup' | 'measure';
-}
+/** A progress tick: the loops' own (requests and errors settled so far in the phase), summed over all workers. */
+export type LoadTick = LoopTick;
 
 export class LoadAbortedError extends Error {
   constructor() {
@@ -57,7 +49,7 @@ export class LoadAbortedError extends Error {
  */
 export async function runLoad(options: LoadOptions, onTick?: (tick: LoadTick) => void, signal?: AbortSignal): Promise<RepResult> {
   validateLoadOptions(options);
-  const shares = await runInWorkers(splitLoad(options, options.workers ?? 1), toLoadTick(onTick), signal);
+  const shares = await runInWorkers(splitLoad(options, options.workers ?? 1), onTick, signal);
   return finish(options, shares, signal);
 }
 
@@ -70,12 +62,8 @@ export async function runLoadInThread(options: LoadOptions, onTick?: (tick: Load
   validateLoadOptions(options);
   if ((options.workers ?? 1) !== 1) throw new LoadOptionsError('workers', options.workers, '1 when run in the calling thread');
   const [share] = splitLoad(options, 1);
-  const result = await runShare(share!, await loadClientFactory(options), { onTick: toLoadTick(onTick), signal });
+  const result = await runShare(share!, await loadClientFactory(options), { onTick, signal });
   return finish(options, [result], signal);
-}
-
-function toLoadTick(onTick: ((tick: LoadTick) => void) | undefined): ((tick: LoopTick) => void) | undefined {
-  return onTick && ((t) => onTick({ elapsedS: t.elapsedS, requests: t.requests, errors: t.errors, phase: t.phase }));
 }
 
 function finish(options: LoadOptions, shares: ShareResult[], signal: AbortSignal | undefined): Promise<RepResult> {

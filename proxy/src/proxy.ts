@@ -68,7 +68,9 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
     gate,
     queueCapacity: config.queueCapacity,
     config,
-    routes: profiles,
+    // Only a Destination sends profiles: without one, no layer looks up routes per request (and the timeout
+    // layer drops out unless --request-timeout is set).
+    routes: config.destination ? profiles : undefined,
     maxRequestBodyBytes: config.maxRequestBodyBytes,
   });
   const h1 = new H1Downstream({ service, metrics, ...config });

@@ -2,6 +2,7 @@
 // HTTP/1.1, h2c and gRPC alike. Downstream adapters build ProxyRequests; upstream clients answer them.
 import type { Readable } from 'node:stream';
 import type { CancelSignal } from './cancel.js';
+import type { RouteSettings } from './discovery/profile.js';
 
 /** Header fields with lowercase names; no pseudo headers (:method...) and no hop-by-hop fields. */
 export type Headers = Record<string, string | string[]>;
@@ -24,6 +25,8 @@ export interface ProxyRequest {
   downstreamProtocol: Protocol;
   /** Aborted when the downstream client goes away before the response is complete: cancel the upstream. */
   signal: CancelSignal;
+  /** The request's --destination profile route, set once by layers/route.ts; absent without a profile source. */
+  route?: RouteSettings;
 }
 
 export interface ProxyResponse {

@@ -5,6 +5,7 @@ import * as bodyLimit from './layers/body-limit.js';
 import * as metricsLayer from './layers/metrics.js';
 import * as queue from './layers/queue.js';
 import * as rescue from './layers/rescue.js';
+import * as route from './layers/route.js';
 import * as retry from './layers/retry.js';
 import * as timeout from './layers/timeout.js';
 import type { Config } from './flags.js';
@@ -30,16 +31,19 @@ export interface StackConfig {
 export function buildStack({ metrics, balancer, gate, queueCapacity, config, routes, maxRequestBodyBytes }: StackConfig): Service {
   return compose(
     [
-      // Count and time every request as the client sees it (outermost, so it also sees rescued 502s).
-      metricsLayer.layer({ metrics, routes }),
+      // Look the request's profile route up once, for the layers below (none without --destination).
+      route.layer(routes),
+      // Count and time every request as the client sees it (outermost but for the route, so it also sees
+      // rescued 502s), by protocol, route and outcome.
+      metricsLayer.layer({ metrics }),
       // 413 for a body over --max-request-body-bytes (outside rescue, so rescue sees the cut as a cancel).
       bodyLimit.layer({ maxBytes: maxRequestBodyBytes }),
       // Answer failures before the response headers: 502 + x-sluice-error, or the upstream's RST code on h2.
       rescue.layer(),
       // Bound each request, retries included: 504 before the response headers, cancel after (off by default).
-      timeout.layer({ timeoutMs: config.requestTimeout, metrics, routes }),
+      timeout.layer({ timeoutMs: config.requestTimeout, metrics, routeTimeouts: routes !== undefined }),
       // Retry what is safe to repeat, under the budget; above the balancer so a retry can pick another endpoint.
-      retry.layer({ settings: config, metrics, routes }),
+      retry.layer({ settings: config, metrics }),
       // Hold requests while no endpoint is ready; shed when full or in fail-fast (503, gRPC UNAVAILABLE).
       queue.layer({ gate, capacity: queueCapacity, metrics }),
     ],

@@ -1,11 +1,11 @@
 // The per-request layers alone, over fake inner services: rescue, metrics, round robin and their order.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { roundRobin } from '../src/balancer/round-robin.js';
 import { CancelledError, StreamResetError, UpstreamError } from '../src/errors.js';
 import { H2_CODE } from '../src/h2-codes.js';
 import * as metricsLayer from '../src/layers/metrics.js';
 import * as rescue from '../src/layers/rescue.js';
+import * as routeLayer from '../src/layers/route.js';
 import { ProxyMetrics } from '../src/metrics.js';
 import type { Layer, Service } from '../src/service.js';
 import { compose } from '../src/stack.js';
@@ -69,7 +69,7 @@ describe('metrics layer', () => {
   test("requests are labelled with their profile route's name, the others with default", async () => {
     const metrics = new ProxyMetrics();
     const routes = { routeFor: (req: { path: string }) => (req.path.startsWith('/pkg.Svc/') ? { name: 'svc', retryable: false } : { retryable: false }) };
-    const svc = metricsLayer.layer({ metrics, routes })(async () => response(200));
+    const svc = compose([routeLayer.layer(routes), metricsLayer.layer({ metrics })], async () => response(200));
     await svc(request({ path: '/pkg.Svc/Call' }));
     await svc(request({ path: '/pkg.Svc/Call' }));
     await svc(request({ path: '/other' }));
@@ -81,15 +81,7 @@ describe('metrics layer', () => {
   });
 });
 
-describe('round robin and composition', () => {
-  test('endpoints in turn; none is an UpstreamError', async () => {
-    const svc = roundRobin([0, 1, 2].map((i) => async () => response(200 + i)));
-    const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await svc(request())).status);
-    assert.deepEqual(statuses, [200, 201, 202, 200, 201]);
-    await assert.rejects(roundRobin([])(request()), (e: unknown) => e instanceof UpstreamError && e.reason === 'no-endpoints');
-  });
-
+describe('composition', () => {
   test('compose puts the first layer outermost', async () => {
     const order: string[] = [];
     const tag = (name: string): Layer => (inner) => async (req) => {

@@ -7,8 +7,10 @@ import type { CancelSignal } from '../src/cancel.js';
 import { CancelledError, StreamResetError, TimeoutError, UpstreamError } from '../src/errors.js';
 import { H2_CODE } from '../src/h2-codes.js';
 import * as retry from '../src/layers/retry.js';
+import * as route from '../src/layers/route.js';
 import * as timeout from '../src/layers/timeout.js';
 import { ProxyMetrics } from '../src/metrics.js';
+import { compose } from '../src/stack.js';
 import type { ProxyRequest, ProxyResponse, Service } from '../src/service.js';
 import { configOf, metricValue } from './support.js';
 import { fakeRequest } from './fakes.js';
@@ -191,7 +193,8 @@ describe('profile routes (--destination GetProfile)', () => {
 
   test("a route marked retryable is retried whatever its method; other POSTs are not", async () => {
     const settings = configOf(['--endpoints', '127.0.0.1:1']);
-    const layer = retry.layer({ settings, metrics: new ProxyMetrics(), routes, rng: () => 0.5, clock: () => 0, sleep: async () => {} });
+    const retryLayer = retry.layer({ settings, metrics: new ProxyMetrics(), rng: () => 0.5, clock: () => 0, sleep: async () => {} });
+    const layer = (inner: Service): Service => compose([route.layer(routes), retryLayer], inner);
     const onRoute = scripted([internal(), ok()]);
     assert.equal((await layer(onRoute)(request({ method: 'POST', path: '/pkg.Svc/Slow' }))).status, 200);
     assert.equal(onRoute.attempts.length, 2);
@@ -207,7 +210,7 @@ describe('profile routes (--destination GetProfile)', () => {
         req.signal.addEventListener('abort', () => reject(new CancelledError()));
         if (req.path !== '/pkg.Svc/Slow') setTimeout(() => resolve(ok()), 150);
       });
-    const svc = timeout.layer({ timeoutMs: 0, metrics, routes })(hang);
+    const svc = compose([route.layer(routes), timeout.layer({ timeoutMs: 0, metrics, routeTimeouts: true })], hang);
     assert.equal((await svc(request({ path: '/pkg.Svc/Slow' }))).status, 504);
     assert.equal((await svc(request({ path: '/pkg.Svc/Fast' }))).status, 200, 'no timeout: answered after 150 ms');
     assert.equal(metricValue(await metrics.registry.metrics(), 'sluice_proxy_timeouts_total', { kind: 'request' }), 1);

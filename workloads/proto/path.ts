@@ -15,18 +15,20 @@ export const ECHO_LOADER_OPTIONS = { keepCase: true, longs: String, enums: Strin
 
 /** Absolute path of workloads/proto/echo.proto, whether this runs compiled (dist/workloads/proto/) or from source. */
 export function echoProtoPath(): string {
-  const beside = fileURLToPath(new URL('./echo.proto', import.meta.url));
-  if (existsSync(beside)) return beside;
-  // Compiled: dist/workloads/proto/path.js -> <repo>/workloads/proto/echo.proto (tsc does not copy .proto files).
-  return fileURLToPath(new URL('../../../workloads/proto/echo.proto', import.meta.url));
+  return protoPath('echo.proto');
 }
 
 /** The fully qualified service name inside destination.proto (the synthetic control plane). */
 export const DESTINATION_SERVICE = 'sluice.destination.Destination';
 
-/** Absolute path of workloads/proto/destination.proto, compiled or from source (as echoProtoPath). */
+/** Absolute path of workloads/proto/destination.proto, compiled or from source. */
 export function destinationProtoPath(): string {
-  const beside = fileURLToPath(new URL('./destination.proto', import.meta.url));
+  return protoPath('destination.proto');
+}
+
+function protoPath(file: string): string {
+  const beside = fileURLToPath(new URL(`./${file}`, import.meta.url));
   if (existsSync(beside)) return beside;
-  return fileURLToPath(new URL('../../../workloads/proto/destination.proto', import.meta.url));
+  // Compiled: dist/workloads/proto/path.js -> <repo>/workloads/proto/<file> (tsc does not copy .proto files).
+  return fileURLToPath(new URL(`../../../workloads/proto/${file}`, import.meta.url));
 }

@@ -27,6 +27,9 @@ class H1OpenClient implements RequestClient {
   private readonly url: URL;
   private readonly agent: http.Agent;
   private readonly body: Buffer | undefined;
+  // Fixed for the run, so a request allocates none of them.
+  private readonly transport: typeof http | typeof https;
+  private readonly headers: http.OutgoingHttpHeaders;
   private readonly inFlight = new Set<InFlight>();
   private closed = false;
 
@@ -42,20 +45,18 @@ class H1OpenClient implements RequestClient {
       // Reuse the connection freed last: the others then idle out at the target rather than at random.
       scheduling: 'lifo',
     };
-    this.agent = this.url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    const tls = this.url.protocol === 'https:';
+    this.agent = tls ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.transport = tls ? https : http;
     this.body = options.bodyBytes > 0 ? Buffer.alloc(options.bodyBytes, 0x78) : undefined;
+    this.headers = this.body ? { 'content-length': String(this.body.length) } : {};
   }
 
   startRequest(intendedStart?: number): Promise<void> {
     const started = intendedStart ?? performance.now();
     if (this.closed) return Promise.reject(failed(this.recorder, 'other:closed'));
     return new Promise((resolve, reject) => {
-      const transport = this.url.protocol === 'https:' ? https : http;
-      const request = transport.request(this.url, {
-        agent: this.agent,
-        method: this.options.method,
-        headers: this.body ? { 'content-length': String(this.body.length) } : {},
-      });
+      const request = this.transport.request(this.url, { agent: this.agent, method: this.options.method, headers: this.headers });
       const entry: InFlight = {
         request,
         finish: (errorClass) => {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { validateLoadOptions } from '../options.js';
-import { GENERATOR_SATURATION, LoadAbortedError, type LoadTick } from '../run-load.js';
+import { LoadAbortedError, type LoadTick } from '../run-load.js';
+import { GENERATOR_SATURATION } from '../statistic/generator-load.js';
 import { initHistograms, LatencyHistogram } from '../statistic/histogram.js';
 import type { LoadOptions, RepResult } from '../types.js';
 import { checkH2loadOptions, h2loadPlan, H2loadUnsupportedError } from './h2load-args.js';
@@ -16,7 +17,7 @@ import { estimateLag, H2loadLog } from './h2load-log.js';
 import { MEASURE_OVER, MEASURE_STARTED, parseH2loadSummary, parseH2loadVersion, type H2loadSummary } from './h2load-output.js';
 import { processCpuSeconds } from './proc-cpu.js';
 
-export { checkH2loadOptions, H2loadUnsupportedError };
+export { H2loadUnsupportedError };
 
 /** Names another h2load binary (a path), e.g. a newer build; default: `h2load` on PATH. */
 export const H2LOAD_BINARY_ENV = 'SLUICE_H2LOAD';

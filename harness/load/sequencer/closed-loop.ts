@@ -10,6 +10,35 @@ export interface LoopTick extends ClockTick {
   errors: number;
 }
 
+/** Requests settled in the current phase, as a loop counts them for its ticks. */
+export interface LoopCounts {
+  requests: number;
+  errors: number;
+}
+
+/**
+ * Both loops' PhaseClock: at each phase change `counts` restart and `enter` runs before the caller's onPhase;
+ * every tick carries the counts.
+ */
+export function loopClock(
+  options: Pick<ClosedLoopOptions, 'warmupMs' | 'durationMs' | 'signal' | 'onPhase' | 'onTick'>,
+  counts: LoopCounts,
+  enter?: (phase: Phase) => void,
+): PhaseClock {
+  return new PhaseClock({
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    signal: options.signal,
+    onPhase: (phase) => {
+      counts.requests = 0;
+      counts.errors = 0;
+      enter?.(phase);
+      options.onPhase?.(phase);
+    },
+    onTick: (tick) => options.onTick?.({ ...tick, requests: counts.requests, errors: counts.errors }),
+  });
+}
+
 export interface ClosedLoopOptions {
   concurrency: number;
   warmupMs: number;
@@ -35,19 +64,8 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<PhaseTi
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   }
-  let requests = 0;
-  let errors = 0;
-  const clock = new PhaseClock({
-    warmupMs: options.warmupMs,
-    durationMs: options.durationMs,
-    signal: options.signal,
-    onPhase: (phase) => {
-      requests = 0;
-      errors = 0;
-      options.onPhase?.(phase);
-    },
-    onTick: (tick) => options.onTick?.({ ...tick, requests, errors }),
-  });
+  const counts: LoopCounts = { requests: 0, errors: 0 };
+  const clock = loopClock(options, counts);
 
   // A function, not an inline test: TypeScript would keep the narrowing of clock.phase across the await.
   const over = (): boolean => clock.phase === 'done';
@@ -61,8 +79,8 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<PhaseTi
         ok = false;
       }
       if (over()) break;
-      requests++;
-      if (!ok) errors++;
+      counts.requests++;
+      if (!ok) counts.errors++;
       if (!ok || ++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
         await yieldToEventLoop();

@@ -5,8 +5,8 @@
 // omission). Like the closed loop, it never knows the protocol: it is handed startRequest.
 import { performance } from 'node:perf_hooks';
 import type { LatencyHistogram } from '../statistic/histogram.js';
-import type { LoopTick } from './closed-loop.js';
-import { PhaseClock, type Phase, type PhaseTiming } from './phase-clock.js';
+import { loopClock, type LoopCounts, type LoopTick } from './closed-loop.js';
+import type { Phase, PhaseTiming } from './phase-clock.js';
 import type { RateLimiter } from './rate.js';
 
 export interface OpenLoopOptions {
@@ -50,8 +50,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopTim
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
     throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
   }
-  let requests = 0;
-  let errors = 0;
+  const counts: LoopCounts = { requests: 0, errors: 0 };
   let inFlight = 0;
   let due = 0;
   let sent = 0;
@@ -75,28 +74,19 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopTim
     for (; next < measureEnd; next = limiter.next()) if (next >= measureStart) due++;
   };
 
-  const clock = new PhaseClock({
-    warmupMs: options.warmupMs,
-    durationMs: options.durationMs,
-    signal: options.signal,
-    onPhase: (phase) => {
-      requests = 0;
-      errors = 0;
-      if (phase === 'measure') measureStart = performance.now();
-      if (phase === 'done') {
-        stopSending();
-        countUnreached(performance.now());
-      }
-      options.onPhase?.(phase);
-    },
-    onTick: (tick) => options.onTick?.({ ...tick, requests, errors }),
+  const clock = loopClock(options, counts, (phase) => {
+    if (phase === 'measure') measureStart = performance.now();
+    if (phase === 'done') {
+      stopSending();
+      countUnreached(performance.now());
+    }
   });
 
   const settle = (ok: boolean): void => {
     inFlight--;
     if (clock.phase !== 'done') {
-      requests++;
-      if (!ok) errors++;
+      counts.requests++;
+      if (!ok) counts.errors++;
     }
     if (inFlight === 0) drained?.();
   };

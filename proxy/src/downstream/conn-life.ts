@@ -46,9 +46,9 @@ export class ConnLife {
     return this.inFlight;
   }
 
+  /** Per request: no timer work here; an idle timer firing while requests are in flight does nothing. */
   started(): void {
     this.inFlight++;
-    clearTimeout(this.idleTimer);
   }
 
   finished(): void {
@@ -82,9 +82,10 @@ export class ConnLife {
     this.config.metrics.connectionClosed('downstream', this.reason ?? fallback);
   }
 
+  /** Restarts the one idle timer (refresh(): no new timer per request once the connection goes idle). */
   private armIdle(): void {
-    clearTimeout(this.idleTimer);
     if (this.config.downstreamIdleTimeout <= 0 || this.done) return;
+    if (this.idleTimer) return void this.idleTimer.refresh();
     this.idleTimer = setTimeout(() => {
       if (this.inFlight > 0 || this.draining) return;
       this.drain('idle');

@@ -2,11 +2,11 @@
 // grows each session's connection window, turns each stream into a ProxyRequest and writes the response
 // back with its trailers. A failure after the headers resets the stream with the upstream's code.
 import http2 from 'node:http2';
+import type { Config } from '../config.js';
 import { CancelledError, StreamResetError } from '../errors.js';
 import { H2_CODE, isPeerReset } from '../h2-codes.js';
 import { endToEnd } from '../headers.js';
 import { attachFlow } from '../flow/attach.js';
-import type { ProxyMetrics } from '../metrics.js';
 import { SessionGuard } from '../protect/guard.js';
 import { advertisedConcurrency } from '../protect/stream-budget.js';
 import type { ProxyRequest, ProxyResponse, Service } from '../service.js';
@@ -16,21 +16,24 @@ import { sessionMemoryMb } from '../upstream/h2.js';
 import { Cancellation } from '../cancel.js';
 import { ConnLife, type ConnLifeConfig } from './conn-life.js';
 
-export interface H2DownstreamConfig extends ConnLifeConfig {
+export interface H2DownstreamConfig
+  extends
+    ConnLifeConfig,
+    Pick<
+      Config,
+      // Session protection (protect/, session/) and the flow-control settings, as flags.ts documents them.
+      | 'streamWindow'
+      | 'connWindow'
+      | 'maxConcurrentStreams'
+      | 'adaptive'
+      | 'maxResetsPerS'
+      | 'maxFrameSize'
+      | 'maxHeaderListSize'
+      | 'keepaliveInterval'
+      | 'keepaliveTimeout'
+      | 'maxSessionBufferedBytes'
+    > {
   service: Service;
-  metrics: ProxyMetrics;
-  streamWindow: number;
-  connWindow: number;
-  maxConcurrentStreams: number;
-  /** Adaptive (BDP) flow control on every session, starting from the fixed windows (flow/attach.ts). */
-  adaptive: boolean;
-  /** Session protection (protect/, session/); see flags.ts. */
-  maxResetsPerS: number;
-  maxFrameSize: number;
-  maxHeaderListSize: number;
-  keepaliveInterval: number;
-  keepaliveTimeout: number;
-  maxSessionBufferedBytes: number;
 }
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -39,9 +42,8 @@ const NO_BODY_STATUS = new Set([204, 205, 304]);
 
 export class H2Downstream {
   readonly server: http2.Http2Server;
-  readonly sessions = new Set<http2.ServerHttp2Session>();
-  private readonly guards = new WeakMap<http2.Http2Session, SessionGuard>();
-  private readonly lives = new Map<http2.ServerHttp2Session, ConnLife>();
+  /** Every open session with its life (conn-life.ts) and guard (protect/guard.ts): one lookup per stream. */
+  private readonly sessions = new Map<http2.Http2Session, { life: ConnLife; guard: SessionGuard }>();
 
   constructor(private readonly config: H2DownstreamConfig) {
     this.server = http2.createServer({
@@ -55,26 +57,23 @@ export class H2Downstream {
       maxSessionMemory: sessionMemoryMb(config.connWindow),
     });
     this.server.on('session', (session) => {
-      this.sessions.add(session);
-      session.on('error', () => {}); // its streams fail on their own; one client's error is not the process's
-      session.on('close', () => this.sessions.delete(session));
       // The connection window starts at 65535 whatever SETTINGS say; only WINDOW_UPDATE grows it.
       session.setLocalWindowSize(config.connWindow);
       const { streamWindow, connWindow, adaptive, metrics } = config;
       attachFlow(session, { streamWindow, connWindow, adaptive, metrics, side: 'downstream' });
-      this.protect(session);
-      this.watchLife(session);
+      this.sessions.set(session, { life: this.watchLife(session), guard: this.protect(session) });
     });
     this.server.on('stream', (stream, headers, flags) => this.handle(stream, headers, flags));
   }
 
   /** GOAWAY to every client: in-flight streams finish, no new ones start. */
   drain(): void {
-    for (const life of this.lives.values()) life.drain('drain');
+    for (const { life } of this.sessions.values()) life.drain('drain');
   }
 
-  /** Idle timeout, max duration and drain of one session (conn-life.ts); idle means no open stream. */
-  private watchLife(session: http2.ServerHttp2Session): void {
+  /** Idle timeout, max duration and drain of one session (conn-life.ts); idle means no open stream: handle()
+   *  counts the streams it serves. */
+  private watchLife(session: http2.ServerHttp2Session): ConnLife {
     // Drain: session.close() sends GOAWAY with the last stream id it processed, lets open streams finish, then
     // closes. Not RFC 9113's two GOAWAYs (2^31-1 first): after a GOAWAY with no open stream Node stops reading the
     // socket, so the grace period would only hold a connection that can no longer make progress.
@@ -83,36 +82,35 @@ export class H2Downstream {
       session.close();
     };
     const life = new ConnLife(this.config, { drain, close: () => session.destroy() });
-    this.lives.set(session, life);
-    session.on('stream', (stream: http2.ServerHttp2Stream) => {
-      life.started();
-      stream.once('close', () => life.finished());
-    });
     session.once('goaway', () => life.closing('peer'));
-    session.once('error', () => life.closing('error'));
+    // Its streams fail on their own; one client's error is not the process's.
+    session.on('error', () => life.closing('error'));
     session.once('close', () => {
-      this.lives.delete(session);
+      this.sessions.delete(session);
       life.closed('peer');
     });
+    return life;
   }
 
   destroyAll(): void {
-    for (const session of this.sessions) session.destroy();
+    for (const session of this.sessions.keys()) session.destroy();
   }
 
   /** Gauges and GOAWAY counts, keepalive PINGs, and the rapid-reset and buffered-bytes guard. */
-  private protect(session: http2.ServerHttp2Session): void {
+  private protect(session: http2.ServerHttp2Session): SessionGuard {
     const { metrics, keepaliveInterval, keepaliveTimeout } = this.config;
     observeSession(session, metrics, 'downstream');
     keepAlive(session, { intervalMs: keepaliveInterval, timeoutMs: keepaliveTimeout, metrics, side: 'downstream' });
-    this.guards.set(session, new SessionGuard(session, this.config));
+    return new SessionGuard(session, this.config);
   }
 
   private handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number): void {
     const { metrics } = this.config;
     const session = stream.session;
-    const guard = session && this.guards.get(session);
-    if (guard && !guard.admit(stream)) return; // refused: over --max-session-buffered-bytes
+    const state = session && this.sessions.get(session);
+    if (state && !state.guard.admit(stream)) return; // refused: over --max-session-buffered-bytes
+    state?.life.started();
+    const streamClosed = metrics.streamOpened('downstream');
     const controller = new Cancellation();
     let complete = false;
     let resetByUs = false;
@@ -125,10 +123,12 @@ export class H2Downstream {
     };
     stream.on('error', (err) => (lastError = err)); // the outcome is read at 'close' below
     stream.on('close', () => {
+      streamClosed();
+      state?.life.finished();
       const sessionDestroyed = session?.destroyed ?? true;
       if (isPeerReset(stream.rstCode, { resetByUs, sessionDestroyed, lastError })) {
         metrics.rst('downstream', 'received', stream.rstCode);
-        guard?.peerReset(); // rapid reset: too many of these close the session
+        state?.guard.peerReset(); // rapid reset: too many of these close the session
       }
       if (!complete) controller.abort(); // the client left: cancel the upstream request
     });

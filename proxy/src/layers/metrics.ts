@@ -2,20 +2,17 @@
 // headers to the end of the response body and trailers. It sits outermost so it sees what the client sees,
 // including the 502s the rescue layer makes.
 import { CancelledError, StreamResetError } from '../errors.js';
-import type { RouteLookup } from '../discovery/profile.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { callService, type Layer, type ProxyRequest } from '../service.js';
 
 export interface MetricsLayerConfig {
   metrics: ProxyMetrics;
-  /** The --destination profile's routes: requests are labelled with their route's name (else `default`). */
-  routes?: RouteLookup | undefined;
 }
 
 /** The route label of a request without a profile route. */
 export const DEFAULT_ROUTE_LABEL = 'default';
 
-export function layer({ metrics, routes }: MetricsLayerConfig): Layer {
+export function layer({ metrics }: MetricsLayerConfig): Layer {
   // prom-client hashes a label set on every inc/observe; the sets are few, so their children are kept.
   const counters = new Map<string, { inc(): void }>();
   const histograms = new Map<string, { observe(value: number): void }>();
@@ -33,7 +30,7 @@ export function layer({ metrics, routes }: MetricsLayerConfig): Layer {
   return (inner) => (req) => {
     const started = process.hrtime.bigint();
     const protocol = protocolOf(req);
-    const route = routes?.routeFor(req).name ?? DEFAULT_ROUTE_LABEL;
+    const route = req.route?.name ?? DEFAULT_ROUTE_LABEL; // labelled by its profile route (layers/route.ts)
     return callService(inner, req).then(
       (res) => {
         const status = res.status;

@@ -10,7 +10,6 @@ import { jitteredBackoff } from '../retry/backoff.js';
 import { RetryBudget } from '../retry/budget.js';
 import { ReplayBody } from '../retry/replay-body.js';
 import type { CancelSignal } from '../cancel.js';
-import type { RouteLookup } from '../discovery/profile.js';
 import { callService, type Layer, type ProxyRequest, type ProxyResponse } from '../service.js';
 
 export type RetrySettings = Pick<
@@ -28,8 +27,6 @@ export type RetrySettings = Pick<
 export interface RetryLayerConfig {
   settings: RetrySettings;
   metrics: ProxyMetrics;
-  /** The --destination profile's routes: a route marked retryable is retried as a safe method is. */
-  routes?: RouteLookup | undefined;
   /** Injected by tests: the budget's clock (ms), the backoff's randomness, and the wait between attempts. */
   clock?: () => number;
   rng?: () => number;
@@ -66,7 +63,7 @@ export function isIdempotent(req: Pick<ProxyRequest, 'method' | 'path'>, retryab
   return SAFE_METHODS.has(req.method) || retryableRoutes.some((prefix) => req.path.startsWith(prefix));
 }
 
-export function layer({ settings, metrics, routes, clock, rng, sleep = abortableSleep }: RetryLayerConfig): Layer {
+export function layer({ settings, metrics, clock, rng, sleep = abortableSleep }: RetryLayerConfig): Layer {
   if (settings.retries === 0) return (inner) => inner;
   // One budget for the proxy: it has one service (linkerd keeps one per destination).
   const budget = new RetryBudget({
@@ -90,7 +87,8 @@ export function layer({ settings, metrics, routes, clock, rng, sleep = abortable
     const afterFailure =
       (retries: number) =>
       (err: unknown): Promise<ProxyResponse> => {
-        const idempotent = isIdempotent(req, settings.retryableRoutes) || (routes?.routeFor(req).retryable ?? false);
+        // A profile route marked retryable (layers/route.ts) is retried as a safe method is.
+        const idempotent = isIdempotent(req, settings.retryableRoutes) || (req.route?.retryable ?? false);
         const reason = retryReason(err, { idempotent, replayable: replay?.replayable ?? true });
         const giveUp = (): Promise<never> => {
           replay?.release();

@@ -4,7 +4,6 @@
 // an HTTP/1.1 connection closed). Either way the upstream attempt is cancelled through the request's signal.
 import { TimeoutError } from '../errors.js';
 import type { ProxyMetrics } from '../metrics.js';
-import type { RouteLookup } from '../discovery/profile.js';
 import type { Headers, Layer, ProxyResponse } from '../service.js';
 import { errorResponse } from './rescue.js';
 import { Cancellation } from '../cancel.js';
@@ -13,20 +12,22 @@ export interface TimeoutLayerConfig {
   /** ms; 0: no timeout (for requests whose route sets none). */
   timeoutMs: number;
   metrics: ProxyMetrics;
-  /** The --destination profile's routes: a route's own timeout replaces --request-timeout, as linkerd's does. */
-  routes?: RouteLookup | undefined;
+  /** Profile routes are in use (layers/route.ts): a request's route timeout replaces --request-timeout, as
+   *  linkerd's does, so the layer stays even with --request-timeout off. */
+  routeTimeouts?: boolean;
 }
 
-export function layer({ timeoutMs: defaultMs, metrics, routes }: TimeoutLayerConfig): Layer {
-  if (defaultMs <= 0 && !routes) return (inner) => inner;
+export function layer({ timeoutMs: defaultMs, metrics, routeTimeouts = false }: TimeoutLayerConfig): Layer {
+  if (defaultMs <= 0 && !routeTimeouts) return (inner) => inner;
   return (inner) => (req) => {
-    const timeoutMs = routes?.routeFor(req).timeoutMs ?? defaultMs;
+    const timeoutMs = req.route?.timeoutMs ?? defaultMs;
     if (timeoutMs <= 0) return inner(req);
     return new Promise<ProxyResponse>((resolve, reject) => {
       // The inner layers see this signal: aborted by the client going away or by the timer.
       const controller = new Cancellation();
       const onClientAbort = (): void => controller.abort();
-      req.signal.addEventListener('abort', onClientAbort, { once: true });
+      if (req.signal.aborted) controller.abort();
+      else req.signal.addEventListener('abort', onClientAbort, { once: true });
       let answered = false;
       let timedOut = false;
       const timer = setTimeout(() => {

@@ -1,7 +1,7 @@
 // What /metrics says about one HTTP/2 session, either side: it is open (sluice_proxy_sessions) until it
-// closes, the streams its peer opens are open (sluice_proxy_streams) until they close, and every GOAWAY its
-// peer sends is counted by code (sluice_proxy_goaway_total, direction "received"). A client session's own
-// streams are counted where they are opened (upstream/h2.ts), since Node emits no event for them.
+// closes, and every GOAWAY its peer sends is counted by code (sluice_proxy_goaway_total, direction
+// "received"). Streams (sluice_proxy_streams) are counted where each side already handles them, with no
+// listener of their own: downstream/h2.ts handle() and upstream/h2.ts request().
 import type http2 from 'node:http2';
 import type { ProxyMetrics, Side } from '../metrics.js';
 
@@ -10,5 +10,4 @@ export function observeSession(session: http2.Http2Session, metrics: ProxyMetric
   const closed = metrics.sessionOpened(side);
   session.once('close', closed);
   session.on('goaway', (code: number) => metrics.goaway(side, 'received', code));
-  session.on('stream', (stream: http2.Http2Stream) => stream.once('close', metrics.streamOpened(side)));
 }

@@ -35,8 +35,9 @@ export function newEndpoint(
 ): Endpoint {
   const connectTimeoutMs = config.connectTimeout;
   // An idle HTTP/1.1 connection closes at the pool's idle timeout or at --idle-evict, whichever comes first.
-  const poolIdleTimeoutMs = [config.h1PoolIdleTimeout, config.idleEvict].filter((ms) => ms > 0).reduce((a, b) => Math.min(a, b), Infinity);
-  const h1 = new H1Client(address, { poolIdleTimeoutMs: Number.isFinite(poolIdleTimeoutMs) ? poolIdleTimeoutMs : 0, metrics, connectTimeoutMs });
+  // (--idle-evict is at least 1 ms; --h1-pool-idle-timeout 0 means never.)
+  const poolIdleTimeoutMs = config.h1PoolIdleTimeout > 0 ? Math.min(config.h1PoolIdleTimeout, config.idleEvict) : config.idleEvict;
+  const h1 = new H1Client(address, { poolIdleTimeoutMs, metrics, connectTimeoutMs });
   const { streamWindow, connWindow, adaptive, maxFrameSize, maxHeaderListSize, keepaliveInterval, keepaliveTimeout } = config;
   const h2 = new H2Client(address, {
     streamWindow,

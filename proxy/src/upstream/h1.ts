@@ -32,6 +32,7 @@ class ReuseRace extends Error {
 
 export class H1Client {
   private readonly pool: H1Pool;
+  private readonly onConnectTimeout = (): void => this.config.metrics.timeout('connect');
 
   constructor(
     private readonly address: Address,
@@ -70,8 +71,6 @@ export class H1Client {
         agent,
         setHost: false,
       });
-      const { connectTimeoutMs = 0, metrics } = this.config;
-      outgoing.once('socket', (socket) => watchConnect(socket, connectTimeoutMs, () => metrics.timeout('connect')));
       const onAbort = (): void => {
         outgoing.destroy(new CancelledError());
       };
@@ -86,6 +85,7 @@ export class H1Client {
       outgoing.once('socket', (s) => {
         socket = s;
         bytesBefore = s.bytesRead;
+        watchConnect(s, this.config.connectTimeoutMs ?? 0, this.onConnectTimeout); // no-op on a reused socket
       });
       outgoing.on('error', (err) => {
         req.signal.removeEventListener('abort', onAbort);

@@ -4,6 +4,7 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import { formatAddress, type Address } from '../address.js';
+import type { Config } from '../config.js';
 import { CancelledError, StreamResetError, upstreamError, type ProxyError } from '../errors.js';
 import { attachFlow } from '../flow/attach.js';
 import { H2_CODE, isPeerReset } from '../h2-codes.js';
@@ -14,21 +15,24 @@ import { watchConnect } from './connect-timeout.js';
 import { keepAlive } from '../session/keepalive.js';
 import { observeSession } from '../session/observe.js';
 
-export interface H2ClientConfig {
-  streamWindow: number;
-  connWindow: number;
-  /** Adaptive (BDP) flow control on each session, starting from the fixed windows (flow/attach.ts). */
-  adaptive: boolean;
+/** Windows, adaptive flow control (flow/attach.ts), SETTINGS and keepalive PINGs toward the endpoint, as
+ *  flags.ts documents them. */
+export interface H2ClientConfig
+  extends Pick<
+    Config,
+    'streamWindow' | 'connWindow' | 'adaptive' | 'maxFrameSize' | 'maxHeaderListSize' | 'keepaliveInterval' | 'keepaliveTimeout'
+  > {
   metrics: ProxyMetrics;
   /** A session without open streams for this long is closed and reconnected on demand (--idle-evict), ms. */
   idleMs: number;
   /** ms; 0 or absent: the OS's own limit. */
   connectTimeoutMs?: number;
-  /** SETTINGS and keepalive PINGs toward the endpoint (see flags.ts); keepaliveInterval 0: off. */
-  maxFrameSize: number;
-  maxHeaderListSize: number;
-  keepaliveInterval: number;
-  keepaliveTimeout: number;
+}
+
+/** A session not yet closed: its open streams, and its one idle timer (restarted, never re-made). */
+interface OpenSession {
+  streams: number;
+  idle: NodeJS.Timeout;
 }
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -42,9 +46,8 @@ export function sessionMemoryMb(connWindow: number): number {
 export class H2Client {
   private session: http2.ClientHttp2Session | undefined;
   private closed = false;
-  /** Every session not yet closed (one current, plus any still finishing streams after a GOAWAY), with its
-   *  open streams and idle timer. */
-  private readonly open = new Map<http2.ClientHttp2Session, { streams: number; idle: NodeJS.Timeout | undefined }>();
+  /** Every session not yet closed: one current, plus any still finishing streams after a GOAWAY. */
+  private readonly open = new Map<http2.ClientHttp2Session, OpenSession>();
 
   constructor(
     private readonly address: Address,
@@ -73,8 +76,9 @@ export class H2Client {
         reject(upstreamError(err));
         return;
       }
-      this.busy(session, +1);
-      stream.once('close', metrics.streamOpened('upstream'));
+      const entry = this.open.get(session);
+      if (entry) entry.streams++; // Node emits no 'stream' event for a client's own streams: counted here
+      const streamClosed = metrics.streamOpened('upstream');
       let resetByUs = false;
       let lastError: unknown;
       let trailers: Headers | undefined;
@@ -102,7 +106,8 @@ export class H2Client {
         });
       });
       stream.on('close', () => {
-        this.busy(session, -1);
+        streamClosed();
+        if (entry && --entry.streams === 0) entry.idle.refresh(); // idle from now: evicted after idleMs
         req.signal.removeEventListener('abort', onAbort);
         const code = stream.rstCode;
         let failure: ProxyError | undefined;
@@ -164,33 +169,27 @@ export class H2Client {
     });
     session.on('error', () => {}); // every stream on it fails with its own error; the next request reconnects
     session.on('goaway', () => this.drop(session));
+    // Once a session has had no open stream for idleMs it is closed (GOAWAY, then FIN), so an endpoint nobody
+    // talks to holds no connection; a new request reconnects. The timer runs from the connect and restarts
+    // whenever the last stream closes; firing while streams are open does nothing.
+    const entry: OpenSession = {
+      streams: 0,
+      idle: setTimeout(() => {
+        if (entry.streams > 0) return;
+        this.drop(session);
+        session.close();
+      }, this.config.idleMs).unref(),
+    };
+    this.open.set(session, entry);
     session.on('close', () => {
       this.drop(session);
-      clearTimeout(this.open.get(session)?.idle);
+      clearTimeout(entry.idle);
       this.open.delete(session);
     });
-    this.open.set(session, { streams: 0, idle: undefined });
-    this.busy(session, 0); // idle until its first stream opens
     return session;
   }
 
   private drop(session: http2.ClientHttp2Session): void {
     if (this.session === session) this.session = undefined;
-  }
-
-  /** Counts a session's open streams; once it has none for idleMs it is closed (GOAWAY, then FIN), so an
-   *  endpoint nobody talks to holds no connection. A new request reconnects. */
-  private busy(session: http2.ClientHttp2Session, delta: number): void {
-    const entry = this.open.get(session);
-    if (!entry) return;
-    entry.streams += delta;
-    clearTimeout(entry.idle);
-    entry.idle = undefined;
-    if (entry.streams > 0) return;
-    entry.idle = setTimeout(() => {
-      this.drop(session);
-      session.close();
-    }, this.config.idleMs);
-    entry.idle.unref();
   }
 }
