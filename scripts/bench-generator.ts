@@ -23,6 +23,8 @@ const SHAPES = [
 ];
 const WARMUP_MS = 500;
 const REPEATS = 2;
+/** The open loop's pacing is measured at these rates (issue 9: 1 000, 10 000 and 50 000 requests a second). */
+const PACING_RATES = [1000, 10_000, 50_000];
 
 function parseSeconds(argv: string[]): number {
   const at = argv.indexOf('--seconds');
@@ -104,6 +106,49 @@ async function viaH2load(port: number, shape: (typeof SHAPES)[number], seconds: 
   return { client: 'h2load (nghttp2)', shape: `${shape.connections}x${shape.streams}`, requests: done, seconds: Number(finished[1]), cpuS, errors: failed };
 }
 
+interface PacingRow {
+  rate: number;
+  sentRps: number;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  maxLagMs: number;
+  pacerCpu: number;
+  generatorCpu: number;
+  behind: boolean;
+  p50Ms: number;
+  uncorrectedP50Ms: number;
+}
+
+/** Open loop at `rate` on 4 connections: how punctual the sends were, and what the punctuality cost. */
+async function pacing(port: number, rate: number, seconds: number): Promise<PacingRow> {
+  const rep = await runLoad({ ...loadOptions(`http://127.0.0.1:${port}/`, 'h2', { connections: 4, streams: 1 }, seconds), rate, client: 'wire' });
+  const o = rep.openLoop!;
+  return {
+    rate,
+    sentRps: o.sentRps,
+    lagP50Ms: o.lagP50Ms ?? 0,
+    lagP99Ms: o.lagP99Ms ?? 0,
+    maxLagMs: o.maxLagMs,
+    pacerCpu: o.pacerCpu ?? 0,
+    generatorCpu: rep.generatorCpu,
+    behind: o.behind,
+    p50Ms: rep.latencyMs.p50,
+    uncorrectedP50Ms: rep.uncorrectedLatencyMs?.p50 ?? 0,
+  };
+}
+
+function pacingTable(rows: PacingRow[]): string {
+  return [
+    '| target rps | sent rps | lag p50 ms | lag p99 ms | lag max ms | pacer CPU | generator CPU | P50 ms (corrected) | P50 ms (uncorrected) | behind |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.rate} | ${r.sentRps.toFixed(0)} | ${r.lagP50Ms.toFixed(3)} | ${r.lagP99Ms.toFixed(3)} | ${r.maxLagMs.toFixed(2)} | ` +
+        `${r.pacerCpu.toFixed(2)} | ${r.generatorCpu.toFixed(2)} | ${r.p50Ms.toFixed(3)} | ${r.uncorrectedP50Ms.toFixed(3)} | ${r.behind ? 'yes' : 'no'} |`,
+    ),
+  ].join('\n');
+}
+
 /** A Markdown table; `baseline` names the client every other is compared with, shape by shape. */
 function table(rows: Row[], baseline: string): string {
   const lines = [
@@ -158,6 +203,11 @@ async function main(): Promise<void> {
       progress(`h2 ${shapeOf(options)}: node:http2`);
       h2Rows.push(await viaRunLoad('sluice node:http2 (clients/h2.ts)', { ...options, client: 'lib' }));
     }
+    const pacingRows: PacingRow[] = [];
+    for (const rate of PACING_RATES) {
+      progress(`h2 open loop at ${rate}/s: pacing`);
+      pacingRows.push(await pacing(h2.port, rate, seconds));
+    }
     h2.child.kill('SIGTERM');
 
     const grpc = await startBackend('grpc');
@@ -177,6 +227,8 @@ async function main(): Promise<void> {
       `\nHTTP/2, GET / -> 200 with 16 bytes (node:http2 backend in its own process), ${seconds}s each after ${WARMUP_MS} ms ` +
         `warm-up (h2load: none, its CPU counts its connection setup too)\n\n` +
         `${table(h2Rows, 'h2load (nghttp2)')}\n(wire and h2load: the better of ${REPEATS} alternating runs)\n\n` +
+        `Open-loop pacing, sluice wire, 4 connections, ${seconds}s each: send lag = real minus intended send time; pacer CPU = ` +
+        `its idle polling per second (part of generator CPU)\n\n${pacingTable(pacingRows)}\n\n` +
         `gRPC, sluice.echo.Echo/Unary -> 16 bytes (@grpc/grpc-js backend in its own process)\n\n` +
         `${table(grpcRows, 'sluice grpc-js (clients/grpc.ts)')}\n`,
     );

@@ -44,7 +44,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
         const s = e.cell.summary;
         const what =
           e.cell.status === 'ok' && s
-            ? `${fmtInt(s.rps.median)} rps  p50 ${fmtMs(s.p50Ms.median)} ms  p99 ${fmtMs(s.p99Ms.median)} ms  errors ${fmtErrors(s.errors, 2)}` +
+            ? `goodput ${fmtInt(s.rps.mean)} rps  p50 ${fmtMs(s.latencyMs.p50)} ms  p99 ${s.latencyLowerBounds.includes('p99') ? '>=' : ''}${fmtMs(s.latencyMs.p99)} ms  errors ${fmtErrors(s.errors, 2)}` +
               (s.generatorSaturatedReps ? '  GENERATOR SATURATED' : '')
             : `FAILED: ${e.cell.error ?? ''}`;
         line(`[${done}/${total}] ETA ${fmtEta(eta)}  ${e.cell.id}  ${what}`);

@@ -1,14 +1,16 @@
-// One load run: warm-up, then the measured window, as one RepResult. The engine only calls back (onTick);
-// it never prints. The load runs in `workers` worker threads (default 1), so the caller's thread (the
-// orchestrator's, with its progress display and Ctrl-C) stays free and never slows the generator down.
-// Every thread, connection, timer and WASM histogram it makes is gone when it returns.
+// Load runs. A session opens the generator's connections once (in `workers` worker threads, default 1) and
+// then runs any number of times on them: the orchestrator's warm-up and every repetition of a cell share the
+// same warm connections, and none pays a cold start inside its window. runLoad is a session of one run. The
+// engine only calls back (onTick, onPhase); it never prints. The caller's thread (the orchestrator's, with
+// its progress display and Ctrl-C) stays free and never slows the generator down. Every thread, connection,
+// timer and WASM histogram a session makes is gone when it is closed.
 import type { ClientFactory } from './clients/client.js';
 import { validateLoadOptions, LoadOptionsError } from './options.js';
 import type { LoopTick } from './sequencer/closed-loop.js';
 import type { LoadOptions, Protocol, RepResult } from './types.js';
-import { mergeShares } from './worker/merge.js';
-import { runInWorkers } from './worker/pool.js';
-import { runShare, type ShareResult } from './worker/share.js';
+import { mergeSetups, mergeShares } from './worker/merge.js';
+import { WorkerSession } from './worker/pool.js';
+import { ShareSession, type RunPlan, type SessionSetup, type ShareHooks, type ShareResult } from './worker/share.js';
 import { splitLoad } from './worker/split.js';
 
 /**
@@ -16,8 +18,8 @@ import { splitLoad } from './worker/split.js';
  * its own protocol's (autocannon and grpc-js take a quarter of a second each).
  */
 const CLIENTS: Record<Protocol, (options: LoadOptions) => Promise<ClientFactory>> = {
-  // autocannon cannot send on a schedule nor time from the intended send: the open loop uses node:http.
-  h1: async (o) => (o.rate === undefined ? (await import('./clients/h1.js')).createH1Client : (await import('./clients/h1-open.js')).createH1OpenClient),
+  // undici for both loops; autocannon (`client: 'lib'`) as the cross-check, closed loop only.
+  h1: async (o) => (o.client === 'lib' ? (await import('./clients/h1-autocannon.js')).createH1AutocannonClient : (await import('./clients/h1.js')).createH1Client),
   // h2 and gRPC default to our framing client: ~25x less CPU per request than node:http2 / grpc-js, and the only
   // one that can hold connection credit back (receiver: strict). `client: 'lib'` keeps the libraries as a cross-check.
   h2: async (o) => (o.client === 'lib' ? (await import('./clients/h2.js')).createH2Client : (await import('./clients/h2-wire.js')).createH2WireClient),
@@ -25,13 +27,21 @@ const CLIENTS: Record<Protocol, (options: LoadOptions) => Promise<ClientFactory>
     o.client === 'lib' ? (await import('./clients/grpc.js')).createGrpcClient : (await import('./clients/grpc-wire.js')).createGrpcWireClient,
 };
 
-/** The client factory for these options (protocol, and closed or open loop). */
+/** The client factory for these options (protocol, and client kind). */
 export function loadClientFactory(options: LoadOptions): Promise<ClientFactory> {
   return CLIENTS[options.protocol](options);
 }
 
 /** A progress tick: the loops' own (requests and errors settled so far in the phase), summed over all workers. */
 export type LoadTick = LoopTick;
+
+/** What a run may be told, and tells back: progress ticks, the window opening and closing, an abort. */
+export interface RunHooks {
+  onTick?: (tick: LoadTick) => void;
+  /** 'measure' when the window opens, 'done' when it closes (the drain follows): e.g. to read a proxy's CPU over it. */
+  onPhase?: (phase: 'measure' | 'done') => void;
+  signal?: AbortSignal;
+}
 
 export class LoadAbortedError extends Error {
   constructor() {
@@ -40,33 +50,81 @@ export class LoadAbortedError extends Error {
   }
 }
 
-/**
- * Runs warm-up then measurement against options.url and returns the measured repetition.
- * `requests` counts every request whose outcome (success or error) was recorded inside the measured window;
- * the latency histogram holds the successes only; rps = requests / measured seconds.
- * With `workers` > 1 the connections (and the rate) are split among the threads and their histograms merged.
- * Aborting `signal` ends the run early, closes everything and rejects with LoadAbortedError.
- */
-export async function runLoad(options: LoadOptions, onTick?: (tick: LoadTick) => void, signal?: AbortSignal): Promise<RepResult> {
+/** The generator's connections, open, ready to run on. */
+export interface LoadSession {
+  /** How the connections were opened (over all workers); absent for a generator that cannot say (h2load). */
+  readonly connect?: RepResult['connect'];
+  /**
+   * Warm-up (not recorded) then the measured window and its drain, on the session's connections. Aborting ends
+   * it early, closes the session and rejects with LoadAbortedError.
+   */
+  run(plan: RunPlan, hooks?: RunHooks): Promise<RepResult>;
+  close(): Promise<void>;
+}
+
+/** Opens a session: `workers` worker threads (default 1), each with its share of the connections, all connected. */
+export async function openLoadSession(options: LoadOptions): Promise<LoadSession> {
   validateLoadOptions(options);
-  const shares = await runInWorkers(splitLoad(options, options.workers ?? 1), onTick, signal);
-  return finish(options, shares, signal);
+  const workers = await WorkerSession.open(splitLoad(options, options.workers ?? 1));
+  return new Session(options, workers.setups, (plan, hooks) => workers.run(plan, hooks), () => workers.close());
 }
 
 /**
- * The same run in the calling thread, without a worker (`workers` must be 1): what a worker thread runs. For
+ * A session in the calling thread, without a worker (`workers` must be 1): what a worker thread runs. For
  * callers that need the generator's sockets in their own thread (tests watching node's diagnostics channels),
  * or a process that has no other work on its main thread.
  */
-export async function runLoadInThread(options: LoadOptions, onTick?: (tick: LoadTick) => void, signal?: AbortSignal): Promise<RepResult> {
+export async function openLoadSessionInThread(options: LoadOptions): Promise<LoadSession> {
   validateLoadOptions(options);
   if ((options.workers ?? 1) !== 1) throw new LoadOptionsError('workers', options.workers, '1 when run in the calling thread');
   const [share] = splitLoad(options, 1);
-  const result = await runShare(share!, await loadClientFactory(options), { onTick, signal });
-  return finish(options, [result], signal);
+  const session = await ShareSession.open(share!, await loadClientFactory(options));
+  return new Session(options, [session.setup], async (plan, hooks) => [await session.run(plan, hooks)], () => session.close());
 }
 
-function finish(options: LoadOptions, shares: ShareResult[], signal: AbortSignal | undefined): Promise<RepResult> {
-  if (signal?.aborted && shares.some((s) => s.timing.aborted)) throw new LoadAbortedError();
-  return mergeShares(options, shares);
+class Session implements LoadSession {
+  readonly connect: NonNullable<RepResult['connect']>;
+
+  constructor(
+    private readonly options: LoadOptions,
+    private readonly setups: readonly SessionSetup[],
+    private readonly runShares: (plan: RunPlan, hooks: ShareHooks) => Promise<ShareResult[]>,
+    readonly close: () => Promise<void>,
+  ) {
+    this.connect = mergeSetups(setups);
+  }
+
+  async run(plan: RunPlan, hooks: RunHooks = {}): Promise<RepResult> {
+    if (hooks.signal?.aborted) throw new LoadAbortedError();
+    let shares: ShareResult[];
+    try {
+      shares = await this.runShares(plan, hooks);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    if (hooks.signal?.aborted && shares.some((s) => s.timing.aborted)) {
+      await this.close();
+      throw new LoadAbortedError();
+    }
+    return mergeShares(this.options, shares, this.setups);
+  }
+}
+
+/** Runs warm-up then measurement against options.url on fresh connections, as one session of one run. */
+export async function runLoad(options: LoadOptions, onTick?: (tick: LoadTick) => void, signal?: AbortSignal): Promise<RepResult> {
+  return runOnce(await openLoadSession(options), options, onTick, signal);
+}
+
+/** runLoad in the calling thread (see openLoadSessionInThread). */
+export async function runLoadInThread(options: LoadOptions, onTick?: (tick: LoadTick) => void, signal?: AbortSignal): Promise<RepResult> {
+  return runOnce(await openLoadSessionInThread(options), options, onTick, signal);
+}
+
+async function runOnce(session: LoadSession, options: LoadOptions, onTick?: (tick: LoadTick) => void, signal?: AbortSignal): Promise<RepResult> {
+  try {
+    return await session.run({ warmupMs: options.warmupMs, durationMs: options.durationMs }, { ...(onTick ? { onTick } : {}), ...(signal ? { signal } : {}) });
+  } finally {
+    await session.close();
+  }
 }

@@ -62,31 +62,54 @@ export interface LatencySummaryMs {
   mean: number;
 }
 
+/** Which percentiles of a latency summary are only lower bounds (a timed-out request, recorded at the timeout, reached them). */
+export type PercentileName = 'p50' | 'p90' | 'p95' | 'p99' | 'p999' | 'max';
+
 export interface RepResult {
+  /** Goodput: successful responses per second of the measured window (requests sent in it that succeeded). */
   rps: number;
+  /** Every completed outcome (successes and failures) of the window's requests per second: requests / durationS. */
+  completedRps: number;
+  /** Requests sent in the measured window, every one accounted for: successes + the errors below. */
   requests: number;
+  successes: number;
+  /** Failed requests / requests (0 when nothing was sent). */
+  errorRate: number;
   durationS: number;
+  /**
+   * Latency of every request of the window, from its (intended) send to its outcome: successes and failures at
+   * the time their outcome arrived, timeouts at exactly the timeout (a lower bound of their real latency).
+   */
   latencyMs: LatencySummaryMs;
+  /** The percentiles of latencyMs that timeouts reached: lower bounds, printed as ">=". Empty without timeouts. */
+  latencyLowerBounds: PercentileName[];
+  /** Latency of the successful requests only. */
+  successLatencyMs: LatencySummaryMs;
   /**
    * Errors by class, never lumped: `rst:<CODE_NAME>`, `goaway:<CODE_NAME>`, `ECONNRESET`, `ECONNREFUSED`,
    * `EPIPE`, `timeout`, `status:4xx`, `status:5xx`, `grpc:<STATUS_NAME>`, `truncated`, `other:<code>`.
    */
   errors: Record<string, number>;
-  /** RST_STREAM frames by code name, received from the server and sent by us (cancels, timeouts). */
+  /** RST_STREAM frames by code name on the window's requests, received from the server and sent by us (cancels, timeouts). */
   rst: { received: Record<string, number>; sent: Record<string, number> };
-  /** RST_STREAM received / requests sent. */
+  /** RST_STREAM received / requests. */
   rstRate: number;
-  /** Filled by the orchestrator from the proxy's process (absent for `npm run load`). */
-  proxy?: { cpuS: number; peakRssBytes: number };
+  /** From the window's end until the last request sent in it had its outcome (the drain). */
+  drainMs?: number;
+  /** How the session's connections were opened, before any window (absent when the generator could not say). */
+  connect?: { ms: number; connections: number; ready: number };
   /**
    * True when the generator used more than 90% of a core (a worker's event loop busy > 90% of the time, or the
-   * process over 0.9 CPU per worker): its numbers then bound the generator, not the target.
+   * process over 0.9 CPU per worker, the open-loop pacer's idle polling left out): its numbers then bound the
+   * generator, not the target.
    */
   generatorSaturated: boolean;
-  /** Generator CPU seconds per measured second (1.0 = one full core). */
+  /** Generator CPU seconds per measured second (1.0 = one full core), the pacer's polling included. */
   generatorCpu: number;
-  /** The latency histogram in HdrHistogram's compressed base64 form (microsecond values). */
+  /** The latency histogram of latencyMs in HdrHistogram's compressed base64 form (microsecond values). */
   histogram: string;
+  /** The histogram of successLatencyMs. */
+  successHistogram: string;
   /**
    * GOAWAY frames received, by code name, whether or not a request failed because of them (a graceful
    * GOAWAY NO_ERROR fails nothing; the generator reconnects). h2 only; absent for h1 and gRPC.
@@ -94,19 +117,22 @@ export interface RepResult {
   goawayReceived?: Record<string, number>;
   /** Requests a GOAWAY cut (stream ids above its last-stream-id, failed or retried elsewhere), by GOAWAY code. */
   goawayStreamsCut?: Record<string, number>;
-  /** One entry per whole second of the measured window, for the report's time-series charts. */
+  /**
+   * One entry per whole second of the measured window, by the second each request was sent in: `rps` its
+   * successes, `errors` its failures, `p99Ms` of all its requests' latencies.
+   */
   timeSeries?: { t: number; rps: number; p99Ms: number; errors: number }[];
   /** Open loop only: the rate asked for and what was sent, and how late sends fell behind their schedule. */
   openLoop?: {
     targetRps: number;
     sentRps: number;
-    /** Largest and mean delay between a request's intended send time and its real send time. */
+    /** Delay between a request's intended send time and its real send time: P50, P99, max, mean. */
+    lagP50Ms?: number;
+    lagP99Ms?: number;
     maxLagMs: number;
     meanLagMs: number;
-    /** True when the generator could not keep the rate (sent < 95% of target, or sends lagged > 10 ms at P99). */
+    /** True when the generator could not keep the rate (sent < 95% of due, lag P99 > 10 ms, or any capped). */
     behind: boolean;
-    /** P99 of that delay (what `behind` compares with 10 ms). */
-    lagP99Ms?: number;
     /** Requests whose intended send time fell in the measured window, and how many of them were sent. */
     due?: number;
     sent?: number;
@@ -115,7 +141,15 @@ export interface RepResult {
      * counted here (and `behind` set), never silently dropped.
      */
     capped?: number;
+    /** CPU seconds per measured second the pacer spent polling for punctual sends (part of generatorCpu). */
+    pacerCpu?: number;
   };
+  /**
+   * Open loop only: latency from the real send instead of the intended one (wrk2's "uncorrected"), beside the
+   * corrected latencyMs: the difference is what the generator's own lateness would have hidden.
+   */
+  uncorrectedLatencyMs?: LatencySummaryMs;
+  uncorrectedHistogram?: string;
   /** Per worker thread: event-loop utilisation over the measured window (1.0 = never idle), the saturation signal. */
   workers?: { elu: number; requests: number }[];
   /** Which generator produced this record. */

@@ -1,7 +1,5 @@
-// Reads the proxy's Prometheus /metrics before and after each repetition. Only sums of samples by name and
-// label filter are needed, so a ~20-line reader of the text format does; a full parser library buys nothing here.
-import { readFileSync } from 'node:fs';
-
+// Reads the proxy's Prometheus /metrics before and after each repetition. Only sums and increases of samples by
+// name and label are needed, so a ~20-line reader of the text format does; a full parser library buys nothing here.
 export interface Sample {
   name: string;
   labels: Record<string, string>;
@@ -30,6 +28,23 @@ export function sumOf(samples: Sample[], name: string, filter: Record<string, st
     .reduce((acc, s) => acc + s.value, 0);
 }
 
+/** Each label set's increase of counter `name` from `before` to `after` (a label set missing before was 0). A
+ *  counter lower after than before was restarted, so its increase is its value after, as in PromQL's increase(). */
+export function increases(before: Sample[], after: Sample[], name: string): Sample[] {
+  const was = new Map<string, number>();
+  for (const s of before) if (s.name === name) was.set(labelKey(s.labels), s.value);
+  return after
+    .filter((s) => s.name === name)
+    .map((s) => {
+      const delta = s.value - (was.get(labelKey(s.labels)) ?? 0);
+      return { ...s, value: delta < 0 ? s.value : delta };
+    });
+}
+
+function labelKey(labels: Record<string, string>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
 export async function scrape(url: string): Promise<Sample[]> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
@@ -39,27 +54,5 @@ export async function scrape(url: string): Promise<Sample[]> {
   }
 }
 
-/** Peak resident set size of a process (VmHWM), Linux only; 0 where /proc is not there. */
-export function peakRssBytes(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1];
-    return kb ? Number(kb) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; for proxies without process metrics. */
-export function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[11] and [12] are utime and stime (fields 14 and 15 of proc(5)), in clock ticks (100/s on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
+// The /proc readers live with the sampler that measures a repetition's window; re-exported for run-cell.ts.
+export { cpuSeconds, peakRssBytes } from './process-sampler.js';

@@ -1,13 +1,17 @@
-// One matrix cell: start backends and proxy, warm up, measure each repetition (scraping the proxy around it),
-// stop everything. Failures become a failed cell with the proxy's stderr, never an exception out of here.
+// One matrix cell: start backends and proxy, open the generator's connections once, warm up, measure each
+// repetition on those same connections (reading the proxy's CPU and memory over each window and its /metrics
+// around each repetition), stop everything. Failures become a failed cell with the proxy's stderr, never an
+// exception out of here.
 import type { Cell } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
-import type { LoadOptions, RepResult } from '../load/types.js';
-import { generate } from '../load/generate.js';
-import type { CellResult } from '../results/model.js';
+import type { LoadOptions } from '../load/types.js';
+import { openGeneratorSession, type LoadSession } from '../load/generate.js';
+import type { CellResult, MeasuredRep } from '../results/model.js';
 import { summarize } from '../results/summary.js';
 import { startBackends, startProxy, DEFAULT_BACKENDS_MAIN, DEFAULT_PROXY_MAIN } from './launch.js';
-import { cpuSeconds, peakRssBytes } from './metrics-scrape.js';
+import { scrape } from './metrics-scrape.js';
+import { ProcessSampler } from './process-sampler.js';
+import { proxyMetricsDelta } from './proxy-metrics.js';
 import { Supervisor } from './supervisor.js';
 
 export interface CellPlan {
@@ -54,10 +58,11 @@ export function loadOptionsFor(cell: Cell, spec: MatrixSpec, plan: CellPlan, url
 export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hooks: CellHooks = {}): Promise<CellResult> {
   const sup = new Supervisor();
   const startedAt = new Date();
-  const reps: RepResult[] = [];
+  const reps: MeasuredRep[] = [];
   let startMs = 0;
   let error: string | undefined;
   let stderrTail: string | undefined;
+  let session: LoadSession | undefined;
   try {
     const backends = await abortable(
       startBackends(sup, cell.params, spec.backend, hooks.backendsMain ?? DEFAULT_BACKENDS_MAIN),
@@ -71,19 +76,35 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     startMs = Date.now() - startedAt.getTime();
     const url = proxy ? proxy.url : `http://${backends.host}:${backends.ports[0]}/`;
     const options = loadOptionsFor(cell, spec, plan, url);
-    if (plan.warmupMs > 0) {
-      // A separate, discarded run, so that the proxy's CPU time below covers the measured window only.
-      hooks.onRepStart?.(-1);
-      await abortable(generate({ ...options, durationMs: plan.warmupMs }, (t) => hooks.onTick?.(-1, t), hooks.signal), hooks.signal);
-    }
-    for (let rep = 0; rep < plan.reps; rep++) {
-      hooks.onRepStart?.(rep);
-      const cpuBefore = cpuSeconds(proxy?.child.pid);
-      const result = await abortable(
-        generate(options, (t) => hooks.onTick?.(rep, t), hooks.signal),
+    const opened = (session = await abortable(openGeneratorSession(options), hooks.signal));
+    const run = (rep: number, durationMs: number, onPhase?: (phase: 'measure' | 'done') => void): Promise<MeasuredRep> =>
+      abortable(
+        opened.run({ warmupMs: 0, durationMs }, { onTick: (t) => hooks.onTick?.(rep, t), ...(hooks.signal ? { signal: hooks.signal } : {}), ...(onPhase ? { onPhase } : {}) }),
         hooks.signal,
       );
-      if (proxy) result.proxy = { cpuS: cpuSeconds(proxy.child.pid) - cpuBefore, peakRssBytes: peakRssBytes(proxy.child.pid) };
+    if (plan.warmupMs > 0) {
+      // Its own run, not recorded, on the connections the repetitions then use.
+      hooks.onRepStart?.(-1);
+      await run(-1, plan.warmupMs);
+    }
+    const sampler = new ProcessSampler(proxy?.child.pid);
+    const metricsUrl = proxy ? `${proxy.adminUrl}/metrics` : undefined;
+    for (let rep = 0; rep < plan.reps; rep++) {
+      hooks.onRepStart?.(rep);
+      const before = metricsUrl ? await scrape(metricsUrl) : [];
+      // The proxy's CPU and memory over the measured window only (not the drain nor the gap between repetitions).
+      let window: ReturnType<ProcessSampler['stop']> | undefined;
+      const result = await run(rep, plan.durationMs, (phase) => {
+        if (phase === 'measure') sampler.start();
+        else window = sampler.stop();
+      });
+      window ??= sampler.stop();
+      if (proxy) {
+        const after = metricsUrl ? await scrape(metricsUrl) : [];
+        // An unanswered scrape reads as no samples: a delta against it would be the proxy's whole life.
+        const metrics = before.length > 0 && after.length > 0 ? proxyMetricsDelta(before, after) : undefined;
+        result.proxy = { cpuS: window.cpuS, peakRssBytes: window.peakRssBytes, endRssBytes: window.endRssBytes, ...(metrics ? { metrics } : {}) };
+      }
       for (const child of proxy ? [proxy.child, backends.child] : [backends.child]) {
         if (child.hasExited()) throw new Error(`${await child.exited} during repetition ${rep + 1}`);
       }
@@ -91,12 +112,14 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     }
   } catch (err) {
     if (err instanceof InterruptedError) {
+      await session?.close();
       await sup.stopAll();
       throw err;
     }
     error = (err as Error).message;
     stderrTail = sup.stderrTails() || undefined;
   }
+  await session?.close();
   const stopStart = Date.now();
   await sup.stopAll();
   const stopMs = Date.now() - stopStart;
@@ -110,8 +133,9 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     overheadMs: { start: startMs, stop: stopMs },
+    ...(session?.connect ? { connect: session.connect } : {}),
     reps,
-    ...(reps.length > 0 ? { summary: summarize(reps) } : {}),
+    ...(reps.length > 0 ? { summary: await summarize(reps, plan.timeoutMs) } : {}),
   };
 }
 

@@ -25,3 +25,19 @@ export function fmtErrors(errors: Record<string, number>, top = 3): string {
   const shown = entries.slice(0, top).map(([k, v]) => `${k} ${v}`);
   return shown.join(', ') + (entries.length > top ? `, +${entries.length - top} more` : '');
 }
+
+/** A share as a percentage with two decimals. */
+export function fmtPercent(share: number): string {
+  return Number.isFinite(share) ? `${(share * 100).toFixed(2)}%` : '-';
+}
+
+/** Microseconds, a few significant digits. */
+export function fmtMicros(us: number): string {
+  if (!Number.isFinite(us)) return '-';
+  return us >= 100 ? us.toFixed(0) : us >= 10 ? us.toFixed(1) : us.toFixed(2);
+}
+
+/** A confidence interval as [lo, hi], each bound in the given format. */
+export function fmtInterval([lo, hi]: readonly [number, number], fmt: (n: number) => string): string {
+  return `[${fmt(lo)}, ${fmt(hi)}]`;
+}

@@ -1,8 +1,8 @@
 // `npm run load` without --json: one RepResult as a human summary. A pure function that returns a string
 // (autocannon's printResult): throughput, latency percentiles, the histogram, errors by class, RST_STREAM
 // and GOAWAY by code, open-loop keeping-up, and a loud warning when the generator was the bottleneck.
-import type { RepResult } from '../load/types.js';
-import { fmtInt, fmtMs } from './format-number.js';
+import type { LatencySummaryMs, PercentileName, RepResult } from '../load/types.js';
+import { fmtInt, fmtMs, fmtPercent } from './format-number.js';
 import { formatTextHistogram } from './text-histogram.js';
 
 /** A RepResult as some generators fill it: notes on what they could not measure (h2load). */
@@ -20,13 +20,21 @@ export function formatLoadSummary(r: RepResult, options: LoadSummaryOptions = {}
   if (options.title) out.push(options.title, '');
   if (r.generatorSaturated) out.push(...saturationWarning(r), '');
   const generator = r.generator ?? 'sluice';
+  const failed = r.requests - r.successes;
   out.push(
-    `Requests   ${fmtInt(r.requests)} in ${r.durationS.toFixed(2)} s   ${fmtInt(r.rps)} rps   ` +
-      `(generator ${generator}, CPU ${r.generatorCpu.toFixed(2)} per measured second)`,
+    `Goodput    ${fmtInt(r.rps)} rps: successful responses per second (${fmtInt(r.successes)} of ${fmtInt(r.requests)} requests sent in ${r.durationS.toFixed(2)} s)`,
+    `Completed  ${fmtInt(r.completedRps)} rps: every outcome, successes and failures; error rate ${fmtPercent(r.errorRate)} (${fmtInt(failed)} failed)`,
+    `Generator  ${generator}, CPU ${r.generatorCpu.toFixed(2)} per measured second` +
+      (r.connect ? `; ${r.connect.ready} of ${r.connect.connections} connections opened in ${fmtMs(r.connect.ms)} ms before the window` : '') +
+      (r.drainMs !== undefined ? `; drained ${fmtMs(r.drainMs)} ms after it` : ''),
     '',
   );
-  out.push('Latency (ms, successful requests, request start to end of response)', ...latencyTable(r), '');
-  out.push('Latency histogram', formatTextHistogram(r.histogram, { width: options.histogramWidth ?? 40 }).trimEnd(), '');
+  const bound = r.latencyLowerBounds.length > 0 ? "; '>=' marks a lower bound: timeouts, recorded at the timeout, reached it" : '';
+  out.push(`Latency (ms, every request of the window, from its ${r.openLoop ? 'intended ' : ''}send to its outcome${bound})`);
+  out.push(...latencyTable([['all', r.latencyMs, r.latencyLowerBounds], ['successes', r.successLatencyMs, []], ...(r.uncorrectedLatencyMs ? [['uncorrected', r.uncorrectedLatencyMs, []] as LatencyRow] : [])]));
+  if (r.uncorrectedLatencyMs) out.push('  (uncorrected: from the real send, as wrk2 prints it beside the corrected figures)');
+  out.push('');
+  out.push('Latency histogram (all)', formatTextHistogram(r.histogram, { width: options.histogramWidth ?? 40 }).trimEnd(), '');
   out.push(...errorTable(r), '');
   out.push(...resets(r));
   if (r.openLoop) out.push(openLoop(r.openLoop));
@@ -50,26 +58,40 @@ function saturationWarning(r: RepResult): string[] {
   return [bar, ...lines.map((l) => `!! ${l.padEnd(width)} !!`), bar];
 }
 
-function latencyTable(r: RepResult): string[] {
-  const l = r.latencyMs;
-  const cols: [string, number | undefined][] = [
-    ['p50', l.p50],
-    ['p90', l.p90],
-    ['p95', l.p95],
-    ['p99', l.p99],
-    ['p99.9', l.p999],
-    ['max', l.max],
-    ['mean', l.mean],
+type LatencyRow = [string, LatencySummaryMs, readonly PercentileName[]];
+
+const COLUMNS: [string, keyof LatencySummaryMs][] = [
+  ['p50', 'p50'],
+  ['p90', 'p90'],
+  ['p95', 'p95'],
+  ['p99', 'p99'],
+  ['p99.9', 'p999'],
+  ['max', 'max'],
+  ['mean', 'mean'],
+];
+
+function latencyTable(rows: LatencyRow[]): string[] {
+  const cells = rows.map(([, l, lower]) =>
+    COLUMNS.map(([, key]) => {
+      const v = l[key];
+      if (v === undefined) return '-';
+      return ((lower as readonly string[]).includes(key) ? '>=' : '') + fmtMs(v);
+    }),
+  );
+  const label = Math.max(...rows.map(([name]) => name.length));
+  const width = Math.max(...COLUMNS.map(([name]) => name.length), ...cells.flat().map((c) => c.length)) + 2;
+  return [
+    `  ${''.padEnd(label)}${COLUMNS.map(([name]) => name.padStart(width)).join('')}`,
+    ...rows.map(([name], i) => `  ${name.padEnd(label)}${cells[i]!.map((c) => c.padStart(width)).join('')}`),
   ];
-  const cells = cols.map(([name, v]) => [name, v === undefined ? '-' : fmtMs(v)] as const);
-  const width = Math.max(...cells.map(([a, b]) => Math.max(a.length, b.length))) + 2;
-  return [`  ${cells.map(([a]) => a.padStart(width)).join('')}`, `  ${cells.map(([, b]) => b.padStart(width)).join('')}`];
 }
+
+
 
 function errorTable(r: RepResult): string[] {
   const entries = Object.entries(r.errors).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const failed = entries.reduce((a, [, n]) => a + n, 0);
-  const share = (n: number): string => (r.requests > 0 ? `${((n / r.requests) * 100).toFixed(2)}%` : '-');
+  const share = (n: number): string => (r.requests > 0 ? fmtPercent(n / r.requests) : '-');
   if (failed === 0) return [`Errors     none of ${fmtInt(r.requests)} requests failed`];
   const classWidth = Math.max('class'.length, ...entries.map(([k]) => k.length));
   const countWidth = Math.max('count'.length, ...entries.map(([, n]) => fmtInt(n).length));
@@ -100,8 +122,16 @@ function resets(r: RepResult): string[] {
 }
 
 function openLoop(o: NonNullable<RepResult['openLoop']>): string {
+  const lag = [
+    o.lagP50Ms !== undefined ? `p50 ${fmtMs(o.lagP50Ms)}` : undefined,
+    o.lagP99Ms !== undefined ? `p99 ${fmtMs(o.lagP99Ms)}` : undefined,
+    `max ${fmtMs(o.maxLagMs)}`,
+    `mean ${fmtMs(o.meanLagMs)}`,
+  ].filter((x) => x !== undefined);
   return (
-    `Open loop  target ${fmtInt(o.targetRps)} rps, sent ${fmtInt(o.sentRps)} rps; send lag max ${fmtMs(o.maxLagMs)} ms, mean ${fmtMs(o.meanLagMs)} ms` +
+    `Open loop  target ${fmtInt(o.targetRps)} rps, sent ${fmtInt(o.sentRps)} rps; send lag (real - intended send) ${lag.join(', ')} ms` +
+    (o.pacerCpu !== undefined ? `; pacer CPU ${o.pacerCpu.toFixed(2)}` : '') +
+    (o.capped ? `; ${fmtInt(o.capped)} not sent (in-flight cap)` : '') +
     (o.behind ? '   BEHIND: the generator could not keep the rate' : '')
   );
 }

@@ -1,6 +1,6 @@
 // report.md: a pure function of results.json. One row per cell; values are medians over repetitions.
 import type { CellResult, RunResults } from '../results/model.js';
-import { fmtBytes, fmtErrors, fmtInt, fmtMs, fmtRate } from './format-number.js';
+import { fmtBytes, fmtErrors, fmtInt, fmtInterval, fmtMicros, fmtMs, fmtPercent, fmtRate } from './format-number.js';
 
 export function formatMarkdown(r: RunResults): string {
   const out: string[] = [];
@@ -46,30 +46,40 @@ function warnings(cells: CellResult[]): string[] {
 function table(cells: CellResult[]): string[] {
   if (cells.length === 0) return ['No cells measured yet.'];
   const axes = [...new Set(cells.flatMap((c) => Object.keys(c.axes)))];
-  const head = [...axes, 'RPS', 'RPS 95% CI', 'P50 ms', 'P99 ms', 'P99.9 ms', 'RST rate', 'errors', 'proxy CPU s', 'status'];
+  const head = [...axes, 'goodput RPS', 'RPS 95% CI', 'error rate', 'P50 ms', 'P99 ms', 'P99.9 ms', 'RST rate', 'errors', 'proxy CPU µs/req', 'status'];
   const rows = cells.map((c) => {
     const s = c.summary;
-    const cpu = c.reps.length ? c.reps.reduce((a, r) => a + (r.proxy?.cpuS ?? 0), 0) / c.reps.length : NaN;
+    const lower = new Set<string>(s?.latencyLowerBounds ?? []);
+    const ms = (key: 'p50' | 'p99' | 'p999'): string => (s ? (lower.has(key) ? '>=' : '') + fmtMs(s.latencyMs[key]) : '-');
     return [
       ...axes.map((a) => String(c.axes[a] ?? '')),
-      s ? fmtInt(s.rps.median) : '-',
-      s ? `${fmtInt(s.rps.ci95[0])}-${fmtInt(s.rps.ci95[1])}` : '-',
-      s ? fmtMs(s.p50Ms.median) : '-',
-      s ? fmtMs(s.p99Ms.median) : '-',
-      s ? fmtMs(s.p999Ms.median) : '-',
-      s ? fmtRate(s.rstRate.median) : '-',
+      s ? fmtInt(s.rps.mean) : '-',
+      s ? fmtInterval(s.rps.ci95, fmtInt) : '-',
+      s ? fmtPercent(s.errorRate.mean) : '-',
+      ms('p50'),
+      ms('p99'),
+      ms('p999'),
+      s ? fmtRate(s.rstRate.mean) : '-',
       s ? fmtErrors(s.errors) : '-',
-      Number.isFinite(cpu) ? cpu.toFixed(2) : '-',
+      proxyCpuPerRequest(c),
       c.status + ((s?.generatorSaturatedReps ?? 0) > 0 ? ' (generator saturated)' : ''),
     ];
   });
   return ['## Cells', '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
+/** The proxy's CPU over the measured windows per request sent in them; '-' where no proxy ran (target direct). */
+function proxyCpuPerRequest(c: CellResult): string {
+  const measured = c.reps.filter((r) => r.proxy !== undefined);
+  const requests = measured.reduce((a, r) => a + r.requests, 0);
+  if (measured.length === 0 || requests === 0) return '-';
+  return fmtMicros((measured.reduce((a, r) => a + r.proxy!.cpuS, 0) / requests) * 1e6);
+}
+
 const LEGEND = `## What the numbers mean
 
-- **RPS**: completed requests per second of measured time, median over repetitions; **RPS 95% CI**: the 95% confidence interval of the mean over repetitions (Student's t).
-- **P50 / P99 / P99.9 ms**: latency percentiles from the generator's HdrHistogram, from request start to the last byte of the response, median over repetitions.
-- **RST rate**: RST_STREAM frames received by the generator / requests sent.
+- **goodput RPS**: successful responses per second of measured time, the mean over repetitions; **RPS 95% CI**: the 95% confidence interval of that mean (Student's t), never below 0. Failed requests are not in it: see **error rate** (failed / requests sent).
+- **P50 / P99 / P99.9 ms**: percentiles of every request sent in the measured windows of all repetitions together (their histograms merged exactly), from its (intended) send to its outcome; a timed-out request counts at the timeout, and a percentile it reached is a lower bound, marked ">=".
+- **RST rate**: RST_STREAM frames received by the generator / requests sent in the window (mean over repetitions).
 - **errors**: failed requests by class (rst:<code>, goaway:<code>, ECONNRESET, ECONNREFUSED, timeout, status:5xx, grpc:<status>, ...), summed over repetitions.
-- **proxy CPU s**: CPU seconds the proxy process used per repetition (user + system).`;
+- **proxy CPU µs/req**: CPU the proxy process used during the measured windows / requests sent in them; "-" for cells without a proxy (target direct).`;

@@ -1,5 +1,6 @@
 // results.json, schema sluice.results/v1 (DESIGN.md "Results"). compare, gate and the reports read this.
-import type { RepResult } from '../load/types.js';
+import type { LatencySummaryMs, PercentileName, RepResult } from '../load/types.js';
+import type { ProxyMetricsDelta } from '../orchestrator/proxy-metrics.js';
 import type { CellParams } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
 
@@ -13,20 +14,50 @@ export interface HostInfo {
   node: string;
 }
 
+/** What the orchestrator reads of the proxy around one repetition. */
+export interface ProxyRepRecord {
+  /** CPU seconds the proxy used during the measured window (not the drain, not between repetitions). */
+  cpuS: number;
+  /** Largest and last resident set size sampled during the window (not the process's lifetime peak). */
+  peakRssBytes: number;
+  endRssBytes?: number;
+  /** Its /metrics over the repetition: counters as deltas, gauges at the end; absent if a scrape went unanswered. */
+  metrics?: ProxyMetricsDelta;
+}
+
+/** One repetition as results.json stores it: the generator's record, and the proxy's (absent for direct cells). */
+export interface MeasuredRep extends RepResult {
+  proxy?: ProxyRepRecord;
+}
+
 export interface Estimate {
   median: number;
-  /** 95% confidence interval of the mean over repetitions (Student's t); [v, v] with one repetition. */
+  /** 95% confidence interval of the mean over repetitions (Student's t); [v, v] with one repetition; never below 0. */
   ci95: [number, number];
   mean: number;
   n: number;
 }
 
 export interface CellSummary {
+  /** Goodput over the repetitions; the report shows its mean and the CI of that mean. */
   rps: Estimate;
+  completedRps: Estimate;
+  errorRate: Estimate;
+  /** Per-repetition percentiles (their spread gives the CI); the cell's own percentiles are latencyMs. */
   p50Ms: Estimate;
   p99Ms: Estimate;
   p999Ms: Estimate;
   rstRate: Estimate;
+  /** Percentiles of every request of every repetition: the exact merge of their histograms. */
+  latencyMs: LatencySummaryMs;
+  /** The merged percentiles that timeouts reached (lower bounds). */
+  latencyLowerBounds: PercentileName[];
+  successLatencyMs: LatencySummaryMs;
+  /** The merged histogram (every outcome), encoded. */
+  histogram: string;
+  /** Requests and successes summed over repetitions. */
+  requests: number;
+  successes: number;
   /** Errors summed over repetitions, by class. */
   errors: Record<string, number>;
   /** Repetitions in which the generator itself was saturated: their numbers bound the generator, not the proxy. */
@@ -46,7 +77,9 @@ export interface CellResult {
   finishedAt: string;
   /** Time to start backends + proxy until ready, and to stop them: the per-cell cost outside measurement. */
   overheadMs: { start: number; stop: number };
-  reps: RepResult[];
+  /** How the generator's connections were opened, once, before the warm-up; every repetition reused them. */
+  connect?: RepResult['connect'];
+  reps: MeasuredRep[];
   summary?: CellSummary;
   scenario?: Record<string, unknown>;
 }

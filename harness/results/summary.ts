@@ -1,5 +1,9 @@
-// Per-cell summaries over repetitions: the median, and the 95% CI of the mean by Student's t
-// (repetitions are few, so the normal 1.96 would claim too much certainty).
+// Per-cell summaries over repetitions. The cell's latency percentiles come from the exact merge of its
+// repetitions' histograms (the percentiles of all its requests together); beside them, per statistic, the
+// values of each repetition give the median, the mean and the 95% CI of the mean by Student's t (repetitions
+// are few, so the normal 1.96 would claim too much certainty).
+import { mergeEncodedSummary } from '../load/statistic/histogram.js';
+import { lowerBoundPercentiles } from '../load/statistic/outcome-histograms.js';
 import type { RepResult } from '../load/types.js';
 import type { CellSummary, Estimate } from './model.js';
 
@@ -16,25 +20,43 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export function estimate(values: number[]): Estimate {
+/**
+ * Median, mean and the 95% CI of the mean of per-repetition values. `nonNegative`: the quantity cannot be
+ * below zero (a rate, a latency), so neither can the interval's low end.
+ */
+export function estimate(values: number[], nonNegative = true): Estimate {
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
   if (n < 2) return { median: median(values), ci95: [mean, mean], mean, n };
   const variance = values.reduce((acc, v) => acc + (v - mean) ** 2, 0) / (n - 1);
   const t = T975[n - 2] ?? 1.96;
   const half = (t * Math.sqrt(variance)) / Math.sqrt(n);
-  return { median: median(values), ci95: [mean - half, mean + half], mean, n };
+  const lo = mean - half;
+  return { median: median(values), ci95: [nonNegative ? Math.max(0, lo) : lo, mean + half], mean, n };
 }
 
-export function summarize(reps: RepResult[]): CellSummary {
+/** The cell's summary; `timeoutMs` tells which merged percentiles timeouts reached (lower bounds). */
+export async function summarize(reps: RepResult[], timeoutMs: number): Promise<CellSummary> {
   const errors: Record<string, number> = {};
   for (const rep of reps) for (const [k, v] of Object.entries(rep.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const requests = reps.reduce((a, r) => a + r.requests, 0);
+  const successes = reps.reduce((a, r) => a + r.successes, 0);
+  const all = await mergeEncodedSummary(reps.map((r) => r.histogram));
+  const success = await mergeEncodedSummary(reps.map((r) => r.successHistogram));
   return {
     rps: estimate(reps.map((r) => r.rps)),
+    completedRps: estimate(reps.map((r) => r.completedRps)),
+    errorRate: estimate(reps.map((r) => r.errorRate)),
     p50Ms: estimate(reps.map((r) => r.latencyMs.p50)),
     p99Ms: estimate(reps.map((r) => r.latencyMs.p99)),
     p999Ms: estimate(reps.map((r) => r.latencyMs.p999)),
     rstRate: estimate(reps.map((r) => r.rstRate)),
+    latencyMs: all.latencyMs,
+    latencyLowerBounds: lowerBoundPercentiles(all.latencyMs, errors['timeout'] ?? 0, timeoutMs),
+    successLatencyMs: success.latencyMs,
+    histogram: all.histogram,
+    requests,
+    successes,
     errors,
     generatorSaturatedReps: reps.filter((r) => r.generatorSaturated).length,
   };

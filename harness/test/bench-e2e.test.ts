@@ -60,7 +60,7 @@ axes:
   }
   assert.ok(results.run.overheadMs && results.run.overheadMs.start > 0);
   const report = readFileSync(join(out, readlinkSync(latest), 'report.md'), 'utf8');
-  assert.match(report, /\| protocol \| concurrency \| RPS \|/);
+  assert.match(report, /\| protocol \| concurrency \| goodput RPS \|/);
   assert.match(report, /\| h2 \| 4 \| [\d,]+ \|/);
 });
 

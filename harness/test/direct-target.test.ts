@@ -9,13 +9,15 @@ import { expandCells } from '../matrix/cells.js';
 import { Orchestrator, newRunResults } from '../orchestrator/orchestrator.js';
 import { ResultsWriter } from '../results/writer.js';
 import { hostInfo } from '../results/host.js';
+import { mergeEncodedSummary } from '../load/statistic/histogram.js';
+import { formatMarkdown } from '../output/markdown.js';
 
-test('a direct cell runs without a proxy and a proxy cell beside it carries the proxy CPU', { timeout: 60_000 }, async () => {
+test('a direct cell runs without a proxy; a proxy cell beside it reads the proxy per repetition, on warm connections', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-direct-'));
-  const spec = parseMatrix('name: d\nduration: 500ms\nwarmup: 0ms\naxes: {target: [direct, proxy]}\n', 'd.yaml');
+  const spec = parseMatrix('name: d\nduration: 500ms\nwarmup: 200ms\naxes: {target: [direct, proxy]}\n', 'd.yaml');
   const expansion = expandCells(spec);
   assert.deepEqual(expansion.cells.map((c) => c.id), ['target=direct', 'target=proxy']);
-  const plan = { durationMs: 500, warmupMs: 0, reps: 1, timeoutMs: 2000 };
+  const plan = { durationMs: 500, warmupMs: 200, reps: 2, timeoutMs: 2000 };
   const results = newRunResults({ id: 'd', spec, file: 'd.yaml', sha256: '0', only: [], plan, git: null, host: hostInfo(), excluded: [] });
   const events: string[] = [];
   const orchestrator = new Orchestrator({ results, expansion, plan, writer: new ResultsWriter(join(dir, 'd')) });
@@ -26,7 +28,28 @@ test('a direct cell runs without a proxy and a proxy cell beside it carries the 
   assert.equal(proxied?.status, 'ok', proxied?.error);
   assert.ok(direct!.reps[0]!.rps > 0 && proxied!.reps[0]!.rps > 0);
   assert.equal(direct!.reps[0]!.proxy, undefined, 'no proxy ran for the direct cell');
-  assert.ok((proxied!.reps[0]!.proxy?.peakRssBytes ?? 0) > 0, 'the proxy cell measured the proxy');
   assert.deepEqual(direct!.reps[0]!.errors, {});
   assert.equal(events.filter((e) => e === 'cell-done').length, 2);
+  for (const cell of [direct!, proxied!]) {
+    assert.equal(cell.connect?.ready, cell.connect?.connections, 'the connections were open before the warm-up');
+    // The cell's percentiles come from its repetitions' histograms merged.
+    const merged = await mergeEncodedSummary([cell.summary!.histogram]);
+    assert.equal(merged.count, cell.reps[0]!.requests + cell.reps[1]!.requests);
+    assert.deepEqual(cell.summary!.latencyMs, merged.latencyMs);
+  }
+  for (const rep of proxied!.reps) {
+    const p = rep.proxy!;
+    assert.ok(p.cpuS > 0 && p.peakRssBytes > 0 && (p.endRssBytes ?? 0) > 0, JSON.stringify(p));
+    assert.ok(p.peakRssBytes >= (p.endRssBytes ?? 0));
+    // The proxy's own count of this repetition's streams: every request sent in the window reached it (and a
+    // few of the warm-up's or the drain's edges may fall in the scrape's interval).
+    const opened = p.metrics?.streams.opened['downstream'] ?? 0;
+    assert.ok(opened >= rep.requests && opened < rep.requests * 1.2, `streams opened ${opened}, requests ${rep.requests}`);
+    assert.equal(p.metrics?.sessions.opened['downstream'] ?? 0, 0, 'no new downstream session: the generator kept its connection');
+  }
+  const report = formatMarkdown(final);
+  const directRow = report.split('\n').find((l) => l.startsWith('| direct |'))!;
+  assert.match(directRow, /\| - \| ok \|$/, `no proxy figure for the direct cell: ${directRow}`);
+  const proxyRow = report.split('\n').find((l) => l.startsWith('| proxy |'))!;
+  assert.match(proxyRow, /\| [\d.]+ \| ok \|$/, proxyRow);
 });

@@ -15,7 +15,8 @@ import { estimateLag, H2loadLog } from '../load/external/h2load-log.js';
 import { parseH2loadSummary } from '../load/external/h2load-output.js';
 import { generate } from '../load/generate.js';
 import { LoadAbortedError } from '../load/run-load.js';
-import { initHistograms, LatencyHistogram, mergeEncodedSummary } from '../load/statistic/histogram.js';
+import { initHistograms, mergeEncodedSummary } from '../load/statistic/histogram.js';
+import { OutcomeHistograms } from '../load/statistic/outcome-histograms.js';
 import type { LatencySummaryMs, LoadOptions } from '../load/types.js';
 import type { RunResults } from '../results/model.js';
 import { childPids, isAlive } from './helpers/processes.js';
@@ -69,7 +70,7 @@ test('runH2load measures an h2c server: requests, ordered true percentiles, one 
   }
 });
 
-test('runH2load counts 503 answers as status:5xx and keeps them out of the latency histogram', { timeout: 15_000 }, async () => {
+test('runH2load counts 503 answers as status:5xx, out of the goodput and the successes\' histogram', { timeout: 15_000 }, async () => {
   const server = await h2Server((stream, n) => respond(stream, n % 4 === 0 ? 503 : 200, 'x'));
   try {
     const r = await runH2load(options(server.url));
@@ -79,8 +80,11 @@ test('runH2load counts 503 answers as status:5xx and keeps them out of the laten
     // Every 4th stream of the server's count; the log's window cuts a few at each end.
     assert.ok(failed > r.requests * 0.15 && failed < r.requests * 0.35, `${failed} of ${r.requests}`);
     assert.equal(r.h2load.statusCodes['5xx'], failed);
-    const decoded = await mergeEncodedSummary([r.histogram]);
+    const decoded = await mergeEncodedSummary([r.successHistogram]);
     assert.equal(decoded.count, r.requests - failed);
+    assert.equal((await mergeEncodedSummary([r.histogram])).count, r.requests);
+    assert.equal(r.successes, r.requests - failed);
+    assert.ok(Math.abs(r.rps - r.successes / r.durationS) < 1e-9);
   } finally {
     await server.close();
   }
@@ -299,10 +303,10 @@ test('bench --generator h2load measures h2 cells through the proxy with h2load, 
 
 test('H2loadLog reads rows as they are appended, a row cut between reads included', async () => {
   await initHistograms();
-  const histogram = LatencyHistogram.create();
+  const histograms = new OutcomeHistograms(false);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-h2load-log-'));
   const file = join(dir, 'log.tsv');
-  const log = new H2loadLog(file, histogram, 2);
+  const log = new H2loadLog(file, histograms, 2);
   try {
     await log.poll(); // no file yet: nothing, no error
     const t0 = 1_700_000_000_000_000;
@@ -313,18 +317,20 @@ test('H2loadLog reads rows as they are appended, a row cut between reads include
     await log.finish();
     assert.deepEqual(log.counts, { requests: 6, failedStreams: 1, status4xx: 1, status5xx: 1, otherStatus: 0, malformed: 1 });
     assert.equal(log.errors, 3);
-    assert.equal(histogram.count, 3);
-    assert.ok(Math.abs(histogram.summaryMs().max - 3) < 0.01, 'the largest success, 3 ms');
+    assert.equal(histograms.success.count, 3);
+    assert.equal(histograms.all.count, 6, 'failures too, at their logged latency');
+    assert.ok(Math.abs(histograms.success.summaryMs().max - 3) < 0.01, 'the largest success, 3 ms');
+    // By the second each request was sent in: successes and errors.
     assert.deepEqual(
       log.timeSeries().map((s) => [s.t, s.rps, s.errors]),
       [
-        [0, 5, 3],
+        [0, 2, 3],
         [1, 1, 0],
       ],
     );
   } finally {
     await log.close();
-    histogram.destroy();
+    histograms.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -49,9 +49,10 @@ test('without --json: a human summary with the percentiles table and the histogr
     const r = await load([server.url, '-c', '2', '-m', '2', '-d', '1s', '--warmup', '0s']);
     assert.equal(r.exitCode, 0, r.stderr);
     assert.match(r.stdout, /^sluice load: GET http:\/\/127\.0\.0\.1:\d+\/echo \(h2\), 2 connections x 2 streams, closed loop/);
-    assert.match(r.stdout, /Requests\s+[\d,]+ in [\d.]+ s\s+[\d,]+ rps/);
-    assert.match(r.stdout, /\n\s+p50\s+p90\s+p95\s+p99\s+p99\.9\s+max\s+mean\n\s+[\d.]+\s+[\d.]+/);
-    assert.match(r.stdout, /Latency histogram\n(\s+<= [\d.]+ ms \| █*\s+[\d,]+\s+[\d.]+%\n)+/);
+    assert.match(r.stdout, /Goodput\s+[\d,]+ rps: successful responses per second \([\d,]+ of [\d,]+ requests sent in [\d.]+ s\)/);
+    assert.match(r.stdout, /Completed\s+[\d,]+ rps: every outcome, successes and failures; error rate [\d.]+%/);
+    assert.match(r.stdout, /\n\s+p50\s+p90\s+p95\s+p99\s+p99\.9\s+max\s+mean\n\s+all\s+[\d.]+\s+[\d.]+/);
+    assert.match(r.stdout, /Latency histogram \(all\)\n(\s+<= [\d.]+ ms \| █*\s+[\d,]+\s+[\d.]+%\n)+/);
     assert.match(r.stdout, /\n\s+status:5xx\s+[\d,]+\s+[\d.]+%\n/);
   } finally {
     await server.close();

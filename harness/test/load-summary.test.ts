@@ -16,11 +16,18 @@ before(async () => {
     for (let i = 0; i < 900; i++) h.recordMicros(1000);
     for (let i = 0; i < 90; i++) h.recordMicros(10_000);
     for (let i = 0; i < 10; i++) h.recordMicros(100_000);
+    const latencyMs = h.summaryMs();
     fixture = {
-      rps: 1010,
+      rps: 1000,
+      completedRps: 1010,
       requests: 1010,
+      successes: 1000,
+      errorRate: 10 / 1010,
       durationS: 1,
-      latencyMs: { ...h.summaryMs(), p95: h.percentileMicros(95) / 1000 },
+      latencyMs,
+      latencyLowerBounds: [],
+      successLatencyMs: latencyMs,
+      successHistogram: h.encode(),
       errors: { 'status:5xx': 6, 'rst:REFUSED_STREAM': 3, timeout: 1 },
       rst: { received: { REFUSED_STREAM: 3 }, sent: { CANCEL: 1 } },
       rstRate: 3 / 1010,
@@ -36,14 +43,17 @@ before(async () => {
   }
 });
 
-test('the summary has throughput, the percentiles table and the histogram', () => {
+test('the summary has goodput and completions apart, the percentiles table and the histogram', () => {
   const text = formatLoadSummary(fixture, { title: 'sluice load: GET http://127.0.0.1:1/ (h2)' });
   assert.match(text, /^sluice load: GET http:\/\/127\.0\.0\.1:1\/ \(h2\)\n/);
-  assert.match(text, /Requests\s+1,010 in 1\.00 s\s+1,010 rps/);
+  assert.match(text, /Goodput\s+1,000 rps: successful responses per second \(1,000 of 1,010 requests sent in 1\.00 s\)/);
+  assert.match(text, /Completed\s+1,010 rps: every outcome, successes and failures; error rate 0\.99% \(10 failed\)/);
   assert.match(text, /p50\s+p90\s+p95\s+p99\s+p99\.9\s+max\s+mean/);
   // p50 and p90 1 ms, p95 and p99 ~10 ms, p99.9 and max ~100 ms (bucket highest equivalent values)
-  assert.match(text, /\n\s+1\.00\s+1\.00\s+10\.0\s+10\.0\s+100\s+100\s+2\.80\n/);
-  assert.match(text, /Latency histogram\n\s+<= 1\.00 ms \| █{40}\s+900\s+90\.0%/);
+  assert.match(text, /\n\s+all\s+1\.00\s+1\.00\s+10\.0\s+10\.0\s+100\s+100\s+2\.80\n/);
+  assert.match(text, /\n\s+successes\s+1\.00\s+1\.00\s+10\.0\s+10\.0\s+100\s+100\s+2\.80\n/);
+  assert.doesNotMatch(text, />=/);
+  assert.match(text, /Latency histogram \(all\)\n\s+<= 1\.00 ms \| █{40}\s+900\s+90\.0%/);
   assert.match(text, /<= 10\.0 ms \| █{4}\s+90\s+9\.0%/);
   assert.match(text, /<= 100 ms \| █\s+10\s+1\.0%/);
   assert.doesNotMatch(text, /SATURATED/);
@@ -66,9 +76,21 @@ test('a saturated generator gets a loud warning, first and last', () => {
   assert.match(text, /WARNING: GENERATOR SATURATED/);
 });
 
-test('open loop: target against sent, the lag, and BEHIND when the rate was not kept', () => {
-  const kept = formatLoadSummary({ ...fixture, openLoop: { targetRps: 1000, sentRps: 999, maxLagMs: 1.5, meanLagMs: 0.2, behind: false } });
-  assert.match(kept, /Open loop\s+target 1,000 rps, sent 999 rps; send lag max 1\.50 ms, mean 0\.20 ms\n/);
+test('percentiles that timeouts reached are marked as lower bounds', () => {
+  const text = formatLoadSummary({ ...fixture, latencyLowerBounds: ['p999', 'max'] });
+  assert.match(text, /'>=' marks a lower bound/);
+  assert.match(text, /\n\s+all\s+1\.00\s+1\.00\s+10\.0\s+10\.0\s+>=100\s+>=100\s+2\.80\n/);
+});
+
+test('open loop: target against sent, the lag percentiles, corrected and uncorrected latency, BEHIND when the rate was not kept', () => {
+  const kept = formatLoadSummary({
+    ...fixture,
+    openLoop: { targetRps: 1000, sentRps: 999, lagP50Ms: 0.02, lagP99Ms: 0.3, maxLagMs: 1.5, meanLagMs: 0.2, behind: false, pacerCpu: 0.12 },
+    uncorrectedLatencyMs: fixture.latencyMs,
+  });
+  assert.match(kept, /Open loop\s+target 1,000 rps, sent 999 rps; send lag \(real - intended send\) p50 0\.02, p99 0\.30, max 1\.50, mean 0\.20 ms; pacer CPU 0\.12\n/);
+  assert.match(kept, /\n\s+uncorrected\s+1\.00/);
+  assert.match(kept, /from its intended send/);
   const behind = formatLoadSummary({ ...fixture, openLoop: { targetRps: 1000, sentRps: 600, maxLagMs: 250, meanLagMs: 80, behind: true } });
   assert.match(behind, /sent 600 rps.*BEHIND/);
 });

@@ -15,3 +15,10 @@ test('ci95 uses Student t: three reps of 10, 12, 14 give 12 +- 4.303 * 2 / sqrt(
   assert.ok(Math.abs(e.ci95[1] - (12 + half)) < 1e-9);
   assert.deepEqual(estimate([5]).ci95, [5, 5]);
 });
+
+test('a CI of a quantity that cannot be negative never goes below zero', () => {
+  const e = estimate([0, 0, 1]);
+  assert.equal(e.ci95[0], 0);
+  assert.ok(e.ci95[1] > 1);
+  assert.ok(estimate([0, 0, 1], false).ci95[0] < 0, 'a signed quantity keeps its interval');
+});

@@ -137,10 +137,20 @@ export class ProxyMetrics {
   });
 
   // Fail-fast and load shedding (layers/queue.ts, layers/fail-fast.ts).
-  readonly failfast = new Gauge({
+  private readonly failfast = new Gauge({
     name: 'sluice_proxy_failfast',
     help: '1 while in fail-fast (no ready endpoint for --failfast: every request is answered 503 at once), else 0.',
     registers: [this.registry],
+  });
+  /** Up to when (this.now(), ms) the running fail-fast period is in the counter below; undefined when not failing. */
+  private failingCountedTo: number | undefined;
+  // A harness reads the time of a repetition as the counter's increase, so a period still running at the scrape
+  // is counted up to the scrape, not only when it ends.
+  private readonly failfastSeconds = new Counter({
+    name: 'sluice_proxy_failfast_seconds_total',
+    help: 'Seconds spent in fail-fast (see sluice_proxy_failfast), a period still running counted up to the scrape.',
+    registers: [this.registry],
+    collect: () => this.countFailing(),
   });
   readonly queueLength = new Gauge({
     name: 'sluice_proxy_queue_length',
@@ -244,7 +254,31 @@ export class ProxyMetrics {
     this.balancer = balancer;
   }
 
-  constructor() {
+  // Sessions and streams opened, for a harness to read how many a repetition used (their increase). Plain
+  // numbers on the per-stream path, copied into the counters at each scrape: cheaper than any label lookup.
+  private readonly opened: Record<Side, { sessions: number; streams: number }> = {
+    downstream: { sessions: 0, streams: 0 },
+    upstream: { sessions: 0, streams: 0 },
+  };
+
+  /** `now`: a monotonic clock in ms (performance.now; tests inject a fake one to time fail-fast). */
+  constructor(private readonly now: () => number = () => performance.now()) {
+    const opened = this.opened;
+    for (const [name, what, key] of [
+      ['sluice_proxy_sessions_opened_total', 'HTTP/2 sessions', 'sessions'],
+      ['sluice_proxy_streams_opened_total', 'HTTP/2 streams', 'streams'],
+    ] as const) {
+      new Counter({
+        name,
+        help: `${what} opened since the start, by side (downstream: clients, upstream: endpoints).`,
+        labelNames: ['side'] as const,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const side of ['downstream', 'upstream'] as const) this.inc({ side }, opened[side][key]);
+        },
+      });
+    }
     const windows = this.openWindows;
     const last = this.lastWindow;
     new Gauge({
@@ -281,12 +315,29 @@ export class ProxyMetrics {
 
   /** Counts one open session until the returned function is called (once; later calls do nothing). */
   sessionOpened(side: Side): () => void {
+    this.opened[side].sessions++;
     return openUntil(this.openSessions, side);
   }
 
   /** Counts one open stream until the returned function is called (once). */
   streamOpened(side: Side): () => void {
+    this.opened[side].streams++;
     return openUntil(this.openStreams, side);
+  }
+
+  /** The fail-fast gate's state, on every change (layers/queue.ts): the gauge, and the time in the counter. */
+  failFast(failing: boolean): void {
+    this.countFailing();
+    this.failfast.set(failing ? 1 : 0);
+    this.failingCountedTo = failing ? (this.failingCountedTo ?? this.now()) : undefined;
+  }
+
+  /** Adds the running fail-fast period's time since it was last counted. */
+  private countFailing(): void {
+    if (this.failingCountedTo === undefined) return;
+    const now = this.now();
+    this.failfastSeconds.inc(Math.max(0, now - this.failingCountedTo) / 1000);
+    this.failingCountedTo = now;
   }
 
   rapidReset(): void {

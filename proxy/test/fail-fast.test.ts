@@ -163,6 +163,34 @@ describe('queue layer', () => {
     assert.equal(inner.calls.length, 1);
   });
 
+  test('sluice_proxy_failfast_seconds_total counts the time in fail-fast, a running period up to each scrape', async () => {
+    let now = 0;
+    const metrics = new ProxyMetrics(() => now);
+    const readiness = new FakeReadiness(false);
+    const timers = new FakeTimers();
+    const gate = new FailFast({ readiness, timeoutMs: 300, schedule: timers.schedule });
+    queue.layer({ gate, capacity: 10, metrics })(recording().service);
+    const seconds = async (): Promise<number> =>
+      metricValue(await metrics.registry.metrics(), 'sluice_proxy_failfast_seconds_total');
+    now = 1000;
+    assert.equal(await seconds(), 0, 'waiting for an endpoint is not fail-fast');
+    timers.fire(); // failing from 1000
+    now = 3500;
+    assert.equal(await seconds(), 2.5, 'a running period counts up to the scrape');
+    now = 4000;
+    assert.equal(await seconds(), 3, 'and is not counted twice by the next scrape');
+    readiness.set(true); // open at 4000
+    now = 9000;
+    assert.equal(await seconds(), 3, 'the time after an endpoint is ready again is not counted');
+    readiness.set(false);
+    now = 10_000;
+    timers.fire(); // failing again from 10 000
+    now = 10_250;
+    readiness.set(true);
+    now = 20_000;
+    assert.equal(await seconds(), 3.25, 'a second period adds its own time');
+  });
+
   test('a gRPC request gets HTTP 200 + grpc-status 14 (UNAVAILABLE), trailers-only', async () => {
     const { timers, svc } = setup(0);
     const grpc = (): ProxyRequest => request({ downstreamProtocol: 'h2', headers: { 'content-type': 'application/grpc+proto' } });
@@ -273,6 +301,7 @@ describe('fail-fast through the proxy', { timeout: 20_000 }, () => {
     assert.ok(again.ms < MARGIN_MS, `answered after ${again.ms} ms`);
     let text = await scrapeMetrics(p.admin.port);
     assert.equal(metricValue(text, 'sluice_proxy_failfast'), 1);
+    assert.ok(metricValue(text, 'sluice_proxy_failfast_seconds_total') > 0, 'the running fail-fast period is counted');
     assert.equal(metricValue(text, 'sluice_proxy_shed_total', { reason: 'fail-fast' }), 4);
     assert.equal(metricValue(text, 'sluice_proxy_requests_total', { status_class: '5xx' }), 3);
 

@@ -1,19 +1,28 @@
 // What run-load needs of a protocol client. Two shapes, because autocannon brings its own loop:
 // a RequestClient is driven by a sequencer (closed or open loop); a DrivingClient runs the phases itself.
+// A client lives for a whole load session: its connections are opened once, before any window, and carry
+// the warm-up and every repetition.
+import { performance } from 'node:perf_hooks';
 import type { PhaseClockOptions, PhaseTiming } from '../sequencer/phase-clock.js';
-import type { Recorder } from '../statistic/recorder.js';
+import type { Recorder, RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 
 export interface RequestClient {
   readonly kind: 'request';
   /**
+   * Opens every connection (`options.connections`) and resolves, with how many are ready to carry requests,
+   * once each is or has failed (a failure is not thrown: the requests that need it will record it).
+   */
+  connect(): Promise<number>;
+  /**
    * Resolves when the request succeeded, rejects when it failed; either way the outcome is already recorded.
    * `intendedStart` (a performance.now() timestamp) is when the open-loop schedule meant it to be sent: latency,
    * and the timeout, run from `intendedStart ?? performance.now()`, so a late send counts against the target's
-   * latency instead of vanishing (coordinated omission). The closed loop passes nothing.
+   * latency instead of vanishing (coordinated omission). The closed loop passes nothing. Every request settles
+   * by its deadline at the latest (a stalled stream, exempt from the timeout, settles then without an outcome).
    */
   startRequest(intendedStart?: number): Promise<void>;
-  /** Cancels what is in flight (outcomes then go unrecorded: the recorder is past 'measure') and closes every connection and timer. Idempotent. */
+  /** Cancels what is in flight and closes every connection and timer. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -26,7 +35,7 @@ export interface DrivingClient {
 
 export type LoadClient = RequestClient | DrivingClient;
 
-/** Builds a client for one run; connections are opened lazily, by the first requests. */
+/** Builds a client for one session; `connect()` (request clients) opens its connections. */
 export type ClientFactory = (options: LoadOptions, recorder: Recorder) => LoadClient;
 
 /** Rejection of a failed request: the class is already recorded, this only tells the sequencer. */
@@ -37,8 +46,29 @@ export class RequestFailed extends Error {
   }
 }
 
-/** Records the failure and returns the rejection to throw. */
-export function failed(recorder: Recorder, errorClass: string): RequestFailed {
-  recorder.failure(errorClass);
+/** Records the failure (its outcome known now) and returns the rejection to throw. */
+export function failed(recorder: Recorder, errorClass: string, times: RequestTimes): RequestFailed {
+  recorder.failure(errorClass, times, performance.now());
   return new RequestFailed(errorClass);
+}
+
+/**
+ * The least busy of `items` by `load`, ties broken round robin from `cursor` (a counter the caller advances):
+ * with every connection idle, as in an open loop at a modest rate, requests still spread over all of them
+ * instead of piling onto the first.
+ */
+export function leastBusy<T>(items: readonly T[], load: (item: T) => number, cursor: number): T {
+  const n = items.length;
+  const start = cursor % n;
+  let best = items[start]!;
+  let bestLoad = load(best);
+  for (let k = 1; k < n; k++) {
+    const item = items[(start + k) % n]!;
+    const l = load(item);
+    if (l < bestLoad) {
+      best = item;
+      bestLoad = l;
+    }
+  }
+  return best;
 }

@@ -8,9 +8,9 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ECHO_LOADER_OPTIONS, ECHO_SERVICE, echoProtoPath } from '../../../workloads/proto/path.js';
 import { classifyError, grpcClass, h2Code, rstClass, statusClass, TIMEOUT } from '../errors.js';
-import type { Recorder } from '../statistic/recorder.js';
+import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
-import { failed, type RequestClient } from './client.js';
+import { failed, leastBusy, type RequestClient } from './client.js';
 
 interface EchoRequest {
   payload: Buffer;
@@ -53,6 +53,8 @@ interface Channel {
   active: number;
 }
 
+const channelActive = (channel: Channel): number => channel.active;
+
 export function createGrpcClient(options: LoadOptions, recorder: Recorder): RequestClient {
   return new GrpcClient(options, recorder);
 }
@@ -65,6 +67,7 @@ class GrpcClient implements RequestClient {
   private readonly calls = new Set<grpc.ClientUnaryCall>();
   private readonly sockets = new Set<Socket>();
   private readonly port: number;
+  private cursor = 0;
   private readonly onSocket = (message: unknown): void => {
     const { socket } = message as { socket: Socket };
     socket.once('connect', () => {
@@ -89,13 +92,21 @@ class GrpcClient implements RequestClient {
     this.request = { payload: Buffer.alloc(options.bodyBytes, 0x78), response_bytes: options.responseBytes ?? 0 };
   }
 
+  /** Connects every channel (its own TCP connection); one that cannot connect is left to the requests to record. */
+  async connect(): Promise<number> {
+    const deadline = Date.now() + this.options.timeoutMs;
+    const ready = await Promise.all(
+      this.channels.map(({ client }) => new Promise<boolean>((resolve) => client.waitForReady(deadline, (err) => resolve(!err)))),
+    );
+    return ready.filter(Boolean).length;
+  }
+
   startRequest(intendedStart?: number): Promise<void> {
-    let channel = this.channels[0]!;
-    for (const c of this.channels) if (c.active < channel.active) channel = c;
+    const channel = leastBusy(this.channels, channelActive, this.cursor++);
     channel.active++;
-    const started = intendedStart ?? performance.now();
+    const times = requestTimes(intendedStart, performance.now());
     // grpc-js deadlines are wall-clock; the time left is counted from the (intended) start.
-    const deadline = Date.now() + Math.max(0, started + this.options.timeoutMs - performance.now());
+    const deadline = Date.now() + Math.max(0, times.intended + this.options.timeoutMs - performance.now());
     const { path, requestSerialize, responseDeserialize } = this.method;
     return new Promise((resolve, reject) => {
       const call = channel.client.makeUnaryRequest(
@@ -109,10 +120,10 @@ class GrpcClient implements RequestClient {
           channel.active--;
           this.calls.delete(call);
           if (!err) {
-            this.recorder.success((performance.now() - started) * 1000);
+            this.recorder.success(times, performance.now());
             resolve();
           } else {
-            reject(failed(this.recorder, this.classify(err)));
+            reject(failed(this.recorder, this.classify(err, times), times));
           }
         },
       );
@@ -140,16 +151,16 @@ class GrpcClient implements RequestClient {
    * - UNAVAILABLE because of a socket error is that error's class (ECONNREFUSED, ECONNRESET, ...).
    * - Anything else is `grpc:<STATUS_NAME>`, a status the server (or proxy) sent.
    */
-  private classify(err: grpc.ServiceError): string {
+  private classify(err: grpc.ServiceError, times: RequestTimes): string {
     const details = err.details ?? '';
     if (err.code === grpc.status.DEADLINE_EXCEEDED) {
       // remote_addr appears when the call had been given a stream on a connection.
-      if (details.includes('remote_addr=')) this.recorder.rstSent(h2Code('CANCEL'));
+      if (details.includes('remote_addr=')) this.recorder.rstSent(h2Code('CANCEL'), times);
       return TIMEOUT;
     }
     const rst = rstFromDetails(err.code, details);
     if (rst !== undefined) {
-      this.recorder.rstReceived(rst);
+      this.recorder.rstReceived(rst, times);
       return rstClass(rst);
     }
     const http = /Received HTTP status code (\d+)/.exec(details);

@@ -33,7 +33,7 @@ export function createH2WireClient(options: LoadOptions, recorder: Recorder): Re
         // Malformed (RFC 9113 section 8.1.1): a stream error, but RST_STREAM(PROTOCOL_ERROR) goes out only if the
         // stream is not closed, i.e. the request body was still being sent. nghttp2 (node:http2) resets even a
         // closed stream, and a server's rapid-reset limit then answers GOAWAY(INTERNAL_ERROR) (connection.ts).
-        if (exchange.conn?.streamError(exchange, PROTOCOL_ERROR)) recorder.rstSent(PROTOCOL_ERROR);
+        if (exchange.conn?.streamError(exchange, PROTOCOL_ERROR)) recorder.rstSent(PROTOCOL_ERROR, exchange.times);
         return TRUNCATED;
       }
       return statusClass(exchange.status);

@@ -6,9 +6,9 @@ import net, { type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { classifyError, goawayClass, h2Code, rstClass, statusClass, TIMEOUT, TRUNCATED } from '../errors.js';
-import type { Recorder } from '../statistic/recorder.js';
+import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
-import { failed, RequestFailed, type RequestClient } from './client.js';
+import { failed, leastBusy, RequestFailed, type RequestClient } from './client.js';
 
 /** RFC 9113's default SETTINGS_INITIAL_WINDOW_SIZE: what a generator announces unless told otherwise. */
 export const DEFAULT_STREAM_WINDOW = 65_535;
@@ -51,6 +51,8 @@ class ClientClosedError extends Error {
   }
 }
 
+const slotActive = (slot: Slot): number => slot.active;
+
 export function createH2Client(options: LoadOptions, recorder: Recorder): RequestClient {
   return new H2Client(options, recorder);
 }
@@ -66,6 +68,7 @@ class H2Client implements RequestClient {
   private readonly sessions = new Map<ClientHttp2Session, SessionState>();
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private closed = false;
+  private cursor = 0;
 
   constructor(
     private readonly options: LoadOptions,
@@ -81,15 +84,21 @@ class H2Client implements RequestClient {
     this.slots = Array.from({ length: options.connections }, () => ({ active: 0, failures: 0, retryAt: 0 }));
   }
 
+  /** Opens every slot's session; a failure is left for the requests to record. */
+  async connect(): Promise<number> {
+    const sessions = await Promise.all(this.slots.map((slot) => this.sessionFor(slot).catch(() => undefined)));
+    return sessions.filter((s) => s !== undefined).length;
+  }
+
   async startRequest(intendedStart?: number): Promise<void> {
-    const slot = this.leastBusySlot();
+    const slot = leastBusy(this.slots, slotActive, this.cursor++);
     slot.active++;
     // Latency and the timeout run from the intended send time (open loop), else from now.
-    const started = intendedStart ?? performance.now();
+    const times = requestTimes(intendedStart, performance.now());
     try {
       for (let attempt = 1; ; attempt++) {
-        const session = this.readySession(slot) ?? (await this.sessionWithin(slot, started + this.options.timeoutMs));
-        const outcome = await this.exchange(session, started, attempt < MAX_ATTEMPTS);
+        const session = this.readySession(slot) ?? (await this.sessionWithin(slot, times));
+        const outcome = await this.exchange(session, times, attempt < MAX_ATTEMPTS);
         if (outcome !== 'retry') return;
       }
     } finally {
@@ -130,28 +139,22 @@ class H2Client implements RequestClient {
     return net.connect({ host, port: Number(this.url.port) || 80 });
   }
 
-  private leastBusySlot(): Slot {
-    let best = this.slots[0]!;
-    for (const slot of this.slots) if (slot.active < best.active) best = slot;
-    return best;
-  }
-
   private readySession(slot: Slot): ClientHttp2Session | undefined {
     const session = slot.session;
     return session && !session.closed && !session.destroyed && !this.closed ? session : undefined;
   }
 
   /** The slot's session, connecting (after any back-off) if needed; a failure or the deadline is recorded and thrown. */
-  private async sessionWithin(slot: Slot, deadline: number): Promise<ClientHttp2Session> {
+  private async sessionWithin(slot: Slot, times: RequestTimes): Promise<ClientHttp2Session> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RequestFailed(TIMEOUT)), Math.max(0, deadline - performance.now()));
+      timer = setTimeout(() => reject(new RequestFailed(TIMEOUT)), Math.max(0, times.intended + this.options.timeoutMs - performance.now()));
     });
     try {
       return await Promise.race([this.sessionFor(slot), timedOut]);
     } catch (err) {
-      if (err instanceof RequestFailed) throw failed(this.recorder, err.errorClass);
-      throw failed(this.recorder, err instanceof ClientClosedError ? 'other:closed' : classifyError(err));
+      if (err instanceof RequestFailed) throw failed(this.recorder, err.errorClass, times);
+      throw failed(this.recorder, err instanceof ClientClosedError ? 'other:closed' : classifyError(err), times);
     } finally {
       clearTimeout(timer);
     }
@@ -167,7 +170,7 @@ class H2Client implements RequestClient {
       if (wait <= 0) break;
       await this.sleep(wait);
     }
-    slot.connecting = this.connect(slot).then(
+    slot.connecting = this.openSession(slot).then(
       (session) => {
         slot.connecting = undefined;
         slot.failures = 0;
@@ -184,7 +187,7 @@ class H2Client implements RequestClient {
     return slot.connecting;
   }
 
-  private connect(slot: Slot): Promise<ClientHttp2Session> {
+  private openSession(slot: Slot): Promise<ClientHttp2Session> {
     return new Promise((resolve, reject) => {
       const socket = this.openSocket();
       // The socket's error (ECONNRESET) can close the streams before the session re-emits it: note it first,
@@ -250,14 +253,14 @@ class H2Client implements RequestClient {
   }
 
   /** One stream: resolves when answered in full with a non-error status, 'retry' when the session could take no more streams. */
-  private exchange(session: ClientHttp2Session, started: number, mayRetry: boolean): Promise<void | 'retry'> {
+  private exchange(session: ClientHttp2Session, times: RequestTimes, mayRetry: boolean): Promise<void | 'retry'> {
     const state = this.sessions.get(session);
     if (!state) {
       // Closed between being picked and being used: fail it by what closed the session, when that is known.
       const why = this.closedWith.get(session);
       return mayRetry
         ? Promise.resolve('retry')
-        : Promise.reject(failed(this.recorder, why ? classifyError(why) : 'other:CONNECTION_CLOSED'));
+        : Promise.reject(failed(this.recorder, why ? classifyError(why) : 'other:CONNECTION_CLOSED', times));
     }
     let stream: ClientHttp2Stream;
     try {
@@ -271,7 +274,7 @@ class H2Client implements RequestClient {
         if (state.streams.size === 0) this.retire(session);
         return Promise.resolve('retry');
       }
-      return Promise.reject(failed(this.recorder, state.goaway ? goawayClass(state.goaway.code) : classifyError(err)));
+      return Promise.reject(failed(this.recorder, state.goaway ? goawayClass(state.goaway.code) : classifyError(err), times));
     }
     state.streams.add(stream);
     return new Promise((resolve, reject) => {
@@ -286,7 +289,7 @@ class H2Client implements RequestClient {
           timedOut = true;
           stream.close(CANCEL);
         },
-        Math.max(0, started + this.options.timeoutMs - performance.now()),
+        Math.max(0, times.intended + this.options.timeoutMs - performance.now()),
       );
       stream.on('response', (headers) => {
         status = Number(headers[':status']);
@@ -301,19 +304,19 @@ class H2Client implements RequestClient {
         state.streams.delete(stream);
         if (state.goaway && state.streams.size === 0) this.retire(session);
         if (timedOut) {
-          this.recorder.rstSent(CANCEL);
-          return reject(failed(this.recorder, TIMEOUT));
+          this.recorder.rstSent(CANCEL, times);
+          return reject(failed(this.recorder, TIMEOUT, times));
         }
         const rstCode = stream.rstCode ?? 0;
         if (endedAt !== undefined && rstCode === 0 && !streamError) {
           const bodyExpected = this.options.method !== 'HEAD' && status !== 204 && status !== 304;
-          if (bodyExpected && contentLength !== undefined && bytes < contentLength) return reject(failed(this.recorder, TRUNCATED));
+          if (bodyExpected && contentLength !== undefined && bytes < contentLength) return reject(failed(this.recorder, TRUNCATED, times));
           const errorStatus = statusClass(status);
-          if (errorStatus) return reject(failed(this.recorder, errorStatus));
-          this.recorder.success((endedAt - started) * 1000);
+          if (errorStatus) return reject(failed(this.recorder, errorStatus, times));
+          this.recorder.success(times, endedAt);
           return resolve();
         }
-        reject(failed(this.recorder, this.classifyFailure(session, stream, state, rstCode, streamError, contentLength, bytes)));
+        reject(failed(this.recorder, this.classifyFailure(session, stream, state, rstCode, streamError, contentLength, bytes, times), times));
       });
       if (this.body) stream.end(this.body);
     });
@@ -335,15 +338,16 @@ class H2Client implements RequestClient {
     streamError: (Error & { code?: string }) | undefined,
     contentLength: number | undefined,
     bytes: number,
+    times: RequestTimes,
   ): string {
     const goaway = state.goaway;
     if (streamError?.code === 'ERR_HTTP2_STREAM_ERROR') {
       if (goaway && stream.id !== undefined && stream.id > goaway.lastStreamID) return goawayClass(goaway.code);
       if (rstCode === PROTOCOL_ERROR && contentLength !== undefined && bytes < contentLength) {
-        this.recorder.rstSent(PROTOCOL_ERROR);
+        this.recorder.rstSent(PROTOCOL_ERROR, times);
         return TRUNCATED;
       }
-      this.recorder.rstReceived(rstCode);
+      this.recorder.rstReceived(rstCode, times);
       return rstClass(rstCode);
     }
     if (streamError?.code === 'ERR_HTTP2_SESSION_ERROR') return goawayClass(goaway?.code ?? rstCode);
@@ -351,7 +355,7 @@ class H2Client implements RequestClient {
     if (!session.destroyed) {
       // node reports a RST_STREAM of NO_ERROR or CANCEL without an error event, only as rstCode.
       if (goaway && stream.id !== undefined && stream.id > goaway.lastStreamID) return goawayClass(goaway.code);
-      this.recorder.rstReceived(rstCode);
+      this.recorder.rstReceived(rstCode, times);
       return rstClass(rstCode);
     }
     if (goaway) return goawayClass(goaway.code);

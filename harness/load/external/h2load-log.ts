@@ -5,7 +5,7 @@
 // mean and sd.
 import { open, type FileHandle } from 'node:fs/promises';
 import { build, type Histogram } from 'hdr-histogram-js';
-import type { LatencyHistogram } from '../statistic/histogram.js';
+import type { OutcomeHistograms } from '../statistic/outcome-histograms.js';
 import type { RepResult } from '../types.js';
 
 export interface H2loadLogCounts {
@@ -59,9 +59,9 @@ function parseRow(buffer: Buffer, from: number, to: number, out: number[]): bool
 }
 const US_PER_S = 1_000_000;
 
-/** One bucket of the time series: requests and errors that ended in that second, latencies of successes. */
+/** One bucket of the time series: successes and errors of the requests sent in that second, all their latencies. */
 interface Second {
-  requests: number;
+  successes: number;
   errors: number;
   latency: Histogram;
 }
@@ -78,13 +78,13 @@ export class H2loadLog {
 
   constructor(
     private readonly path: string,
-    private readonly histogram: LatencyHistogram,
+    private readonly histograms: OutcomeHistograms,
     measuredS: number,
     private readonly keepStarts = false,
   ) {
     // Whole seconds only: a partial last second would show a false drop in the series.
     this.seconds = Array.from({ length: Math.floor(measuredS) }, () => ({
-      requests: 0,
+      successes: 0,
       errors: 0,
       // JS (not WASM) histograms at 2 digits: small, and garbage collected, so nothing to destroy.
       latency: build({ useWebAssembly: false, bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 60 * US_PER_S, numberOfSignificantValueDigits: 2 }),
@@ -140,11 +140,11 @@ export class H2loadLog {
     await file?.close();
   }
 
-  /** requests, p99 and errors per whole second of the measured window, by the second each request ended in. */
+  /** successes, p99 and errors per whole second of the measured window, by the second each request was sent in. */
   timeSeries(): NonNullable<RepResult['timeSeries']> {
     return this.seconds.map((s, t) => ({
       t,
-      rps: s.requests,
+      rps: s.successes,
       p99Ms: s.latency.totalCount > 0 ? s.latency.getValueAtPercentile(99) / 1000 : 0,
       errors: s.errors,
     }));
@@ -180,18 +180,19 @@ export class H2loadLog {
     else if (status >= 500 && status < 600) c.status5xx += 1;
     else if (status < 100 || status >= 600) c.otherStatus += 1;
     else ok = true;
-    if (ok) this.histogram.recordMicros(latency);
+    this.histograms.all.recordMicros(latency);
+    if (ok) this.histograms.success.recordMicros(latency);
     this.second(start, latency, ok);
   }
 
   private second(start: number, latency: number, ok: boolean): void {
     this.originUs ??= start;
-    const index = Math.floor((start + latency - this.originUs) / US_PER_S);
+    const index = Math.floor((start - this.originUs) / US_PER_S);
     const s = this.seconds[Math.max(0, index)];
     if (!s) return;
-    s.requests += 1;
-    if (ok) s.latency.recordValue(Math.min(60 * US_PER_S, Math.max(1, Math.round(latency))));
+    if (ok) s.successes += 1;
     else s.errors += 1;
+    s.latency.recordValue(Math.min(60 * US_PER_S, Math.max(1, Math.round(latency))));
   }
 }
 

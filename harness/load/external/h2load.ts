@@ -10,7 +10,8 @@ import { execa } from 'execa';
 import { validateLoadOptions } from '../options.js';
 import { LoadAbortedError, type LoadTick } from '../run-load.js';
 import { GENERATOR_SATURATION } from '../statistic/generator-load.js';
-import { initHistograms, LatencyHistogram } from '../statistic/histogram.js';
+import { initHistograms } from '../statistic/histogram.js';
+import { lowerBoundPercentiles, OutcomeHistograms } from '../statistic/outcome-histograms.js';
 import type { LoadOptions, RepResult } from '../types.js';
 import { checkH2loadOptions, h2loadPlan, H2loadUnsupportedError } from './h2load-args.js';
 import { estimateLag, H2loadLog } from './h2load-log.js';
@@ -69,15 +70,15 @@ export async function runH2load(options: LoadOptions, onTick?: (tick: LoadTick) 
     const plan = h2loadPlan(options, files);
     if (files.bodyFile) await writeFile(files.bodyFile, Buffer.alloc(options.bodyBytes, 'x'));
     await initHistograms();
-    const histogram = LatencyHistogram.create();
-    const log = new H2loadLog(files.logFile, histogram, options.durationMs / 1000, options.rate !== undefined);
+    const histograms = new OutcomeHistograms(false);
+    const log = new H2loadLog(files.logFile, histograms, options.durationMs / 1000, options.rate !== undefined);
     try {
       const run = await runChild(plan.args, plan.threads, log, onTick, signal);
       await log.finish();
-      return toRepResult(options, plan, version, run, log, histogram);
+      return toRepResult(options, plan, version, run, log, histograms);
     } finally {
       await log.close();
-      histogram.destroy();
+      histograms.destroy();
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -183,7 +184,7 @@ function toRepResult(
   version: string,
   run: ChildRun,
   log: H2loadLog,
-  histogram: LatencyHistogram,
+  histograms: OutcomeHistograms,
 ): H2loadRepResult {
   const summary = parseH2loadSummary(run.stdout);
   if (!summary) throw new Error(`h2load printed no summary; its output ends with: ${run.stdout.trim().split('\n').slice(-5).join(' | ')}`);
@@ -209,26 +210,33 @@ function toRepResult(
     notes.push(`h2load's summary counts ${summary.requests.done} requests done, its log ${c.requests}; the log is used`);
   }
   if (c.malformed > 0) notes.push(`${c.malformed} log rows could not be read`);
+  notes.push("no drain: h2load's log holds the requests that completed within its duration; those still in flight at its end are not counted");
 
   let generatorCpu = 0;
   if (run.cpuS !== undefined && run.wallS !== undefined) generatorCpu = run.cpuS / run.wallS;
   else notes.push("generatorCpu not measured: h2load's phase lines or /proc were not seen");
   const sentRps = durationS > 0 ? summary.requests.started / durationS : 0;
-  const rps = durationS > 0 ? c.requests / durationS : 0;
-  const latencyMs = { ...histogram.summaryMs(), p95: histogram.percentileMicros(95) / 1000 };
+  const successes = c.requests - log.errors;
+  const latencyMs = histograms.all.summaryMs();
   const timeSeries = log.timeSeries();
   const result: H2loadRepResult = {
-    rps,
+    rps: durationS > 0 ? successes / durationS : 0,
+    completedRps: durationS > 0 ? c.requests / durationS : 0,
     requests: c.requests,
+    successes,
+    errorRate: c.requests > 0 ? log.errors / c.requests : 0,
     durationS,
     latencyMs,
+    latencyLowerBounds: lowerBoundPercentiles(latencyMs, timeouts, options.timeoutMs),
+    successLatencyMs: histograms.success.summaryMs(),
+    successHistogram: histograms.success.encode(),
     errors,
     rst: { received: {}, sent: {} },
     rstRate: 0,
     // h2load -t N runs N event loops: saturated when they average over 0.9 of a core each.
     generatorSaturated: generatorCpu / plan.threads > GENERATOR_SATURATION,
     generatorCpu,
-    histogram: histogram.encode(),
+    histogram: histograms.all.encode(),
     ...(timeSeries.length > 0 ? { timeSeries } : {}),
     generator: 'h2load',
     generatorNotes: notes,

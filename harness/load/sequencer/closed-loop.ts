@@ -1,6 +1,9 @@
 // Closed loop: `concurrency` loops, each starting its next request as soon as the previous one settles,
-// until the measured phase ends. It never knows the protocol: it is handed startRequest, which resolves
-// on success and rejects on failure (the client has already recorded which failure).
+// until the measured phase ends; then it drains: no new request starts, and it resolves once every request in
+// flight has settled (each settles by its deadline at the latest), so the requests sent in the window all
+// have an outcome. It never knows the protocol: it is handed startRequest, which resolves on success and
+// rejects on failure (the client has already recorded which failure).
+import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { PhaseClock, type ClockTick, type Phase, type PhaseTiming } from './phase-clock.js';
 
@@ -23,17 +26,17 @@ export interface LoopCounts {
 export function loopClock(
   options: Pick<ClosedLoopOptions, 'warmupMs' | 'durationMs' | 'signal' | 'onPhase' | 'onTick'>,
   counts: LoopCounts,
-  enter?: (phase: Phase) => void,
+  enter?: (phase: Phase, atMs: number) => void,
 ): PhaseClock {
   return new PhaseClock({
     warmupMs: options.warmupMs,
     durationMs: options.durationMs,
     signal: options.signal,
-    onPhase: (phase) => {
+    onPhase: (phase, atMs) => {
       counts.requests = 0;
       counts.errors = 0;
-      enter?.(phase);
-      options.onPhase?.(phase);
+      enter?.(phase, atMs);
+      options.onPhase?.(phase, atMs);
     },
     onTick: (tick) => options.onTick?.({ ...tick, requests: counts.requests, errors: counts.errors }),
   });
@@ -44,8 +47,8 @@ export interface ClosedLoopOptions {
   warmupMs: number;
   durationMs: number;
   startRequest: () => Promise<void>;
-  /** Told when warm-up, measure and done begin (the recorder keeps only what completes while measuring). */
-  onPhase?: (phase: Phase) => void;
+  /** Told when warm-up, measure and done (the window's end) begin, with the time they began. */
+  onPhase?: (phase: Phase, atMs: number) => void;
   onTick?: (tick: LoopTick) => void;
   signal?: AbortSignal;
 }
@@ -54,12 +57,13 @@ export interface ClosedLoopOptions {
 // that end the phases: yield after every failure and after this many successes in a row.
 const YIELD_EVERY = 256;
 
-/**
- * Runs the loops and resolves once the measured phase is over and every loop has stopped. Requests still in
- * flight at the deadline are not started again; the caller may cancel them in onPhase('done') so the
- * loops end at once instead of waiting out their timeouts.
- */
-export async function runClosedLoop(options: ClosedLoopOptions): Promise<PhaseTiming> {
+export interface LoopTiming extends PhaseTiming {
+  /** From the window's end until the last request in flight settled. */
+  drainMs: number;
+}
+
+/** Runs the loops and resolves once the measured phase is over and every request in flight has settled. */
+export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoopTiming> {
   const { concurrency, startRequest } = options;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
@@ -90,5 +94,6 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<PhaseTi
 
   clock.start();
   await Promise.all(Array.from({ length: concurrency }, loop));
-  return clock.done;
+  const timing = await clock.done;
+  return { ...timing, drainMs: Math.max(0, performance.now() - timing.endMs) };
 }

@@ -2,11 +2,14 @@
 // answer does not delay the next send (as it would in a closed loop), and each request is handed its
 // intended send time, from which the client measures latency: a stall then shows in the percentiles as the
 // time every scheduled request waited, instead of being hidden by the generator waiting too (coordinated
-// omission). Like the closed loop, it never knows the protocol: it is handed startRequest.
+// omission). Sends are woken by a Pacer (pacer.ts) to a few tens of µs of their due time. When the window
+// closes it stops sending and drains: it resolves once every request in flight has settled (each settles by
+// its deadline at the latest). Like the closed loop, it never knows the protocol: it is handed startRequest.
 import { performance } from 'node:perf_hooks';
 import type { LatencyHistogram } from '../statistic/histogram.js';
-import { loopClock, type LoopCounts, type LoopTick } from './closed-loop.js';
-import type { Phase, PhaseTiming } from './phase-clock.js';
+import { loopClock, type LoopCounts, type LoopTick, type LoopTiming } from './closed-loop.js';
+import { Pacer } from './pacer.js';
+import type { Phase } from './phase-clock.js';
 import type { RateLimiter } from './rate.js';
 
 export interface OpenLoopOptions {
@@ -23,18 +26,20 @@ export interface OpenLoopOptions {
   maxInFlight: number;
   /** Gets the send lag (real minus intended send time) of every request sent for the measured window. */
   lag?: LatencyHistogram;
-  onPhase?: (phase: Phase) => void;
+  onPhase?: (phase: Phase, atMs: number) => void;
   onTick?: (tick: LoopTick) => void;
   signal?: AbortSignal;
 }
 
-export interface OpenLoopTiming extends PhaseTiming {
+export interface OpenLoopTiming extends LoopTiming {
   /** Requests whose intended send time fell inside the measured window. */
   due: number;
   /** Of those, the ones sent (late or not) before the window closed. */
   sent: number;
   /** Of those, the ones not sent because maxInFlight requests were in flight. */
   capped: number;
+  /** Milliseconds of the window the pacer spent polling with nothing else to do (its own CPU cost). */
+  pacerIdleMs: number;
 }
 
 // Due requests started per event-loop turn before I/O gets its turn: a generator that fell behind catches up
@@ -43,7 +48,7 @@ const MAX_BATCH = 1024;
 
 /**
  * Sends on schedule until the measured phase ends, then stops sending and resolves once every request in
- * flight has settled (the caller cancels them in onPhase('done'), as for the closed loop).
+ * flight has settled (each by its deadline at the latest): the drain.
  */
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopTiming> {
   const { maxInFlight } = options;
@@ -58,14 +63,14 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopTim
   let measureStart: number | undefined;
   let limiter: RateLimiter | undefined;
   let next = 0;
-  let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
   let drained: (() => void) | undefined;
+  let stopped = false;
 
   const stopSending = (): void => {
-    clearTimeout(timer);
+    stopped = true;
+    pacer.cancel();
     clearImmediate(immediate);
-    timer = undefined;
     immediate = undefined;
   };
   // The requests the window asked for that were never reached: they count as due, not as sent.
@@ -74,11 +79,12 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopTim
     for (; next < measureEnd; next = limiter.next()) if (next >= measureStart) due++;
   };
 
-  const clock = loopClock(options, counts, (phase) => {
-    if (phase === 'measure') measureStart = performance.now();
+  const clock = loopClock(options, counts, (phase, atMs) => {
+    pacer.counting = phase === 'measure';
+    if (phase === 'measure') measureStart = atMs;
     if (phase === 'done') {
       stopSending();
-      countUnreached(performance.now());
+      countUnreached(atMs);
     }
   });
 
@@ -104,13 +110,12 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopTim
     );
   };
   const pump = (): void => {
-    timer = undefined;
     immediate = undefined;
-    if (clock.phase === 'done' || !limiter) return;
+    if (stopped || !limiter) return;
     for (let batch = 0; batch < MAX_BATCH; batch++) {
       const now = performance.now();
       if (next > now) {
-        timer = setTimeout(pump, next - now);
+        pacer.at(next);
         return;
       }
       const intendedStart = next;
@@ -129,6 +134,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopTim
     }
     immediate = setImmediate(pump);
   };
+  const pacer = new Pacer(pump);
 
   clock.start();
   if (clock.phase !== 'done') {
@@ -140,5 +146,6 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopTim
   const timing = await clock.done;
   stopSending();
   if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
-  return { ...timing, due, sent, capped };
+  await pacer.close();
+  return { ...timing, drainMs: Math.max(0, performance.now() - timing.endMs), due, sent, capped, pacerIdleMs: pacer.idleSpinMs };
 }

@@ -15,8 +15,8 @@ export interface PhaseClockOptions {
   durationMs: number;
   /** Ends the run early; the timing then says `aborted`. */
   signal?: AbortSignal;
-  /** Called synchronously at each change, before any outcome of the new phase is reported. */
-  onPhase?: (phase: Phase) => void;
+  /** Called synchronously at each change (with the performance.now() time it happened), before any outcome of the new phase is reported. */
+  onPhase?: (phase: Phase, atMs: number) => void;
   /** Every second of warm-up and measure, and once more as each of them ends. */
   onTick?: (tick: ClockTick) => void;
 }
@@ -24,6 +24,8 @@ export interface PhaseClockOptions {
 export interface PhaseTiming {
   /** The measured window as it really was (timers fire late on a busy event loop). */
   measuredMs: number;
+  /** performance.now() when the window (or the run, if aborted) ended. */
+  endMs: number;
   aborted: boolean;
 }
 
@@ -79,7 +81,7 @@ export class PhaseClock {
     this.phaseStart = performance.now();
     clearInterval(this.tickTimer);
     this.tickTimer = setInterval(() => this.tick(), 1000);
-    this.options.onPhase?.(phase);
+    this.options.onPhase?.(phase, this.phaseStart);
   }
 
   private tick(): void {
@@ -94,9 +96,10 @@ export class PhaseClock {
     this.options.signal?.removeEventListener('abort', this.onAbort);
     const measuring = this.current === 'measure' && this.started && this.phaseStart > 0;
     if (measuring) this.tick();
-    const measuredMs = measuring ? performance.now() - this.phaseStart : 0;
+    const now = performance.now();
+    const measuredMs = measuring ? now - this.phaseStart : 0;
     this.current = 'done';
-    this.options.onPhase?.('done');
-    this.resolveDone({ measuredMs, aborted });
+    this.options.onPhase?.('done', now);
+    this.resolveDone({ measuredMs, endMs: now, aborted });
   }
 }

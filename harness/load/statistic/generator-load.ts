@@ -14,8 +14,10 @@ export const GENERATOR_SATURATION = 0.9;
 export interface GeneratorLoadReading {
   /** Process CPU seconds (user + system, all threads) per second of the window. */
   cpuPerS: number;
-  /** This thread's event-loop utilisation over the window, 0..1. */
+  /** This thread's event-loop utilisation over the window, 0..1, less the open-loop pacer's idle polling. */
   elu: number;
+  /** The open-loop pacer's idle polling per second of the window (0 in closed loop): CPU spent on punctuality. */
+  pacerPerS: number;
 }
 
 export class GeneratorLoad {
@@ -24,7 +26,7 @@ export class GeneratorLoad {
   private cpuUsed: NodeJS.CpuUsage | undefined;
   private eluUsed: EventLoopUtilization | undefined;
 
-  /** Follows the phases: starts reading when measuring begins, stops when it ends. */
+  /** Follows the phases: starts reading when measuring begins, stops when the window ends. */
   onPhase(phase: Phase): void {
     if (phase === 'measure') {
       this.cpuAtStart = process.cpuUsage();
@@ -35,10 +37,19 @@ export class GeneratorLoad {
     }
   }
 
-  /** The readings over a window of `measuredMs`; zeros when nothing was measured. */
-  reading(measuredMs: number): GeneratorLoadReading {
+  /**
+   * The readings over a window of `measuredMs`; zeros when nothing was measured. `pacerIdleMs`, the open-loop
+   * pacer's polling with nothing else to do, kept the loop from idling without being work: it is taken out of
+   * the utilisation and reported on its own.
+   */
+  reading(measuredMs: number, pacerIdleMs = 0): GeneratorLoadReading {
     const seconds = measuredMs / 1000;
     const cpuS = this.cpuUsed ? (this.cpuUsed.user + this.cpuUsed.system) / 1e6 : 0;
-    return { cpuPerS: seconds > 0 ? cpuS / seconds : 0, elu: this.eluUsed?.utilization ?? 0 };
+    const pacerPerS = measuredMs > 0 ? pacerIdleMs / measuredMs : 0;
+    return {
+      cpuPerS: seconds > 0 ? cpuS / seconds : 0,
+      elu: Math.max(0, (this.eluUsed?.utilization ?? 0) - pacerPerS),
+      pacerPerS,
+    };
   }
 }

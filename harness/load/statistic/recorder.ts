@@ -1,15 +1,30 @@
-// Where clients report outcomes. It knows the phase: only outcomes that complete while measuring are kept
-// (warm-up and post-deadline stragglers only feed the progress counts), so every client counts alike.
-import { Tally, h2CodeName } from '../errors.js';
-import type { Phase } from '../sequencer/phase-clock.js';
-import type { LatencyHistogram } from './histogram.js';
+// Where clients report outcomes. A request belongs to the measured window when it was *sent* in it (its
+// intended send time, in open loop): its outcome is kept whenever it arrives, also after the window has
+// closed, while the generator drains what is in flight. So every request sent in the window is accounted for,
+// by its latency or its failure, and nothing sent during warm-up or after the window counts.
+import { Tally, h2CodeName, TIMEOUT } from '../errors.js';
+import type { OutcomeHistograms } from './outcome-histograms.js';
 import type { TimeSeries } from './time-series.js';
 
+/** When a request was meant to leave (open loop's schedule; else when it was started) and when it did. */
+export interface RequestTimes {
+  /** performance.now() ms: latency and the timeout run from here (no coordinated omission). */
+  intended: number;
+  /** performance.now() ms when the client was asked to send it: the uncorrected latency runs from here. */
+  sent: number;
+}
+
+/** Times for a request started now, with an optional intended send time (open loop). */
+export function requestTimes(intendedStart: number | undefined, now: number): RequestTimes {
+  return { intended: intendedStart ?? now, sent: now };
+}
+
 export interface RecordedCounts {
-  /** Requests whose outcome was recorded while measuring: successes + errors. */
+  /** Requests sent in the measured window: successes + errors. */
   requests: number;
   successes: number;
   errors: Record<string, number>;
+  timeouts: number;
   rst: { received: Record<string, number>; sent: Record<string, number> };
   rstReceivedTotal: number;
   goawayReceived: Record<string, number>;
@@ -17,67 +32,111 @@ export interface RecordedCounts {
   goawayStreamsCut: Record<string, number>;
 }
 
+/** Where one run's outcomes go. */
+export interface RunSinks {
+  histograms: OutcomeHistograms;
+  series?: TimeSeries;
+}
+
 export class Recorder {
-  private current: Phase = 'warmup';
+  private sinks: RunSinks | undefined;
+  private windowStart = Infinity;
+  private windowEnd = Infinity;
+  /** Outcomes are taken (for requests of the window) until the run is sealed. */
+  private open = false;
   private successes = 0;
-  private readonly errors = new Tally();
-  private readonly rstIn = new Tally();
-  private readonly rstOut = new Tally();
-  private readonly goaways = new Tally();
-  private readonly cuts = new Tally();
+  private timeouts = 0;
+  private errors = new Tally();
+  private rstIn = new Tally();
+  private rstOut = new Tally();
+  private goaways = new Tally();
+  private cuts = new Tally();
   private phaseRequests = 0;
   private phaseErrors = 0;
 
-  /** `series`, when given, also gets every measured outcome by the second it completed in. */
-  constructor(
-    private readonly latency: LatencyHistogram,
-    private readonly series?: TimeSeries,
-  ) {}
+  /** `timeoutMs`: a timed-out request is recorded at exactly this latency (a lower bound of its own). */
+  constructor(private readonly timeoutMs: number) {}
 
-  get phase(): Phase {
-    return this.current;
+  /** A new run: counts restart, outcomes go to `sinks`; nothing is in the window until openWindow. */
+  startRun(sinks: RunSinks): void {
+    this.sinks = sinks;
+    this.windowStart = Infinity;
+    this.windowEnd = Infinity;
+    this.open = true;
+    this.successes = 0;
+    this.timeouts = 0;
+    this.errors = new Tally();
+    this.rstIn = new Tally();
+    this.rstOut = new Tally();
+    this.goaways = new Tally();
+    this.cuts = new Tally();
+    this.restartProgress();
   }
 
-  /** Told by the sequencer (or a self-driving client) when the phase changes; progress counts restart. */
-  setPhase(phase: Phase): void {
-    this.current = phase;
+  /** The measured window opens at `atMs`: requests sent from then on are measured. */
+  openWindow(atMs: number): void {
+    this.windowStart = atMs;
+    this.windowEnd = Infinity;
+    this.sinks?.series?.begin(atMs);
+    this.restartProgress();
+  }
+
+  /** The window closes at `atMs`: requests sent from then on are not measured; outcomes of earlier ones still are. */
+  closeWindow(atMs: number): void {
+    this.windowEnd = atMs;
+  }
+
+  /** The run is over (drained, or given up): nothing more is recorded. */
+  seal(): void {
+    this.open = false;
+    this.sinks = undefined;
+  }
+
+  /** Progress counts (outcomes arriving, whatever their window) restart, at each phase. */
+  restartProgress(): void {
     this.phaseRequests = 0;
     this.phaseErrors = 0;
-    if (phase === 'measure') this.series?.begin();
   }
 
-  private get measuring(): boolean {
-    return this.current === 'measure';
+  /** Was a request meant to be sent at `intended` sent inside the window (and is the run still recording)? */
+  measures(intended: number): boolean {
+    return this.open && intended >= this.windowStart && intended < this.windowEnd;
   }
 
-  /** A request answered in full with a non-error status; latency from its start, in microseconds. */
-  success(latencyUs: number): void {
+  /** A request answered in full with a non-error status, its last byte read at `endMs`. */
+  success(times: RequestTimes, endMs: number): void {
     this.phaseRequests++;
-    if (!this.measuring) return;
+    if (!this.measures(times.intended)) return;
     this.successes++;
-    this.latency.recordMicros(latencyUs);
-    this.series?.record(latencyUs);
+    this.recordLatency(times, endMs, true);
   }
 
-  /** A request that failed, with its one error class. */
-  failure(errorClass: string): void {
+  /**
+   * A request that failed, with its one error class, its outcome known at `endMs`. A `timeout` is recorded at
+   * exactly the timeout: its real latency is unknown and longer.
+   */
+  failure(errorClass: string, times: RequestTimes, endMs: number): void {
     this.phaseRequests++;
     this.phaseErrors++;
-    if (!this.measuring) return;
+    if (!this.measures(times.intended)) return;
     this.errors.add(errorClass);
-    this.series?.record(undefined);
+    if (errorClass !== TIMEOUT) return this.recordLatency(times, endMs, false);
+    this.timeouts++;
+    // However late the timer fired, the request was given up at its deadline.
+    this.recordLatency(times, times.intended + this.timeoutMs, false);
   }
 
-  rstReceived(code: number): void {
-    if (this.measuring) this.rstIn.add(h2CodeName(code));
+  rstReceived(code: number, times: RequestTimes): void {
+    if (this.measures(times.intended)) this.rstIn.add(h2CodeName(code));
   }
 
-  rstSent(code: number): void {
-    if (this.measuring) this.rstOut.add(h2CodeName(code));
+  rstSent(code: number, times: RequestTimes): void {
+    if (this.measures(times.intended)) this.rstOut.add(h2CodeName(code));
   }
 
+  /** A GOAWAY arrived now: counted when it arrives between the window's opening and the end of the run. */
   goawayReceived(code: number): void {
-    if (this.measuring) this.goaways.add(h2CodeName(code));
+    if (this.open && this.windowStart !== Infinity) this.goaways.add(h2CodeName(code));
   }
 
   /**
@@ -85,10 +144,10 @@ export class Recorder {
    * peer will not process them (they fail, or a client may retry them elsewhere). Called once per GOAWAY.
    */
   goawayStreamsCut(code: number, n: number): void {
-    if (this.measuring && n > 0) this.cuts.add(h2CodeName(code), n);
+    if (this.open && this.windowStart !== Infinity && n > 0) this.cuts.add(h2CodeName(code), n);
   }
 
-  /** Requests and errors completed so far in the current phase, for progress ticks. */
+  /** Outcomes arrived so far in the current phase, for progress ticks. */
   progress(): { requests: number; errors: number } {
     return { requests: this.phaseRequests, errors: this.phaseErrors };
   }
@@ -98,10 +157,21 @@ export class Recorder {
       requests: this.successes + this.errors.total,
       successes: this.successes,
       errors: this.errors.toRecord(),
+      timeouts: this.timeouts,
       rst: { received: this.rstIn.toRecord(), sent: this.rstOut.toRecord() },
       rstReceivedTotal: this.rstIn.total,
       goawayReceived: this.goaways.toRecord(),
       goawayStreamsCut: this.cuts.toRecord(),
     };
+  }
+
+  private recordLatency(times: RequestTimes, endMs: number, ok: boolean): void {
+    const sinks = this.sinks;
+    if (!sinks) return;
+    const us = (endMs - times.intended) * 1000;
+    sinks.histograms.all.recordMicros(us);
+    if (ok) sinks.histograms.success.recordMicros(us);
+    sinks.histograms.uncorrected?.recordMicros((endMs - times.sent) * 1000);
+    sinks.series?.record(times.intended, us, ok, endMs);
   }
 }

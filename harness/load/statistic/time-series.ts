@@ -1,15 +1,24 @@
-// The measured window second by second, for the report's time-series charts: requests, errors and a latency
-// histogram per second. Only the current second's histogram is live; a finished second is kept encoded (a few
-// hundred bytes), so an hour-long run holds 3600 short strings, not 3600 WASM histograms.
-import { performance } from 'node:perf_hooks';
+// The measured window second by second, for the report's time-series charts: each request counts in the
+// second it was sent in (intended send time), like every other figure of the run, so the seconds add up to the
+// run's requests. Outcomes arrive out of order (a request's outcome comes up to the timeout after it was
+// sent), so a second's histogram stays live until no outcome can reach it any more, then is kept encoded
+// (a few hundred bytes): an hour-long run holds 3600 short strings, not 3600 WASM histograms.
 import { LatencyHistogram } from './histogram.js';
 
-/** One second of the measured window: outcomes recorded in it, and its successes' latencies, encoded. */
+/** One second of the measured window: requests sent in it, their successes and errors, and their latencies. */
 export interface SecondSample {
   requests: number;
+  successes: number;
   errors: number;
-  /** Encoded LatencyHistogram; absent when no request succeeded in that second. */
+  /** Encoded LatencyHistogram of every outcome (timeouts at the timeout); absent when nothing was sent. */
   histogram?: string;
+}
+
+interface LiveSecond {
+  requests: number;
+  successes: number;
+  errors: number;
+  histogram: LatencyHistogram | undefined;
 }
 
 // A window timer may fire a little early by performance.now(): a window this short of a whole second still counts it.
@@ -22,51 +31,58 @@ export function wholeSeconds(measuredMs: number): number {
 
 export class TimeSeries {
   private startMs: number | undefined;
-  private readonly seconds: SecondSample[] = [];
-  private current: { index: number; requests: number; errors: number; histogram?: LatencyHistogram } | undefined;
+  private readonly done: (SecondSample | undefined)[] = [];
+  private readonly live = new Map<number, LiveSecond>();
 
-  /** The measured window begins now (outcomes before this are not kept). */
-  begin(now = performance.now()): void {
-    this.startMs = now;
+  /** `settleMs`: how long after its send an outcome may arrive (the timeout); older seconds are then closed. */
+  constructor(private readonly settleMs: number) {}
+
+  /** The measured window begins at `startMs` (a performance.now() time). */
+  begin(startMs: number): void {
+    this.startMs = startMs;
   }
 
-  /** One outcome completing now: a success with its latency, or a failure (latencyUs undefined). */
-  record(latencyUs: number | undefined, now = performance.now()): void {
+  /**
+   * One outcome of a request sent (intended) at `sentMs`, arriving at `nowMs`: its latency in µs, and whether
+   * it succeeded.
+   */
+  record(sentMs: number, latencyUs: number, ok: boolean, nowMs: number): void {
     if (this.startMs === undefined) return;
-    const index = Math.max(0, Math.floor((now - this.startMs) / 1000));
-    // Completions arrive in time order in one thread, so the index never goes back.
-    if (!this.current || index > this.current.index) this.rollTo(index);
-    const second = this.current!;
+    const index = Math.max(0, Math.floor((sentMs - this.startMs) / 1000));
+    let second = this.live.get(index);
+    if (!second) {
+      if (this.done[index]) return; // closed: cannot happen for outcomes within settleMs of their send
+      second = { requests: 0, successes: 0, errors: 0, histogram: undefined };
+      this.live.set(index, second);
+    }
     second.requests++;
-    if (latencyUs === undefined) {
-      second.errors++;
-    } else {
-      second.histogram ??= LatencyHistogram.create();
-      second.histogram.recordMicros(latencyUs);
-    }
+    if (ok) second.successes++;
+    else second.errors++;
+    (second.histogram ??= LatencyHistogram.create()).recordMicros(latencyUs);
+    this.closeBefore(Math.floor((nowMs - this.settleMs - this.startMs) / 1000) - 1);
   }
 
-  /** The whole seconds of a window that lasted `measuredMs`, encoded; the series is then spent. */
+  /** The whole seconds of a window that lasted `measuredMs`; the series is then spent. */
   finish(measuredMs: number): SecondSample[] {
-    const whole = wholeSeconds(measuredMs);
-    this.rollTo(whole);
+    this.closeBefore(Infinity);
     this.startMs = undefined;
-    return this.seconds.slice(0, whole);
+    const whole = wholeSeconds(measuredMs);
+    return Array.from({ length: whole }, (_, i) => this.done[i] ?? { requests: 0, successes: 0, errors: 0 });
   }
 
-  /** Frees the live histogram; idempotent. */
+  /** Frees the live histograms; idempotent. */
   destroy(): void {
-    this.current?.histogram?.destroy();
-    this.current = undefined;
+    for (const second of this.live.values()) second.histogram?.destroy();
+    this.live.clear();
   }
 
-  private rollTo(index: number): void {
-    if (this.current) {
-      const { requests, errors, histogram } = this.current;
-      this.seconds[this.current.index] = { requests, errors, ...(histogram ? { histogram: histogram.encode() } : {}) };
+  private closeBefore(index: number): void {
+    for (const [i, second] of this.live) {
+      if (i >= index) continue;
+      const { requests, successes, errors, histogram } = second;
+      this.done[i] = { requests, successes, errors, ...(histogram ? { histogram: histogram.encode() } : {}) };
       histogram?.destroy();
+      this.live.delete(i);
     }
-    for (let i = this.seconds.length; i < index; i++) this.seconds[i] ??= { requests: 0, errors: 0 };
-    this.current = { index, requests: 0, errors: 0 };
   }
 }

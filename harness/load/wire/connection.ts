@@ -45,6 +45,9 @@ export class H2Connection implements FrameHandler, TransportEvents {
   now = 0;
   goaway: { code: number; lastStreamId: number } | undefined;
   readonly whenClosed: Promise<void>;
+  private settleReady!: (ready: boolean) => void;
+  /** Resolves true once the peer's first SETTINGS arrived (streams may go out), false if it closed first. */
+  readonly whenReady = new Promise<boolean>((resolve) => (this.settleReady = resolve));
   /**
    * The peer's first SETTINGS arrived. Streams wait for it: sent earlier they may exceed a low
    * SETTINGS_MAX_CONCURRENT_STREAMS and be refused, a reset the generator would have caused, not the target.
@@ -291,6 +294,7 @@ export class H2Connection implements FrameHandler, TransportEvents {
     }
     this.out.bytes(SETTINGS_ACK);
     this.transport.flushSoon();
+    if (!this.ready) this.settleReady(true);
     this.ready = true;
     this.sendWaiting();
     this.send.resume();
@@ -347,6 +351,7 @@ export class H2Connection implements FrameHandler, TransportEvents {
     this.reader.stop();
     const why = this.abortClass ?? (this.goaway ? goawayClass(this.goaway.code) : this.error ? classifyError(this.error) : 'other:CONNECTION_CLOSED');
     this.abortAll(why);
+    this.settleReady(false);
     this.owner.onClose(this);
   }
 

@@ -3,9 +3,9 @@
 // HTTP/2, gRPC) only brings its constant header block and body and its judgement of a finished response.
 import { performance } from 'node:perf_hooks';
 import { h2Code, rstClass, TIMEOUT } from '../errors.js';
-import type { Recorder } from '../statistic/recorder.js';
+import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
-import { failed, type RequestClient } from '../clients/client.js';
+import { failed, leastBusy, type RequestClient } from '../clients/client.js';
 // The same default windows as the node:http2 client, so the two announce alike.
 import { DEFAULT_CONN_WINDOW, DEFAULT_STREAM_WINDOW } from '../clients/h2.js';
 import { H2Connection, type ConnectionOptions, type ConnectionOwner } from './connection.js';
@@ -54,7 +54,7 @@ export class Exchange extends WireStream {
   constructor(
     private readonly pool: WirePool,
     readonly slot: Slot,
-    readonly started: number,
+    readonly times: RequestTimes,
     readonly deadline: number,
     spec: WireRequestSpec,
   ) {
@@ -101,6 +101,8 @@ export class WirePool implements RequestClient, ConnectionOwner {
   private timerAt = Infinity;
   private readonly onTimer = (): void => this.expireDue();
   private closing: Promise<void> | undefined;
+  private cursor = 0;
+  private readonly slotLoad = (slot: Slot): number => slot.load;
 
   constructor(
     private readonly options: LoadOptions,
@@ -128,14 +130,23 @@ export class WirePool implements RequestClient, ConnectionOwner {
     }));
   }
 
+  /** Opens every connection; resolves once each has the peer's SETTINGS or has failed. */
+  async connect(): Promise<number> {
+    const opening: Promise<boolean>[] = [];
+    for (const slot of this.slots) {
+      if (slot.conn === undefined) slot.conn = this.newConnection(slot);
+      opening.push(slot.conn.whenReady);
+    }
+    return (await Promise.all(opening)).filter(Boolean).length;
+  }
+
   /** Starts one request; its latency runs from `intendedStart` (open loop's schedule) or from now. */
   startRequest(intendedStart?: number): Promise<void> {
-    if (this.closing) return Promise.reject(failed(this.recorder, 'other:closed'));
-    const started = intendedStart ?? performance.now();
-    let slot = this.slots[0]!;
-    for (let i = 1; i < this.slots.length; i++) if (this.slots[i]!.load < slot.load) slot = this.slots[i]!;
+    const times = requestTimes(intendedStart, performance.now());
+    if (this.closing) return Promise.reject(failed(this.recorder, 'other:closed', times));
+    const slot = leastBusy(this.slots, this.slotLoad, this.cursor++);
     slot.load++;
-    const exchange = new Exchange(this, slot, started, started + this.options.timeoutMs, this.spec);
+    const exchange = new Exchange(this, slot, times, times.intended + this.options.timeoutMs, this.spec);
     const promise = new Promise<void>((resolve, reject) => {
       exchange.resolve = resolve;
       exchange.reject = reject;
@@ -183,13 +194,13 @@ export class WirePool implements RequestClient, ConnectionOwner {
     const errorClass = this.spec.judge(exchange);
     if (errorClass !== undefined) return this.fail(exchange, errorClass);
     this.settle(exchange);
-    this.recorder.success((exchange.conn!.now - exchange.started) * 1000);
+    this.recorder.success(exchange.times, exchange.conn!.now);
     exchange.resolve();
   }
 
   resetByPeer(exchange: Exchange, code: number): void {
     if (exchange.settled) return;
-    this.recorder.rstReceived(code);
+    this.recorder.rstReceived(code, exchange.times);
     this.fail(exchange, rstClass(code));
   }
 
@@ -206,11 +217,15 @@ export class WirePool implements RequestClient, ConnectionOwner {
         slot.timer ??= setTimeout(() => this.retrySlot(slot), slot.retryAt - performance.now());
         return;
       }
-      conn = new H2Connection(this.connOptions, this);
-      this.conns.set(conn, slot);
-      slot.conn = conn;
+      conn = slot.conn = this.newConnection(slot);
     }
     conn.open(exchange);
+  }
+
+  private newConnection(slot: Slot): H2Connection {
+    const conn = new H2Connection(this.connOptions, this);
+    this.conns.set(conn, slot);
+    return conn;
   }
 
   private retrySlot(slot: Slot): void {
@@ -222,7 +237,7 @@ export class WirePool implements RequestClient, ConnectionOwner {
 
   private fail(exchange: Exchange, errorClass: string): void {
     this.settle(exchange);
-    exchange.reject(failed(this.recorder, errorClass));
+    exchange.reject(failed(this.recorder, errorClass, exchange.times));
   }
 
   private settle(exchange: Exchange): void {
@@ -266,12 +281,14 @@ export class WirePool implements RequestClient, ConnectionOwner {
     while (this.head && this.head.deadline <= now) {
       const exchange = this.head;
       if (exchange.stalled) {
-        // A stalled stream is the seed 000 watch nobody reads: it holds its window until the run ends.
-        this.untrack(exchange);
+        // A stalled stream is the seed 000 watch nobody reads: it stays on its connection, holding its window
+        // until the client closes, but it is no request outcome: its caller is let go, nothing is recorded.
+        this.settle(exchange);
+        exchange.resolve();
         continue;
       }
       const sentRst = exchange.conn?.cancel(exchange, CANCEL) ?? false;
-      if (sentRst) this.recorder.rstSent(CANCEL);
+      if (sentRst) this.recorder.rstSent(CANCEL, exchange.times);
       this.fail(exchange, TIMEOUT);
     }
     this.armTimer();

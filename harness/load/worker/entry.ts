@@ -1,41 +1,67 @@
-// A worker thread's main: runs one share (worker/share.ts) in this thread with its own client, event loop and
-// histograms, and posts its ticks and its result to the coordinating thread (worker/pool.ts). It ends by
-// itself once the share has closed everything it opened.
+// A worker thread's main: opens one share's session (worker/share.ts) in this thread with its own client,
+// event loop and histograms, then runs what the coordinating thread (worker/pool.ts) asks, posting ticks,
+// window phases and each run's result. It ends by itself once told to close and everything it opened is closed.
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadClientFactory } from '../run-load.js';
-import type { FromWorker, ToWorker, WorkerInput } from './messages.js';
-import { runShare } from './share.js';
+import type { FromWorker, ToWorker, WorkerError, WorkerInput } from './messages.js';
+import { ShareSession } from './share.js';
 
 const port = parentPort;
 if (!port) throw new Error('harness/load/worker/entry.js runs only as a worker thread');
 const { share } = workerData as WorkerInput;
 const post = (message: FromWorker): void => port.postMessage(message);
-
-const aborter = new AbortController();
-let start!: () => void;
-const started = new Promise<void>((resolve) => (start = resolve));
-const onMessage = (message: ToWorker): void => {
-  if (message.type === 'abort') aborter.abort();
-  // An abort before the start still lets the share start, see the signal, and answer at once.
-  start();
-};
-port.on('message', onMessage);
-
-try {
-  const createClient = await loadClientFactory(share.options);
-  const result = await runShare(share, createClient, {
-    signal: aborter.signal,
-    onTick: (tick) => post({ type: 'tick', tick }),
-    ready: async () => {
-      post({ type: 'ready' });
-      await started;
-    },
-  });
-  post({ type: 'result', result });
-} catch (err) {
+const asError = (err: unknown): WorkerError => {
   const error = err instanceof Error ? err : new Error(String(err));
-  post({ type: 'failed', error: { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) } });
-} finally {
-  // Without a listener the port no longer keeps this thread alive: it exits when nothing else is open.
+  return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
+};
+
+let session: ShareSession | undefined;
+let aborter: AbortController | undefined;
+let running: Promise<void> = Promise.resolve();
+
+const onMessage = (message: ToWorker): void => {
+  switch (message.type) {
+    case 'abort':
+      aborter?.abort();
+      return;
+    case 'run':
+      running = running.then(() => runOnce(message.plan.warmupMs, message.plan.durationMs));
+      return;
+    case 'close':
+      running = running.then(async () => {
+        await session?.close();
+        // Without a listener the port no longer keeps this thread alive: it exits when nothing else is open.
+        port.off('message', onMessage);
+      });
+      return;
+  }
+};
+
+async function runOnce(warmupMs: number, durationMs: number): Promise<void> {
+  if (!session) return;
+  aborter = new AbortController();
+  try {
+    const result = await session.run(
+      { warmupMs, durationMs },
+      {
+        signal: aborter.signal,
+        onTick: (tick) => post({ type: 'tick', tick }),
+        onPhase: (phase) => post({ type: 'phase', phase }),
+      },
+    );
+    post({ type: 'result', result });
+  } catch (err) {
+    post({ type: 'failed', error: asError(err) });
+  } finally {
+    aborter = undefined;
+  }
+}
+
+port.on('message', onMessage);
+try {
+  session = await ShareSession.open(share, await loadClientFactory(share.options));
+  post({ type: 'ready', setup: session.setup });
+} catch (err) {
+  post({ type: 'failed', error: asError(err) });
   port.off('message', onMessage);
 }

@@ -2,50 +2,78 @@
 // histogram is the histogram of all the values), per run and per second; counts add up.
 import { GENERATOR_SATURATION } from '../statistic/generator-load.js';
 import { mergeEncoded, mergeEncodedSummary } from '../statistic/histogram.js';
+import { lowerBoundPercentiles } from '../statistic/outcome-histograms.js';
 import type { LoadOptions, RepResult } from '../types.js';
-import type { ShareResult } from './share.js';
+import type { SessionSetup, ShareResult } from './share.js';
 
 /** An open loop is behind when it sent less than this share of the requests that fell due... */
 export const MIN_SENT_SHARE = 0.95;
 /** ...or when its sends left this much later than scheduled, at P99. */
 export const MAX_LAG_P99_MS = 10;
 
-export async function mergeShares(options: LoadOptions, shares: readonly ShareResult[]): Promise<RepResult> {
+export async function mergeShares(options: LoadOptions, shares: readonly ShareResult[], setups?: readonly SessionSetup[]): Promise<RepResult> {
   if (shares.length === 0) throw new RangeError('no share to merge');
   const counts = shares.map((s) => s.counts);
   const requests = sum(counts.map((c) => c.requests));
+  const successes = sum(counts.map((c) => c.successes));
+  const timeouts = sum(counts.map((c) => c.timeouts));
   const durationS = sum(shares.map((s) => s.timing.measuredMs)) / shares.length / 1000;
-  const latency = await mergeEncodedSummary(shares.map((s) => s.histogram));
+  const all = await mergeEncodedSummary(shares.map((s) => s.histograms.all));
+  const success = await mergeEncodedSummary(shares.map((s) => s.histograms.success));
+  const uncorrected = shares.every((s) => s.histograms.uncorrected !== undefined)
+    ? await mergeEncodedSummary(shares.map((s) => s.histograms.uncorrected!))
+    : undefined;
   const generatorCpu = sum(shares.map((s) => s.load.cpuPerS)) / shares.length;
+  const pacerCpu = sum(shares.map((s) => s.load.pacerPerS)) / shares.length;
   const workers = shares.map((s) => ({ elu: s.load.elu, requests: s.counts.requests }));
   const rstReceived = sum(counts.map((c) => c.rstReceivedTotal));
   const goawayReceived = addRecords(counts.map((c) => c.goawayReceived));
   const goawayStreamsCut = addRecords(counts.map((c) => c.goawayStreamsCut));
   // Only h2 clients see GOAWAY frames (grpc-js hides them); another client that reports them gets them shown.
   const h2Only = (record: Record<string, number>): boolean => options.protocol === 'h2' || Object.keys(record).length > 0;
-  const openLoop = await mergeOpenLoop(options, shares, durationS);
+  const openLoop = await mergeOpenLoop(options, shares, durationS, pacerCpu);
+  const per = (n: number): number => (durationS > 0 ? n / durationS : 0);
   return {
-    rps: durationS > 0 ? requests / durationS : 0,
+    rps: per(successes),
+    completedRps: per(requests),
     requests,
+    successes,
+    errorRate: requests > 0 ? (requests - successes) / requests : 0,
     durationS,
-    latencyMs: latency.latencyMs,
+    latencyMs: all.latencyMs,
+    latencyLowerBounds: lowerBoundPercentiles(all.latencyMs, timeouts, options.timeoutMs),
+    successLatencyMs: success.latencyMs,
     errors: addRecords(counts.map((c) => c.errors)),
     rst: { received: addRecords(counts.map((c) => c.rst.received)), sent: addRecords(counts.map((c) => c.rst.sent)) },
     rstRate: requests > 0 ? rstReceived / requests : 0,
-    // The process's CPU is every thread's: per worker it can only be the share of it.
-    generatorSaturated: workers.some((w) => w.elu > GENERATOR_SATURATION) || generatorCpu / shares.length > GENERATOR_SATURATION,
+    drainMs: Math.max(...shares.map((s) => s.timing.drainMs)),
+    ...(setups ? { connect: mergeSetups(setups) } : {}),
+    // The process's CPU is every thread's: per worker it can only be the share of it; the pacer's polling is no load.
+    generatorSaturated:
+      workers.some((w) => w.elu > GENERATOR_SATURATION) || (generatorCpu - pacerCpu) / shares.length > GENERATOR_SATURATION,
     generatorCpu,
-    histogram: latency.histogram,
+    histogram: all.histogram,
+    successHistogram: success.histogram,
     ...(h2Only(goawayReceived) ? { goawayReceived } : {}),
     ...(h2Only(goawayStreamsCut) ? { goawayStreamsCut } : {}),
     timeSeries: await mergeSeconds(shares, durationS),
     ...(openLoop ? { openLoop } : {}),
+    ...(uncorrected ? { uncorrectedLatencyMs: uncorrected.latencyMs, uncorrectedHistogram: uncorrected.histogram } : {}),
     workers,
     generator: 'sluice',
   };
 }
 
-/** Per whole second of the window (the seconds every share measured): requests, errors and the merged P99. */
+/** The session's connections over all workers: set up together, so the slowest one's time. */
+export function mergeSetups(setups: readonly SessionSetup[]): NonNullable<RepResult['connect']> {
+  return {
+    ms: Math.max(...setups.map((s) => s.connectMs)),
+    connections: sum(setups.map((s) => s.connections)),
+    ready: sum(setups.map((s) => s.ready)),
+  };
+}
+
+/** Per whole second of the window (the seconds every share measured): successes, errors and the merged P99. */
 async function mergeSeconds(shares: readonly ShareResult[], durationS: number): Promise<NonNullable<RepResult['timeSeries']>> {
   const seconds = Math.min(...shares.map((s) => s.seconds.length));
   const series: NonNullable<RepResult['timeSeries']> = [];
@@ -60,12 +88,12 @@ async function mergeSeconds(shares: readonly ShareResult[], durationS: number): 
     }
     // The last whole second may be a few ms short (a window timer firing early): rps is per its real length.
     const lengthS = Math.min(1, durationS - t);
-    series.push({ t, rps: sum(samples.map((s) => s.requests)) / lengthS, p99Ms, errors: sum(samples.map((s) => s.errors)) });
+    series.push({ t, rps: sum(samples.map((s) => s.successes)) / lengthS, p99Ms, errors: sum(samples.map((s) => s.errors)) });
   }
   return series;
 }
 
-async function mergeOpenLoop(options: LoadOptions, shares: readonly ShareResult[], durationS: number): Promise<RepResult['openLoop']> {
+async function mergeOpenLoop(options: LoadOptions, shares: readonly ShareResult[], durationS: number, pacerCpu: number): Promise<RepResult['openLoop']> {
   const open = shares.flatMap((s) => (s.openLoop ? [s.openLoop] : []));
   if (open.length === 0) return undefined;
   const due = sum(open.map((o) => o.due));
@@ -78,13 +106,15 @@ async function mergeOpenLoop(options: LoadOptions, shares: readonly ShareResult[
     return {
       targetRps: options.rate ?? sum(open.map((o) => o.targetRps)),
       sentRps: durationS > 0 ? sent / durationS : 0,
+      lagP50Ms: summary.p50,
+      lagP99Ms: summary.p99,
       maxLagMs: summary.max,
       meanLagMs: summary.mean,
-      lagP99Ms: summary.p99,
       behind,
       due,
       sent,
       capped,
+      pacerCpu,
     };
   } finally {
     lag.destroy();

@@ -1,6 +1,8 @@
 // What the coordinating thread (pool.ts) and a worker thread (entry.ts) say to each other: plain data only.
+// A worker holds one share's session: it opens its connections, says ready, then runs what it is told to,
+// one run at a time, until it is told to close.
 import type { LoopTick } from '../sequencer/closed-loop.js';
-import type { ShareResult } from './share.js';
+import type { RunPlan, SessionSetup, ShareResult } from './share.js';
 import type { Share } from './split.js';
 
 /** The worker's workerData. */
@@ -9,13 +11,23 @@ export interface WorkerInput {
 }
 
 export type ToWorker =
-  /** Every worker is set up: start the clock (so the workers' phases line up). */
-  | { type: 'start' }
-  /** End the run now; the worker still answers with its (aborted) result. */
-  | { type: 'abort' };
+  /** Run once on the session's connections (every worker is told at once, so their windows line up). */
+  | { type: 'run'; plan: RunPlan }
+  /** End the current run now; the worker still answers with its (aborted) result. */
+  | { type: 'abort' }
+  /** Close the connections and exit. */
+  | { type: 'close' };
+
+export interface WorkerError {
+  name: string;
+  message: string;
+  stack?: string;
+}
 
 export type FromWorker =
-  | { type: 'ready' }
+  | { type: 'ready'; setup: SessionSetup }
   | { type: 'tick'; tick: LoopTick }
+  /** The measured window opened ('measure') or closed ('done'). */
+  | { type: 'phase'; phase: 'measure' | 'done' }
   | { type: 'result'; result: ShareResult }
-  | { type: 'failed'; error: { name: string; message: string; stack?: string } };
+  | { type: 'failed'; error: WorkerError };

@@ -1,24 +1,42 @@
-// One worker's share of a run, in the thread that calls it: the client, the sequencer (closed or open loop),
-// the recorder and its histograms. Its result is plain data (encoded histograms and counts), so it crosses
-// from a worker thread by postMessage, and worker/merge.ts turns any number of them into one RepResult.
-// Every connection, timer and WASM histogram it makes is gone when it returns.
-import type { ClientFactory } from '../clients/client.js';
+// One worker's share of a load session, in the thread that calls it: one client whose connections are opened
+// once (connect time measured apart) and then carry every run of the session (the warm-up and each
+// repetition), so no measured window pays a cold start. A run is the sequencer (closed or open loop) with the
+// recorder and its histograms, and ends with a drain: the requests sent in the window all get their outcome.
+// Its result is plain data (encoded histograms and counts), so it crosses from a worker thread by
+// postMessage, and worker/merge.ts turns any number of them into one RepResult.
+import { performance } from 'node:perf_hooks';
+import type { ClientFactory, LoadClient } from '../clients/client.js';
 import { LoadOptionsError } from '../options.js';
-import { runClosedLoop, type LoopTick } from '../sequencer/closed-loop.js';
+import { runClosedLoop, type LoopTick, type LoopTiming } from '../sequencer/closed-loop.js';
 import { runOpenLoop } from '../sequencer/open-loop.js';
-import type { Phase, PhaseTiming } from '../sequencer/phase-clock.js';
+import type { Phase } from '../sequencer/phase-clock.js';
 import { LinearRateLimiter } from '../sequencer/rate.js';
 import { GeneratorLoad, type GeneratorLoadReading } from '../statistic/generator-load.js';
 import { initHistograms, LatencyHistogram } from '../statistic/histogram.js';
+import { OutcomeHistograms, type EncodedOutcomeHistograms } from '../statistic/outcome-histograms.js';
 import { Recorder, type RecordedCounts } from '../statistic/recorder.js';
 import { TimeSeries, type SecondSample } from '../statistic/time-series.js';
 import type { Share } from './split.js';
 
+/** One run of a session: warm-up (not recorded) then the measured window. */
+export interface RunPlan {
+  warmupMs: number;
+  durationMs: number;
+}
+
+/** How the session's connections were opened. */
+export interface SessionSetup {
+  /** From the first connect to the last connection ready (or failed). */
+  connectMs: number;
+  connections: number;
+  /** Connections that were ready to carry requests before the first run. */
+  ready: number;
+}
+
 export interface ShareResult {
-  timing: PhaseTiming;
+  timing: LoopTiming;
   counts: RecordedCounts;
-  /** Successes' latencies, encoded (LatencyHistogram). */
-  histogram: string;
+  histograms: EncodedOutcomeHistograms;
   /** The whole seconds of the measured window. */
   seconds: SecondSample[];
   load: GeneratorLoadReading;
@@ -35,9 +53,9 @@ export interface ShareResult {
 
 export interface ShareHooks {
   onTick?: (tick: LoopTick) => void;
+  /** The window opened ('measure') or closed ('done'); then the drain follows. */
+  onPhase?: (phase: 'measure' | 'done') => void;
   signal?: AbortSignal;
-  /** Awaited once everything is set up, just before the clock starts (workers start together). */
-  ready?: () => Promise<void>;
 }
 
 /**
@@ -48,47 +66,85 @@ export function inFlightCap(rate: number, timeoutMs: number): number {
   return Math.max(64, Math.ceil((2 * rate * timeoutMs) / 1000));
 }
 
-export async function runShare(share: Share, createClient: ClientFactory, hooks: ShareHooks = {}): Promise<ShareResult> {
-  const { options } = share;
-  const rate = options.rate;
-  await initHistograms();
-  const histogram = LatencyHistogram.create();
-  const series = new TimeSeries();
-  const lag = rate !== undefined ? LatencyHistogram.create() : undefined;
-  try {
-    const recorder = new Recorder(histogram, series);
+/** A drain lasts at most the timeout; past this much more, the client is closed so the run cannot hang. */
+const DRAIN_GRACE_MS = 2000;
+
+export class ShareSession {
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly share: Share,
+    private readonly client: LoadClient,
+    private readonly recorder: Recorder,
+    readonly setup: SessionSetup,
+  ) {}
+
+  /** Creates the client and opens its connections. */
+  static async open(share: Share, createClient: ClientFactory): Promise<ShareSession> {
+    const { options } = share;
+    await initHistograms();
+    const recorder = new Recorder(options.timeoutMs);
     const client = createClient(options, recorder);
-    if (rate !== undefined && client.kind !== 'request') {
+    if (options.rate !== undefined && client.kind !== 'request') {
       await client.close();
-      throw new LoadOptionsError('rate', rate, `supported by the ${options.protocol} client (it drives its own loop)`);
+      throw new LoadOptionsError('rate', options.rate, `supported by the ${options.protocol} client (it drives its own loop)`);
     }
+    const started = performance.now();
+    // A driving client (autocannon) opens its connections at each run: it cannot keep them.
+    const ready = client.kind === 'request' ? await client.connect() : 0;
+    const setup = { connectMs: performance.now() - started, connections: options.connections, ready };
+    return new ShareSession(share, client, recorder, setup);
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /** One run on the session's connections. Aborting ends it early and closes the session. */
+  async run(plan: RunPlan, hooks: ShareHooks = {}): Promise<ShareResult> {
+    if (this.closing) throw new Error('the load session is closed');
+    const { options } = this.share;
+    const { client, recorder } = this;
+    const rate = options.rate;
+    const histograms = new OutcomeHistograms(rate !== undefined);
+    const series = new TimeSeries(options.timeoutMs);
+    const lag = rate !== undefined ? LatencyHistogram.create() : undefined;
     const load = new GeneratorLoad();
-    let cancelling: Promise<void> = Promise.resolve();
-    const onPhase = (phase: Phase): void => {
-      load.onPhase(phase);
-      recorder.setPhase(phase);
-      // In-flight requests at the deadline are cancelled, not waited for: their outcomes fall outside the window.
-      if (phase === 'done' && client.kind === 'request') cancelling = client.close();
-    };
-    let timing: PhaseTiming;
-    let open: ShareResult['openLoop'];
+    let drainGuard: NodeJS.Timeout | undefined;
     try {
-      await hooks.ready?.();
-      const clock = { warmupMs: options.warmupMs, durationMs: options.durationMs, signal: hooks.signal, onPhase };
+      recorder.startRun({ histograms, series });
+      const onPhase = (phase: Phase, atMs: number): void => {
+        load.onPhase(phase);
+        recorder.restartProgress();
+        if (phase === 'measure') recorder.openWindow(atMs);
+        if (phase === 'done') {
+          recorder.closeWindow(atMs);
+          // Ctrl-C cancels what is in flight at once; otherwise the drain is bounded by the requests' deadlines.
+          if (hooks.signal?.aborted) void this.close();
+          else drainGuard = setTimeout(() => void this.close(), options.timeoutMs + DRAIN_GRACE_MS);
+        }
+        if (phase !== 'warmup') hooks.onPhase?.(phase);
+      };
+      const clock = { warmupMs: plan.warmupMs, durationMs: plan.durationMs, signal: hooks.signal, onPhase };
       const onTick = (t: LoopTick): void => hooks.onTick?.(t);
+      let timing: LoopTiming;
+      let open: ShareResult['openLoop'];
+      let pacerIdleMs = 0;
       if (client.kind === 'driver') {
-        timing = await client.run({ ...clock, onTick: (t) => onTick({ ...t, ...recorder.progress() }) });
+        const t = await client.run({ ...clock, onTick: (tick) => onTick({ ...tick, ...recorder.progress() }) });
+        timing = { ...t, drainMs: 0 };
       } else if (rate !== undefined) {
         const result = await runOpenLoop({
           ...clock,
-          limiter: (startMs) => new LinearRateLimiter(rate, startMs + share.offsetMs),
+          limiter: (startMs) => new LinearRateLimiter(rate, startMs + this.share.offsetMs),
           maxInFlight: inFlightCap(rate, options.timeoutMs),
           startRequest: (intendedStart) => client.startRequest(intendedStart),
           ...(lag ? { lag } : {}),
           onTick,
         });
-        const { due, sent, capped, ...rest } = result;
+        const { due, sent, capped, pacerIdleMs: idle, ...rest } = result;
         timing = rest;
+        pacerIdleMs = idle;
         open = { targetRps: rate, due, sent, capped, lag: lag!.encode() };
       } else {
         timing = await runClosedLoop({
@@ -98,21 +154,38 @@ export async function runShare(share: Share, createClient: ClientFactory, hooks:
           onTick,
         });
       }
+      recorder.seal();
+      return {
+        timing,
+        counts: recorder.counts(),
+        histograms: histograms.encode(),
+        seconds: series.finish(timing.measuredMs),
+        load: load.reading(timing.measuredMs, pacerIdleMs),
+        ...(open ? { openLoop: open } : {}),
+      };
     } finally {
-      await cancelling;
-      await client.close();
+      clearTimeout(drainGuard);
+      recorder.seal();
+      histograms.destroy();
+      series.destroy();
+      lag?.destroy();
+      // A driving client runs its own connections per run; it is done with them.
+      if (client.kind === 'driver') await client.close();
     }
-    return {
-      timing,
-      counts: recorder.counts(),
-      histogram: histogram.encode(),
-      seconds: series.finish(timing.measuredMs),
-      load: load.reading(timing.measuredMs),
-      ...(open ? { openLoop: open } : {}),
-    };
+  }
+
+  /** Cancels what is in flight and closes every connection. Idempotent. */
+  close(): Promise<void> {
+    return (this.closing ??= this.client.close());
+  }
+}
+
+/** One whole session: connect, one run (options.warmupMs then options.durationMs), close. */
+export async function runShare(share: Share, createClient: ClientFactory, hooks: ShareHooks = {}): Promise<ShareResult> {
+  const session = await ShareSession.open(share, createClient);
+  try {
+    return await session.run({ warmupMs: share.options.warmupMs, durationMs: share.options.durationMs }, hooks);
   } finally {
-    histogram.destroy();
-    series.destroy();
-    lag?.destroy();
+    await session.close();
   }
 }

@@ -43,13 +43,16 @@ test('h2: a server refusing every tenth stream gives rstRate 0.10 and rst:REFUSE
   }
 });
 
-test('h2: a 503 answer is status:5xx and not in the latency histogram', async () => {
+test('h2: a 503 answer is status:5xx, in the all-outcomes latency but not the successes\' nor the goodput', async () => {
   const server = await h2Server((stream) => respond(stream, 503, 'unavailable'));
   try {
     const result = await runLoad(quickOptions(server.url, 'h2', { ...LIB,  durationMs: 400, warmupMs: 0 }));
     assert.ok(result.requests > 0);
     assert.deepEqual(result.errors, { 'status:5xx': result.requests });
-    assert.equal(result.latencyMs.p50, 0);
+    assert.equal(result.rps, 0);
+    assert.equal(result.errorRate, 1);
+    assert.equal(result.successLatencyMs.p50, 0);
+    assert.ok(result.latencyMs.p50 > 0);
   } finally {
     await server.close();
   }

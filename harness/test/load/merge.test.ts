@@ -33,6 +33,7 @@ function counts(successes: number, errors: Record<string, number> = {}): Recorde
     requests: successes + failed,
     successes,
     errors,
+    timeouts: errors['timeout'] ?? 0,
     rst: { received: {}, sent: {} },
     rstReceivedTotal: 0,
     goawayReceived: {},
@@ -41,12 +42,13 @@ function counts(successes: number, errors: Record<string, number> = {}): Recorde
 }
 
 function share(values: readonly number[], extra: Partial<ShareResult> = {}): ShareResult {
+  const histogram = encode(values);
   return {
-    timing: { measuredMs: 2000, aborted: false },
+    timing: { measuredMs: 2000, endMs: 0, drainMs: 0, aborted: false },
     counts: counts(values.length),
-    histogram: encode(values),
+    histograms: { all: histogram, success: histogram },
     seconds: [],
-    load: { cpuPerS: 0.2, elu: 0.3 },
+    load: { cpuPerS: 0.2, elu: 0.3, pacerPerS: 0 },
     ...extra,
   };
 }
@@ -76,18 +78,23 @@ test('merged worker histograms equal a single histogram of the same values (coun
   }
 });
 
-test('counts add up, rps is over the mean window, saturation is per worker', async () => {
+test('counts add up, rps (goodput) and completedRps are over the mean window, saturation is per worker', async () => {
   await initHistograms();
   const one = share([1000, 2000], { counts: { ...counts(2, { timeout: 1 }), rst: { received: { REFUSED_STREAM: 1 }, sent: {} }, rstReceivedTotal: 1 } });
   const two = share([3000], {
     counts: { ...counts(1, { timeout: 2, 'rst:CANCEL': 1 }), goawayReceived: { NO_ERROR: 1 }, goawayStreamsCut: { NO_ERROR: 3 } },
-    timing: { measuredMs: 1000, aborted: false },
-    load: { cpuPerS: 0.4, elu: 0.95 },
+    timing: { measuredMs: 1000, endMs: 0, drainMs: 12, aborted: false },
+    load: { cpuPerS: 0.4, elu: 0.95, pacerPerS: 0 },
   });
   const r = await mergeShares(options, [one, two]);
   assert.equal(r.requests, 7);
+  assert.equal(r.successes, 3);
   assert.equal(r.durationS, 1.5);
-  assert.equal(r.rps, 7 / 1.5);
+  assert.equal(r.rps, 3 / 1.5, 'goodput: successes only');
+  assert.equal(r.completedRps, 7 / 1.5);
+  assert.equal(r.errorRate, 4 / 7);
+  assert.equal(r.drainMs, 12);
+  assert.deepEqual(r.latencyLowerBounds, [], 'no timeout reaches a 2 s timeout bucket among these latencies');
   assert.deepEqual(r.errors, { 'rst:CANCEL': 1, timeout: 3 });
   assert.equal(r.rstRate, 1 / 7);
   assert.deepEqual(r.goawayStreamsCut, { NO_ERROR: 3 });
@@ -99,8 +106,11 @@ test('counts add up, rps is over the mean window, saturation is per worker', asy
   const calm = await mergeShares(options, [share([1]), share([2])]);
   assert.equal(calm.generatorSaturated, false);
   // 1.9 CPU seconds per second over 2 workers is 0.95 each.
-  const busy = await mergeShares(options, [share([1], { load: { cpuPerS: 1.9, elu: 0.5 } }), share([2], { load: { cpuPerS: 1.9, elu: 0.5 } })]);
+  const busy = await mergeShares(options, [share([1], { load: { cpuPerS: 1.9, elu: 0.5, pacerPerS: 0 } }), share([2], { load: { cpuPerS: 1.9, elu: 0.5, pacerPerS: 0 } })]);
   assert.equal(busy.generatorSaturated, true);
+  // The open-loop pacer's idle polling is CPU spent on punctuality, not load: it does not saturate.
+  const pacing = await mergeShares(options, [share([1], { load: { cpuPerS: 1.0, elu: 0.1, pacerPerS: 0.8 } })]);
+  assert.equal(pacing.generatorSaturated, false);
 });
 
 test('per-second series merge by second: requests and errors add, P99 comes from the merged histograms', async () => {
@@ -109,15 +119,15 @@ test('per-second series merge by second: requests and errors add, P99 comes from
   const fast = Array.from({ length: 990 }, () => 1_000);
   const one = share([1], {
     seconds: [
-      { requests: 990, errors: 0, histogram: encode(fast) },
-      { requests: 3, errors: 3 },
-      { requests: 1, errors: 0, histogram: encode([1]) },
+      { requests: 990, successes: 990, errors: 0, histogram: encode(fast) },
+      { requests: 4, successes: 1, errors: 3, histogram: encode([1, 2, 3, 4]) },
+      { requests: 1, successes: 1, errors: 0, histogram: encode([1]) },
     ],
   });
   const two = share([1], {
     seconds: [
-      { requests: 10, errors: 0, histogram: encode(slow) },
-      { requests: 0, errors: 0 },
+      { requests: 10, successes: 10, errors: 0, histogram: encode(slow) },
+      { requests: 0, successes: 0, errors: 0 },
     ],
   });
   const r = await mergeShares(options, [one, two]);
@@ -125,7 +135,7 @@ test('per-second series merge by second: requests and errors add, P99 comes from
   assert.equal(r.timeSeries?.[0]?.rps, 1000);
   // 10 slow of 1000: the P99 is the 990th value, a fast one; P99 of the worker alone with the slow ones is 500 ms.
   assert.ok(Math.abs((r.timeSeries?.[0]?.p99Ms ?? 0) - 1) < 0.01, JSON.stringify(r.timeSeries));
-  assert.deepEqual(r.timeSeries?.[1], { t: 1, rps: 3, p99Ms: 0, errors: 3 });
+  assert.deepEqual(r.timeSeries?.[1], { t: 1, rps: 1, p99Ms: 0.004, errors: 3 });
 });
 
 test('open loop: schedules and lags merge; behind when the sends fell short, lagged, or were capped', async () => {

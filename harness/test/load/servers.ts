@@ -9,6 +9,8 @@ import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ECHO_LOADER_OPTIONS, ECHO_SERVICE, echoProtoPath } from '../../../workloads/proto/path.js';
+import { OutcomeHistograms } from '../../load/statistic/outcome-histograms.js';
+import { Recorder } from '../../load/statistic/recorder.js';
 import type { LoadOptions, Protocol } from '../../load/types.js';
 
 export interface TestServer {
@@ -182,4 +184,16 @@ export async function withClientSockets<T>(work: () => Promise<T>): Promise<{ re
   } finally {
     diagnostics.unsubscribe('net.client.socket', onSocket);
   }
+}
+
+/**
+ * A recorder measuring from time 0 (every request counts) with its run's histograms, for tests that drive a
+ * client directly; initHistograms() must have resolved. destroy() frees the histograms.
+ */
+export function measuringRecorder(timeoutMs = 5000): { recorder: Recorder; histograms: OutcomeHistograms; destroy(): void } {
+  const histograms = new OutcomeHistograms(false);
+  const recorder = new Recorder(timeoutMs);
+  recorder.startRun({ histograms });
+  recorder.openWindow(0);
+  return { recorder, histograms, destroy: () => histograms.destroy() };
 }

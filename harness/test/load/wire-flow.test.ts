@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createH2WireClient } from '../../load/clients/h2-wire.js';
 import { RequestFailed } from '../../load/clients/client.js';
-import { initHistograms, LatencyHistogram } from '../../load/statistic/histogram.js';
-import { Recorder } from '../../load/statistic/recorder.js';
+import { initHistograms } from '../../load/statistic/histogram.js';
 import type { LoadOptions } from '../../load/types.js';
 import type { WirePool } from '../../load/wire/pool.js';
-import { h2Server, quickOptions } from './servers.js';
+import { h2Server, quickOptions, measuringRecorder } from './servers.js';
 
 const BODY = Buffer.alloc(100_000, 0x61);
 
@@ -41,9 +40,7 @@ async function stallRun(overrides: Partial<LoadOptions>, firstBody = BODY): Prom
     else setTimeout(answer, 200);
   });
   await initHistograms();
-  const histogram = LatencyHistogram.create();
-  const recorder = new Recorder(histogram);
-  recorder.setPhase('measure');
+  const { recorder, destroy } = measuringRecorder();
   const options = quickOptions(server.url, 'h2', { connections: 1, streamsPerConnection: 2, timeoutMs: 1000, stallStreams: 1, ...overrides });
   const client = createH2WireClient(options, recorder) as WirePool;
   try {
@@ -56,7 +53,7 @@ async function stallRun(overrides: Partial<LoadOptions>, firstBody = BODY): Prom
     return { second, secondDrained };
   } finally {
     await client.close();
-    histogram.destroy();
+    destroy();
     await server.close();
   }
 }
@@ -83,9 +80,7 @@ test('wire flow: the strict receiver returns credit as bodies are read, so many 
     stream.end(BODY);
   });
   await initHistograms();
-  const histogram = LatencyHistogram.create();
-  const recorder = new Recorder(histogram);
-  recorder.setPhase('measure');
+  const { recorder, destroy } = measuringRecorder();
   const options = quickOptions(server.url, 'h2', { connections: 1, receiver: 'strict', h2ConnWindow: 65_535, h2StreamWindow: 16_384 });
   const client = createH2WireClient(options, recorder) as WirePool;
   try {
@@ -93,7 +88,7 @@ test('wire flow: the strict receiver returns credit as bodies are read, so many 
     assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 20, JSON.stringify(recorder.counts().errors));
   } finally {
     await client.close();
-    histogram.destroy();
+    destroy();
     await server.close();
   }
 });

@@ -7,7 +7,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { createH2WireClient } from '../../load/clients/h2-wire.js';
-import { initHistograms, LatencyHistogram } from '../../load/statistic/histogram.js';
+import { initHistograms, type LatencyHistogram } from '../../load/statistic/histogram.js';
 import type { ClientFactory } from '../../load/clients/client.js';
 import { Recorder, type RecordedCounts } from '../../load/statistic/recorder.js';
 import type { LoadOptions } from '../../load/types.js';
@@ -16,7 +16,7 @@ import { runShare } from '../../load/worker/share.js';
 import { encodeFrame, FLAG, FRAME, FrameReader, PREFACE, SETTINGS_ACK, type FrameHandler } from '../../load/wire/frames.js';
 import { encodeHeaderBlock } from '../../load/wire/hpack-encode.js';
 import type { WirePool } from '../../load/wire/pool.js';
-import { closedPort, h2Server, quickOptions, respond, withClientSockets } from './servers.js';
+import { closedPort, h2Server, quickOptions, respond, withClientSockets, measuringRecorder } from './servers.js';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR, NGHTTP2_PROTOCOL_ERROR } = http2.constants;
 
@@ -35,15 +35,14 @@ async function run(factory: ClientFactory, options: LoadOptions): Promise<Record
 /** A wire client with a recorder already measuring; `work` gets both; everything is closed afterwards. */
 async function withClient<T>(options: LoadOptions, work: (client: WirePool, recorder: Recorder, histogram: LatencyHistogram) => Promise<T>): Promise<T> {
   await initHistograms();
-  const histogram = LatencyHistogram.create();
-  const recorder = new Recorder(histogram);
-  recorder.setPhase('measure');
+  const { recorder, histograms, destroy } = measuringRecorder();
+  const histogram = histograms.success;
   const client = createH2WireClient(options, recorder) as WirePool;
   try {
     return await work(client, recorder, histogram);
   } finally {
     await client.close();
-    histogram.destroy();
+    destroy();
   }
 }
 

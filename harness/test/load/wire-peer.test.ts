@@ -6,24 +6,22 @@ import http2 from 'node:http2';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { createH2WireClient } from '../../load/clients/h2-wire.js';
-import { initHistograms, LatencyHistogram } from '../../load/statistic/histogram.js';
+import { initHistograms } from '../../load/statistic/histogram.js';
 import { Recorder } from '../../load/statistic/recorder.js';
 import type { LoadOptions } from '../../load/types.js';
 import { encodeFrame, FRAME, FrameReader, PREFACE, type FrameHandler } from '../../load/wire/frames.js';
 import type { WirePool } from '../../load/wire/pool.js';
-import { quickOptions } from './servers.js';
+import { quickOptions, measuringRecorder } from './servers.js';
 
 async function withClient(options: LoadOptions, work: (client: WirePool, recorder: Recorder) => Promise<void>): Promise<void> {
   await initHistograms();
-  const histogram = LatencyHistogram.create();
-  const recorder = new Recorder(histogram);
-  recorder.setPhase('measure');
+  const { recorder, destroy } = measuringRecorder();
   const client = createH2WireClient(options, recorder) as WirePool;
   try {
     await work(client, recorder);
   } finally {
     await client.close();
-    histogram.destroy();
+    destroy();
   }
 }
 

@@ -57,7 +57,7 @@ export function layer({ gate, capacity, metrics }: QueueLayerConfig): Layer {
       return unavailableResponse(req, reason);
     };
     const onState = (state: GateState): void => {
-      metrics.failfast.set(state === 'failing' ? 1 : 0);
+      metrics.failFast(state === 'failing');
       if (state === 'waiting') return;
       for (const w of [...waiting]) {
         if (gate.state !== state) break; // changed again while dispatching: the rest waits for the next change
@@ -67,7 +67,7 @@ export function layer({ gate, capacity, metrics }: QueueLayerConfig): Layer {
       }
     };
     gate.onChange(onState);
-    metrics.failfast.set(gate.state === 'failing' ? 1 : 0);
+    metrics.failFast(gate.state === 'failing');
 
     return (req) => {
       switch (gate.state) {

@@ -1,0 +1,47 @@
+// The latency histograms of one measured run, and what a percentile of them may claim.
+// - all: every request sent in the window, successes and failures at the time their outcome arrived, and
+//   timeouts at exactly the timeout (their true latency is unknown and longer: a censored value);
+// - success: successful responses only;
+// - uncorrected (open loop only): every outcome timed from the real send instead of the intended one, as
+//   wrk2 prints beside its corrected figures: the difference is what the generator's own lateness hid.
+import { LatencyHistogram } from './histogram.js';
+import type { LatencySummaryMs, PercentileName } from '../types.js';
+
+export interface EncodedOutcomeHistograms {
+  all: string;
+  success: string;
+  uncorrected?: string;
+}
+
+export class OutcomeHistograms {
+  readonly all = LatencyHistogram.create();
+  readonly success = LatencyHistogram.create();
+  readonly uncorrected: LatencyHistogram | undefined;
+
+  constructor(openLoop: boolean) {
+    this.uncorrected = openLoop ? LatencyHistogram.create() : undefined;
+  }
+
+  encode(): EncodedOutcomeHistograms {
+    return { all: this.all.encode(), success: this.success.encode(), ...(this.uncorrected ? { uncorrected: this.uncorrected.encode() } : {}) };
+  }
+
+  destroy(): void {
+    this.all.destroy();
+    this.success.destroy();
+    this.uncorrected?.destroy();
+  }
+}
+
+const PERCENTILES: readonly PercentileName[] = ['p50', 'p90', 'p95', 'p99', 'p999', 'max'];
+
+/**
+ * The percentiles of a summary that are only lower bounds: those a timed-out request (recorded at the timeout,
+ * its true latency unknown and longer) may have set, i.e. at or above the timeout's bucket. Empty without timeouts.
+ */
+export function lowerBoundPercentiles(summary: LatencySummaryMs, timeouts: number, timeoutMs: number): PercentileName[] {
+  if (timeouts === 0) return [];
+  // Values are reported at their bucket's highest equivalent value, which is >= the recorded value: 3 digits.
+  const floor = timeoutMs * (1 - 1e-3);
+  return PERCENTILES.filter((p) => (summary[p] ?? 0) >= floor);
+}
