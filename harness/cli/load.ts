@@ -35,7 +35,8 @@ Options:
       --stream-window N    h2: the stream receive window the generator announces (default 65535)
       --conn-window N      h2: the generator's connection receive window (default 1048576)
       --generator G        sluice (default) | h2load: nghttp2's h2load, h2 only, parsed into the same record
-      --client K           h2/gRPC: wire (default, sluice's HTTP/2 framing client) | lib (node:http2 / @grpc/grpc-js)
+      --client K           wire (default: sluice's HTTP/2 framing client for h2/gRPC, undici for h1)
+                           | lib (the cross-check: node:http2, @grpc/grpc-js, autocannon for h1 closed loop)
       --json               print the RepResult as JSON on stdout, nothing else
   -h, --help               this text
 
@@ -172,8 +173,10 @@ function toLoadOptions(values: Values, positionals: string[]): LoadOptions {
   }
   const client = str('client');
   if (client !== undefined) {
-    if (protocol === 'h1') throw new CliError(`--client applies to -p h2 and -p grpc only (got -p h1)`);
     options.client = oneOf(client, CLIENT_KINDS, '--client');
+    if (protocol === 'h1' && options.client === 'lib' && options.rate !== undefined) {
+      throw new CliError('--client lib with -p h1 is autocannon, which cannot send on a schedule: drop --rate or --client lib');
+    }
   }
   const workers = str('workers');
   if (workers !== undefined) options.workers = integer(workers, '--workers', 1);
