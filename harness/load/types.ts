@@ -49,6 +49,10 @@ export interface LoadOptions {
   client?: 'wire' | 'lib';
   /** Which engine generates the load: ours (default) or nghttp2's h2load (h2 only), parsed into the same record. */
   generator?: 'sluice' | 'h2load';
+  /** unary (default): one request, one response; large-body: the same, named for big bodies (the caller sets bodyBytes and responseBytes); server-streaming: one request, a response of streamMessages messages of responseBytes each. */
+  scenario?: 'unary' | 'large-body' | 'server-streaming';
+  /** server-streaming: messages per stream (default 10). */
+  streamMessages?: number;
 }
 
 export interface LatencySummaryMs {

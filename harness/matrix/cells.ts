@@ -1,24 +1,11 @@
 // Expands a matrix into cells: the cartesian product of its axes minus its exclusions.
 // A cell's id is derived from its axis values alone (sorted by axis name), so two files with the same axes
-// but other backend settings produce comparable cells.
-import type { MatrixSpec, AxisName, Exclusion } from './schema.js';
-import { AXIS_NAMES, axisValue } from './schema.js';
+// but other backend settings produce comparable cells. The axes themselves are declared in axes.ts.
+import { AXES, AXIS_DEFAULTS, AXIS_NAMES, parseAxisText, type AxisName, type AxisScalar, type CellParams } from './axes.js';
+import type { MatrixSpec, Exclusion } from './schema.js';
 import { MatrixError } from './errors.js';
 
-type AxisScalar = string | number | boolean;
-
-/** The parameters of one cell: every axis has a value, swept or defaulted. */
-export interface CellParams {
-  protocol: 'h1' | 'h2' | 'grpc';
-  scenario: string;
-  streamWindow: number;
-  connWindow: number;
-  adaptive: boolean;
-  concurrency: number;
-  connections: number;
-  endpoints: number;
-  target: 'proxy' | 'direct';
-}
+export type { CellParams };
 
 export interface Cell {
   id: string;
@@ -32,19 +19,9 @@ export interface Expansion {
   excluded: { id: string; reason: string }[];
 }
 
-/** Defaults for axes a matrix does not sweep: linkerd2-proxy's windows, one connection (a shared conn window). */
-const BUILTIN_DEFAULTS = {
-  streamWindow: 65535,
-  connWindow: 1048576,
-  adaptive: false,
-  concurrency: 8,
-  connections: 1,
-  endpoints: 1,
-  target: 'proxy',
-} as const;
-
 export function cellId(axes: Partial<Record<AxisName, AxisScalar>>): string {
   return Object.keys(axes)
+    .filter((k) => AXES[k as AxisName].inCellId !== false)
     .sort()
     .map((k) => `${k}=${String(axes[k as AxisName])}`)
     .join(',');
@@ -69,14 +46,19 @@ export function expandCells(spec: MatrixSpec): Expansion {
   return { cells, excluded };
 }
 
-function paramsOf(spec: MatrixSpec, axes: Partial<Record<AxisName, AxisScalar>>): CellParams {
-  const base: CellParams = {
+/** Every axis's value for a cell: swept, else fixed by the matrix, else the axis's own default. */
+export function paramsOf(spec: MatrixSpec, axes: Partial<Record<AxisName, AxisScalar>>): CellParams {
+  const fixed: Partial<CellParams> = {
     protocol: spec.protocol,
     scenario: spec.scenario,
-    ...BUILTIN_DEFAULTS,
-    ...spec.defaults,
+    ...(spec.backend.responseBytes !== undefined ? { responseBytes: spec.backend.responseBytes } : {}),
+    ...(spec.request.bodyBytes !== undefined ? { requestBytes: spec.request.bodyBytes } : {}),
   };
-  return { ...base, ...axes } as CellParams;
+  return { ...AXIS_DEFAULTS, ...fixed, ...stripUndefined(spec.defaults), ...axes } as CellParams;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function matches(rule: Exclusion, params: CellParams): boolean {
@@ -109,7 +91,11 @@ export function restrictAxes(spec: MatrixSpec, only: string[]): MatrixSpec {
     const wanted = item
       .slice(eq + 1)
       .split(',')
-      .map((raw) => parseAxisValue(axis, raw.trim(), item));
+      .map((raw) => {
+        const value = parseAxisText(axis, raw.trim());
+        if (value === undefined) throw new MatrixError(`--only ${item}: "${raw.trim()}" is not a valid ${axis} value`);
+        return value;
+      });
     for (const w of wanted) {
       if (!current.includes(w)) {
         throw new MatrixError(`--only ${item}: ${String(w)} is not a value of axis ${axis} (${current.join(', ')})`);
@@ -118,12 +104,4 @@ export function restrictAxes(spec: MatrixSpec, only: string[]): MatrixSpec {
     (axes as Record<string, AxisScalar[]>)[axis] = current.filter((v) => wanted.includes(v));
   }
   return { ...spec, axes };
-}
-
-function parseAxisValue(axis: AxisName, raw: string, item: string): AxisScalar {
-  const schema = axisValue[axis];
-  const candidate: unknown = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
-  const parsed = schema.safeParse(candidate);
-  if (!parsed.success) throw new MatrixError(`--only ${item}: "${raw}" is not a valid ${axis} value`);
-  return parsed.data;
 }

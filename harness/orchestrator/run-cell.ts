@@ -1,18 +1,19 @@
-// One matrix cell: start backends and proxy, open the generator's connections once, warm up, measure each
-// repetition on those same connections (reading the proxy's CPU and memory over each window and its /metrics
-// around each repetition), stop everything. Failures become a failed cell with the proxy's stderr, never an
-// exception out of here.
+// One matrix cell: start its processes (backends, links, proxy: topology.ts), open the generator's
+// connections once, warm up, measure each repetition on those same connections (reading the proxy's and the
+// links' CPU and memory over each window and the proxy's /metrics around each repetition), stop everything.
+// Failures become a failed cell with the processes' stderr, never an exception out of here.
 import type { Cell } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
 import type { LoadOptions } from '../load/types.js';
 import { openGeneratorSession, type LoadSession } from '../load/generate.js';
-import type { CellResult, MeasuredRep } from '../results/model.js';
+import type { CellResult, LinkRepRecord, MeasuredRep } from '../results/model.js';
 import { summarize } from '../results/summary.js';
-import { startBackends, startProxy, DEFAULT_BACKENDS_MAIN, DEFAULT_PROXY_MAIN } from './launch.js';
+import { readLinkStats } from './link-stats.js';
 import { scrape } from './metrics-scrape.js';
-import { ProcessSampler } from './process-sampler.js';
+import { ProcessSampler, type ProcessWindow } from './process-sampler.js';
 import { proxyMetricsDelta } from './proxy-metrics.js';
 import { Supervisor } from './supervisor.js';
+import { startTopology, type Mains, type Topology } from './topology.js';
 
 export interface CellPlan {
   durationMs: number;
@@ -21,13 +22,11 @@ export interface CellPlan {
   timeoutMs: number;
 }
 
-export interface CellHooks {
+export interface CellHooks extends Mains {
   onRepStart?(rep: number): void;
   onTick?(rep: number, t: { elapsedS: number; requests: number; errors: number; phase: string }): void;
   /** Aborted (Ctrl-C): the cell stops as soon as it can and is reported as interrupted. */
   signal?: AbortSignal;
-  proxyMain?: string;
-  backendsMain?: string;
 }
 
 export class InterruptedError extends Error {
@@ -36,10 +35,14 @@ export class InterruptedError extends Error {
   }
 }
 
+/** The generator's options for a cell: its protocol and scenario, its share of the concurrency, its windows. */
 export function loadOptionsFor(cell: Cell, spec: MatrixSpec, plan: CellPlan, url: string): LoadOptions {
   const p = cell.params;
   // h1 has one request in flight per connection; h2 and gRPC multiplex concurrency over `connections`.
   const connections = p.protocol === 'h1' ? p.concurrency : Math.min(p.connections, p.concurrency);
+  // large-body sends as much as it asks for, unless the cell sizes the request itself.
+  const bodyBytes = p.scenario === 'large-body' && p.requestBytes === 0 ? p.responseBytes : p.requestBytes;
+  const method = p.scenario === 'large-body' ? 'POST' : bodyBytes > 0 && spec.request.method === 'GET' ? 'POST' : spec.request.method;
   return {
     url,
     protocol: p.protocol,
@@ -48,8 +51,13 @@ export function loadOptionsFor(cell: Cell, spec: MatrixSpec, plan: CellPlan, url
     durationMs: plan.durationMs,
     warmupMs: 0,
     timeoutMs: plan.timeoutMs,
-    method: spec.request.method,
-    bodyBytes: spec.request.bodyBytes,
+    method,
+    bodyBytes,
+    responseBytes: p.responseBytes,
+    scenario: p.scenario,
+    ...(p.scenario === 'server-streaming' ? { streamMessages: p.streamMessages } : {}),
+    h2StreamWindow: p.clientStreamWindow,
+    h2ConnWindow: p.clientConnWindow,
     // Results written before the key existed have no generator: theirs was sluice.
     generator: spec.generator ?? 'sluice',
   };
@@ -63,49 +71,48 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
   let error: string | undefined;
   let stderrTail: string | undefined;
   let session: LoadSession | undefined;
+  let topology: Topology | undefined;
   try {
-    const backends = await abortable(
-      startBackends(sup, cell.params, spec.backend, hooks.backendsMain ?? DEFAULT_BACKENDS_MAIN),
-      hooks.signal,
-    );
-    // target direct: no proxy; the generator talks to the first backend endpoint, the baseline for the proxy's cost.
-    const proxy =
-      cell.params.target === 'direct'
-        ? undefined
-        : await abortable(startProxy(sup, cell.params, backends, hooks.proxyMain ?? DEFAULT_PROXY_MAIN), hooks.signal);
+    const step = <T>(work: Promise<T>): Promise<T> => abortable(work, hooks.signal);
+    topology = await startTopology(sup, cell.params, spec.backend.latency, hooks, step);
     startMs = Date.now() - startedAt.getTime();
-    const url = proxy ? proxy.url : `http://${backends.host}:${backends.ports[0]}/`;
-    const options = loadOptionsFor(cell, spec, plan, url);
-    const opened = (session = await abortable(openGeneratorSession(options), hooks.signal));
+    const { proxy, links } = topology;
+    const options = loadOptionsFor(cell, spec, plan, topology.url);
+    const opened = (session = await step(openGeneratorSession(options)));
     const run = (rep: number, durationMs: number, onPhase?: (phase: 'measure' | 'done') => void): Promise<MeasuredRep> =>
-      abortable(
-        opened.run({ warmupMs: 0, durationMs }, { onTick: (t) => hooks.onTick?.(rep, t), ...(hooks.signal ? { signal: hooks.signal } : {}), ...(onPhase ? { onPhase } : {}) }),
-        hooks.signal,
-      );
+      step(opened.run({ warmupMs: 0, durationMs }, { onTick: (t) => hooks.onTick?.(rep, t), ...(hooks.signal ? { signal: hooks.signal } : {}), ...(onPhase ? { onPhase } : {}) }));
     if (plan.warmupMs > 0) {
       // Its own run, not recorded, on the connections the repetitions then use.
       hooks.onRepStart?.(-1);
       await run(-1, plan.warmupMs);
     }
-    const sampler = new ProcessSampler(proxy?.child.pid);
+    const proxySampler = new ProcessSampler(proxy?.child.pid);
+    const linkSamplers = links.map((l) => new ProcessSampler(l.link.child.pid));
     const metricsUrl = proxy ? `${proxy.adminUrl}/metrics` : undefined;
     for (let rep = 0; rep < plan.reps; rep++) {
       hooks.onRepStart?.(rep);
       const before = metricsUrl ? await scrape(metricsUrl) : [];
-      // The proxy's CPU and memory over the measured window only (not the drain nor the gap between repetitions).
-      let window: ReturnType<ProcessSampler['stop']> | undefined;
+      // CPU and memory over the measured window only (not the drain nor the gap between repetitions).
+      let window: ProcessWindow | undefined;
+      let linkWindows: ProcessWindow[] = [];
       const result = await run(rep, plan.durationMs, (phase) => {
-        if (phase === 'measure') sampler.start();
-        else window = sampler.stop();
+        if (phase === 'measure') {
+          proxySampler.start();
+          for (const s of linkSamplers) s.start();
+        } else {
+          window = proxySampler.stop();
+          linkWindows = linkSamplers.map((s) => s.stop());
+        }
       });
-      window ??= sampler.stop();
+      window ??= proxySampler.stop();
       if (proxy) {
         const after = metricsUrl ? await scrape(metricsUrl) : [];
         // An unanswered scrape reads as no samples: a delta against it would be the proxy's whole life.
         const metrics = before.length > 0 && after.length > 0 ? proxyMetricsDelta(before, after) : undefined;
         result.proxy = { cpuS: window.cpuS, peakRssBytes: window.peakRssBytes, endRssBytes: window.endRssBytes, ...(metrics ? { metrics } : {}) };
       }
-      for (const child of proxy ? [proxy.child, backends.child] : [backends.child]) {
+      if (links.length > 0) result.links = await Promise.all(links.map(async (l, i) => linkRecord(l.role, l.link.adminUrl, linkWindows[i])));
+      for (const child of [topology.backends.child, ...(proxy ? [proxy.child] : []), ...links.map((l) => l.link.child)]) {
         if (child.hasExited()) throw new Error(`${await child.exited} during repetition ${rep + 1}`);
       }
       reps.push(result);
@@ -124,6 +131,7 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
   await sup.stopAll();
   const stopMs = Date.now() - stopStart;
   const failed = error !== undefined;
+  const linkWarnings = (topology?.links ?? []).flatMap((l) => (l.link.warning ? [`${l.role}: ${l.link.warning}`] : []));
   return {
     id: cell.id,
     params: cell.params,
@@ -134,8 +142,22 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     finishedAt: new Date().toISOString(),
     overheadMs: { start: startMs, stop: stopMs },
     ...(session?.connect ? { connect: session.connect } : {}),
+    ...(topology && topology.links.length > 0 ? { links: topology.links.map((l) => ({ role: l.role, routes: l.link.listen.length, ...(l.link.warning ? { warning: l.link.warning } : {}) })) } : {}),
+    ...(linkWarnings.length > 0 ? { warnings: linkWarnings } : {}),
     reps,
     ...(reps.length > 0 ? { summary: await summarize(reps, plan.timeoutMs) } : {}),
+  };
+}
+
+/** A link's part of a repetition: its CPU over the window, and whether it kept up (its own /stats). */
+async function linkRecord(role: LinkRepRecord['role'], adminUrl: string, window: ProcessWindow | undefined): Promise<LinkRepRecord> {
+  const stats = await readLinkStats(adminUrl);
+  return {
+    role,
+    cpuS: window?.cpuS ?? 0,
+    saturated: stats?.saturated ?? false,
+    ...(stats?.reason ? { reason: stats.reason } : {}),
+    ...(stats ? { stats: stats.raw } : {}),
   };
 }
 

@@ -39,6 +39,14 @@ function warnings(cells: CellResult[]): string[] {
       `- **generator saturated** in ${saturated.length} cells (it used over 90% of a core): their RPS and latency bound the generator, not the proxy: ${saturated.map((c) => c.id).join('; ')}`,
     );
   }
+  const slowLinks = cells.filter((c) => c.reps.some((r) => r.links?.some((l) => l.saturated)));
+  if (slowLinks.length > 0) {
+    lines.push(
+      `- **link saturated** in ${slowLinks.length} cells (the emulated link could not keep its settings): their numbers bound the link, not the proxy: ` +
+        slowLinks.map((c) => `${c.id} (${[...new Set(c.reps.flatMap((r) => r.links?.filter((l) => l.saturated).map((l) => l.reason ?? l.role) ?? []))].join('; ')})`).join('; '),
+    );
+  }
+  for (const c of cells) for (const w of c.warnings ?? []) lines.push(`- **warning** ${c.id}: ${w}`);
   for (const c of cells.filter((c) => c.status === 'failed')) lines.push(`- **failed** ${c.id}: ${c.error ?? 'unknown error'}`);
   return lines.length ? ['## Warnings', '', ...lines, ''] : [];
 }

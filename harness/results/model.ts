@@ -25,9 +25,22 @@ export interface ProxyRepRecord {
   metrics?: ProxyMetricsDelta;
 }
 
-/** One repetition as results.json stores it: the generator's record, and the proxy's (absent for direct cells). */
+/** What the orchestrator reads of an emulated link around one repetition. */
+export interface LinkRepRecord {
+  role: 'upstream' | 'downstream' | 'direct';
+  /** CPU seconds the link process used during the measured window. */
+  cpuS: number;
+  /** The link could not keep its settings (its deliveries ran late, or it could not carry the bandwidth): the numbers then measure it. */
+  saturated: boolean;
+  reason?: string;
+  /** Its /stats as it gave them (totals since it started). */
+  stats?: Record<string, unknown>;
+}
+
+/** One repetition as results.json stores it: the generator's record, the proxy's (absent for direct cells) and the links'. */
 export interface MeasuredRep extends RepResult {
   proxy?: ProxyRepRecord;
+  links?: LinkRepRecord[];
 }
 
 export interface Estimate {
@@ -79,6 +92,10 @@ export interface CellResult {
   overheadMs: { start: number; stop: number };
   /** How the generator's connections were opened, once, before the warm-up; every repetition reused them. */
   connect?: RepResult['connect'];
+  /** The emulated links the cell ran through (their settings are the cell's rttMs, bandwidthMbps, jitterMs, link). */
+  links?: { role: LinkRepRecord['role']; routes: number; warning?: string }[];
+  /** What the cell's processes said at start that bears on its numbers (a link that cannot keep up). */
+  warnings?: string[];
   reps: MeasuredRep[];
   summary?: CellSummary;
   scenario?: Record<string, unknown>;

@@ -123,3 +123,44 @@ test('a matrix path is read from disk and an unknown name lists the known ones',
   assert.match(loaded.sha256, /^[0-9a-f]{64}$/);
   assert.throws(() => loadMatrix('no-such-matrix'), /--matrix no-such-matrix: no such file .*known matrices: .*quick/);
 });
+
+test('every axis of the registry is accepted under axes, defaults and exclude, and its values typed', async () => {
+  const { AXES, AXIS_NAMES } = await import('../matrix/axes.js');
+  for (const name of AXIS_NAMES) {
+    const value = JSON.stringify(AXES[name].default);
+    const spec = parseMatrix(`name: t\nduration: 1s\naxes:\n  ${name}: [${value}]\nexclude:\n  - {${name}: ${value}, reason: r}\n`, 't.yaml');
+    assert.equal(expandCells(spec).excluded.length, 1, name);
+    if (name === 'protocol' || name === 'scenario') continue;
+    const other = name === 'target' ? 'endpoints' : 'target';
+    const fixed = parseMatrix(`name: t\nduration: 1s\ndefaults: {${name}: ${value}}\naxes: {${other}: [${JSON.stringify(AXES[other].default)}]}\n`, 't.yaml');
+    assert.deepEqual(expandCells(fixed).cells[0]!.params[name], AXES[name].default, name);
+  }
+  rejects(`name: t\nduration: 1s\naxes: {rttMs: [-1]}\n`, /axes\.rttMs\.0/);
+  rejects(`name: t\nduration: 1s\naxes: {link: [sideways]}\n`, /axes\.link\.0/);
+});
+
+test('the wind axes: links, payloads and every hop\'s windows default as documented and can be swept', () => {
+  const spec = parseMatrix(
+    `name: t\nduration: 1s\nbackend: {responseBytes: 1048576}\ndefaults: {rttMs: 40, link: both}\naxes:\n  clientStreamWindow: [65535, 16777216]\n  bandwidthMbps: [0, 80]\n`,
+    't.yaml',
+  );
+  const [first] = expandCells(spec).cells;
+  assert.equal(first!.params.responseBytes, 1048576, 'backend.responseBytes is every cell\'s responseBytes');
+  assert.equal(first!.params.rttMs, 40);
+  assert.equal(first!.params.link, 'both');
+  assert.equal(first!.params.backendStreamWindow, 16 * 1024 * 1024, 'backends default to large windows');
+  assert.equal(first!.params.clientConnWindow, 16 * 1024 * 1024, 'so does the generator');
+  assert.equal(first!.params.jitterMs, 0);
+  assert.equal(first!.id, 'bandwidthMbps=0,clientStreamWindow=65535');
+  assert.deepEqual(
+    expandCells(restrictAxes(spec, ['bandwidthMbps=80'])).cells.map((c) => c.id),
+    ['bandwidthMbps=80,clientStreamWindow=65535', 'bandwidthMbps=80,clientStreamWindow=16777216'],
+  );
+});
+
+test('a value given twice, or a default for a swept axis, is refused with both keys named', () => {
+  rejects(`name: t\nduration: 1s\nbackend: {responseBytes: 10}\ndefaults: {responseBytes: 20}\naxes: {concurrency: [1]}\n`, /defaults\.responseBytes: given twice: also backend\.responseBytes/);
+  rejects(`name: t\nduration: 1s\nrequest: {bodyBytes: 10}\ndefaults: {requestBytes: 20}\naxes: {concurrency: [1]}\n`, /defaults\.requestBytes: given twice: also request\.bodyBytes/);
+  rejects(`name: t\nduration: 1s\ndefaults: {concurrency: 4}\naxes: {concurrency: [1]}\n`, /defaults\.concurrency: concurrency is swept/);
+  rejects(`name: t\nduration: 1s\ndefaults: {protocol: h1}\naxes: {concurrency: [1]}\n`, /defaults\.protocol: protocol is set at the top level/);
+});

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { test } from 'node:test';
-import type { CellParams } from '../matrix/cells.js';
+import { AXIS_DEFAULTS, type CellParams } from '../matrix/axes.js';
 import { startBackends, startProxy } from '../orchestrator/launch.js';
 import { parsePrometheusText, scrape } from '../orchestrator/metrics-scrape.js';
 import { proxyMetricsDelta } from '../orchestrator/proxy-metrics.js';
@@ -101,24 +101,14 @@ test('fixture: the same scrape twice is an empty repetition, and the shape stays
   assert.deepEqual(none.windowsAtEnd, {});
 });
 
-const PARAMS: CellParams = {
-  protocol: 'h2',
-  scenario: 'unary',
-  streamWindow: 65535,
-  connWindow: 1048576,
-  adaptive: false,
-  concurrency: 1,
-  connections: 1,
-  endpoints: 1,
-  target: 'proxy',
-};
+const PARAMS: CellParams = { ...AXIS_DEFAULTS, concurrency: 1, responseBytes: 100 };
 
 test('a real proxy: the delta holds the repetition\'s streams, sessions, requests and a client\'s reset, not earlier traffic', { timeout: 30_000 }, async (t) => {
   const sup = new Supervisor();
   try {
     // 30 ms at the backend, so the request reset below is still in flight at the proxy.
-    const backends = await startBackends(sup, PARAMS, { latency: { dist: 'fixed', ms: 30 }, responseBytes: 100 });
-    const proxy = await startProxy(sup, PARAMS, backends);
+    const backends = await startBackends(sup, PARAMS, { dist: 'fixed', ms: 30 });
+    const proxy = await startProxy(sup, PARAMS, backends.ports.map((p) => `${backends.host}:${p}`));
     const metricsUrl = `${proxy.adminUrl}/metrics`;
 
     // Traffic before the window must not show in the delta.
