@@ -7,13 +7,15 @@ import { test } from 'node:test';
 import { runLoad } from '../../load/run-load.js';
 import { h2Server, quickOptions, respond, type TestServer } from './servers.js';
 
-test('a fixed 20 ms server delay gives P50 within 20-23 ms (closed loop, low concurrency)', async () => {
+test('a fixed 20 ms server delay gives P50 within 20-26 ms (closed loop, low concurrency)', async () => {
   const server = await h2Server((stream) => respond(stream, 200, 'ok', 20));
   try {
     const r = await runLoad(quickOptions(server.url, 'h2', { connections: 1, streamsPerConnection: 2, durationMs: 1000 }));
     assert.deepEqual(r.errors, {});
     assert.ok(r.requests >= 20, `requests ${r.requests}`);
-    assert.ok(r.latencyMs.p50 >= 20 && r.latencyMs.p50 <= 23, `p50 ${r.latencyMs.p50}`);
+    // Never below the server's delay (what a wrong clock or intended start would show); the upper bound leaves
+    // room for a busy 2-core machine (23.2 ms was seen in CI with other work running), not for a lost timer tick.
+    assert.ok(r.latencyMs.p50 >= 20 && r.latencyMs.p50 <= 26, `p50 ${r.latencyMs.p50}`);
     // Nothing can be faster than the server's delay.
     assert.ok(r.latencyMs.max >= r.latencyMs.p50 && r.histogram.startsWith('HISTF'));
   } finally {
