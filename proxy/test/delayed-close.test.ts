@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type http2 from 'node:http2';
 import type net from 'node:net';
 import { describe, test } from 'node:test';
+import { runLoad } from '../../harness/load/run-load.js';
 import { collect, connect, parseResponse, sleep, type RawExchange } from './raw-h1.js';
 import { closeSession, connectH2, h1Backend, h2Backend, h2Request, metricValue, proxy, scrapeMetrics } from './support.js';
 
@@ -114,6 +115,38 @@ describe('delayed close and early responses', { timeout: 30_000 }, () => {
     const small = await h2Request(client, { ':method': 'POST', ':path': '/' }, Buffer.alloc(1000, 1));
     assert.equal(small.status, 200);
     assert.equal(small.body.toString(), 'read it all');
+  });
+
+  test('h2 on the wire: the 413 ends with END_STREAM before any RST_STREAM, while the client is still uploading', async (t) => {
+    // node:http2 reports a RST_STREAM(NO_ERROR) as a clean end, so the frames are read by the generator's own framing
+    // client: a RST_STREAM before END_STREAM counts as rst:NO_ERROR, one after it (the stream over) is not counted.
+    const backend = await h2Backend((stream) => {
+      stream.resume();
+      stream.respond({ ':status': 200 });
+      stream.end();
+    });
+    t.after(() => backend.close());
+    const p = await proxy(['--endpoints', `127.0.0.1:${backend.port}`, '--max-request-body-bytes', '65536']);
+    t.after(() => p.stop(0));
+
+    // 1 MiB with its content-length: answered 413 at once, while the body is still held back by the stream window.
+    // 50 a second: the client stops each upload with its own RST_STREAM, and a Node server answers more than 1000
+    // of them on a session with GOAWAY(INTERNAL_ERROR) (nghttp2's rapid-reset bucket).
+    const result = await runLoad({
+      url: `http://127.0.0.1:${p.listen.port}/`,
+      protocol: 'h2',
+      connections: 1,
+      streamsPerConnection: 4,
+      rate: 50,
+      durationMs: 1000,
+      warmupMs: 0,
+      timeoutMs: 5000,
+      method: 'POST',
+      bodyBytes: 2 ** 20,
+    });
+    assert.ok(result.requests >= 20, `${result.requests} requests`);
+    assert.deepEqual(result.errors, { 'status:4xx': result.requests }, 'every request answered 413, none reset');
+    assert.deepEqual(result.rst.received, {}, 'no RST_STREAM before END_STREAM');
   });
 });
 

@@ -31,8 +31,9 @@ export interface H2Backend extends Backend<http2.Http2Server> {
 
 export async function h2Backend(
   onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void,
+  options: http2.ServerOptions = {},
 ): Promise<H2Backend> {
-  const server = http2.createServer();
+  const server = http2.createServer(options);
   const sessions: http2.ServerHttp2Session[] = [];
   server.on('session', (s) => {
     sessions.push(s);

@@ -171,7 +171,7 @@ export class H2Downstream {
     }
     if (endStream) {
       markComplete();
-      stopRequestBody(stream);
+      endRequestSide(stream);
       return void res.body.resume(); // nothing to forward; let the upstream stream finish
     }
     res.trailers.catch((err: unknown) => reset(resetCodeFor(err)));
@@ -181,7 +181,7 @@ export class H2Downstream {
         if (stream.destroyed) return;
         try {
           stream.sendTrailers(trailers ?? {}); // empty: Node ends the stream with an empty DATA frame
-          stopRequestBody(stream);
+          endRequestSide(stream);
         } catch {
           reset(H2_CODE.INTERNAL_ERROR);
         }
@@ -197,12 +197,28 @@ function resetCodeFor(err: unknown): number {
   return H2_CODE.INTERNAL_ERROR;
 }
 
-/** RFC 9113 8.1: a request body still arriving after a complete response (an early 413 or 4xx) is stopped with
- *  RST_STREAM NO_ERROR, which Node sends after the END_STREAM frame; until then its DATA is read and dropped, so
- *  it holds no connection window. Never once the client has ended its side: that stream is closed already. */
-function stopRequestBody(stream: http2.ServerHttp2Stream): void {
-  if (stream.readableEnded || stream.closed || stream.destroyed || stream.state.remoteClose === 1) return;
+/** The response is complete (its END_STREAM handed to Node): end the request side the proxy's way.
+ *  - Never leave the request unread. Node closes a server stream whose request nobody read (a GET) with
+ *    RST_STREAM NO_ERROR one turn after the response is handed over (core.js kMaybeDestroy), before nghttp2 has
+ *    necessarily sent END_STREAM: the final DATA frame, even empty, waits for the client's window, and the
+ *    RST_STREAM goes out in its place (issue 10). Reading it (resume) takes the stream out of that rule, and it
+ *    closes when END_STREAM has been sent.
+ *  - A body still arriving (an early 413 or 4xx) is read and dropped, so it holds no connection window, and
+ *    stopped with RST_STREAM NO_ERROR (RFC 9113 8.1), only once our END_STREAM is on the wire. Node reports no
+ *    frame as sent, so the stream state is read as the client's DATA arrives (a client that sends nothing more
+ *    has nothing to stop). */
+function endRequestSide(stream: http2.ServerHttp2Stream): void {
+  if (stream.closed || stream.destroyed) return;
+  if (stream.readableEnded || stream.state.remoteClose === 1) {
+    if (stream.readableFlowing === null) stream.resume();
+    return;
+  }
   stream.unpipe();
-  stream.resume();
-  stream.close(H2_CODE.NO_ERROR);
+  const stopOnceEnded = (): void => {
+    if (stream.closed || stream.destroyed || stream.state.localClose !== 1) return;
+    stream.off('data', stopOnceEnded);
+    stream.close(H2_CODE.NO_ERROR);
+  };
+  stream.on('data', stopOnceEnded);
+  stream.resume(); // unpipe() paused it: a 'data' listener alone would not restart the flow
 }
