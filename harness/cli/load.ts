@@ -5,7 +5,8 @@ import { formatDuration, parseDuration } from '../../common/duration.js';
 import { H2loadNotFoundError, H2loadUnsupportedError } from '../load/external/h2load.js';
 import { generate, type LoadTick } from '../load/generate.js';
 import { LoadAbortedError } from '../load/run-load.js';
-import { CLIENT_KINDS, GENERATORS, LoadOptionsError, MAX_WINDOW, PROTOCOLS, RECEIVERS, validateLoadOptions } from '../load/options.js';
+import { CLIENT_KINDS, GENERATORS, LoadOptionsError, MAX_STREAM_MESSAGES, MAX_WINDOW, PROTOCOLS, RECEIVERS, SCENARIOS, validateLoadOptions } from '../load/options.js';
+import { streamMessages } from '../load/payload.js';
 import type { LoadOptions, RepResult } from '../load/types.js';
 import { fmtInt } from '../output/format-number.js';
 import { formatLoadSummary } from '../output/load-summary.js';
@@ -14,8 +15,8 @@ import { CliError, runMain } from './cli-error.js';
 const HELP = `Usage: npm run load -- --url http://HOST:PORT/PATH [options]
 
 Sends load to one target (no proxy or backends are started), then prints one measured run: RPS, latency
-percentiles and histogram, errors by class, RST_STREAM and GOAWAY by code. --json prints the RepResult that
-results.json stores per repetition.
+percentiles and histogram, errors by class, RST_STREAM and GOAWAY by code, streamed messages and the first
+calls of each connection when measured. --json prints the RepResult that results.json stores per repetition.
 
 Options:
   --url URL                target, http:// (a URL may also be given as the only positional argument)
@@ -30,6 +31,14 @@ Options:
       --timeout D          a request not answered in D is cancelled and counted as timeout (default 5s)
       --method M           request method (default GET, or POST with --body-bytes)
       --body-bytes N       request body size (default 0)
+      --response-bytes N   the response size asked of sluice's backends (server-streaming: each message's):
+                           h1/h2 send x-sluice-response-bytes: N, gRPC EchoRequest.response_bytes
+                           (default: the backend's own --response-bytes)
+      --scenario S         unary (default) | large-body (the same exchange, named for big --body-bytes and
+                           --response-bytes) | server-streaming (h2 and gRPC on the wire client: one request,
+                           a stream of stamped messages from sluice's backends; each message's latency is
+                           measured from the backend's stamp to its arrival)
+      --stream-messages N  server-streaming: messages per stream (default 10)
       --receiver R         h2: eager (default) returns window credit as data arrives; strict as it is read
       --stall-streams K    h2: the first K streams never read their responses (seed 000's stalled stream)
       --stream-window N    h2: the stream receive window the generator announces (default 65535)
@@ -54,6 +63,9 @@ const FLAG: Partial<Record<keyof LoadOptions, string>> = {
   timeoutMs: '--timeout',
   method: '--method',
   bodyBytes: '--body-bytes',
+  responseBytes: '--response-bytes',
+  scenario: '--scenario',
+  streamMessages: '--stream-messages',
   h2StreamWindow: '--stream-window',
   h2ConnWindow: '--conn-window',
   rate: '--rate',
@@ -78,6 +90,9 @@ async function main(): Promise<number> {
       timeout: { type: 'string', default: '5s' },
       method: { type: 'string' },
       'body-bytes': { type: 'string', default: '0' },
+      'response-bytes': { type: 'string' },
+      scenario: { type: 'string' },
+      'stream-messages': { type: 'string' },
       receiver: { type: 'string' },
       'stall-streams': { type: 'string' },
       'stream-window': { type: 'string' },
@@ -166,6 +181,15 @@ function toLoadOptions(values: Values, positionals: string[]): LoadOptions {
     bodyBytes,
     generator,
   };
+  const responseBytes = str('response-bytes');
+  if (responseBytes !== undefined) options.responseBytes = integer(responseBytes, '--response-bytes', 0, 2 ** 32 - 1);
+  const scenario = str('scenario');
+  if (scenario !== undefined) options.scenario = oneOf(scenario, SCENARIOS, '--scenario');
+  const messages = str('stream-messages');
+  if (messages !== undefined) {
+    if (options.scenario !== 'server-streaming') throw new CliError('--stream-messages applies to --scenario server-streaming only');
+    options.streamMessages = integer(messages, '--stream-messages', 1, MAX_STREAM_MESSAGES);
+  }
   const rate = str('rate');
   if (rate !== undefined) {
     if (!/^\d+(\.\d+)?$/.test(rate) || !(Number(rate) > 0)) throw new CliError(`--rate ${rate}: expected a positive number of requests per second`);
@@ -233,8 +257,14 @@ function title(o: LoadOptions): string {
   const connections = plural(o.connections, 'connection');
   const shape = o.protocol === 'h1' ? connections : `${connections} x ${plural(o.streamsPerConnection, 'stream')}`;
   const loop = o.rate !== undefined ? `open loop at ${fmtInt(o.rate)} rps` : 'closed loop';
+  const scenario =
+    o.scenario === 'server-streaming'
+      ? `server-streaming ${streamMessages(o)} messages${o.responseBytes !== undefined ? ` of ${fmtInt(o.responseBytes)} bytes` : ''}, `
+      : o.scenario === 'large-body'
+        ? 'large-body, '
+        : '';
   return (
-    `sluice load: ${o.method} ${o.url} (${o.protocol}), ${shape}, ${loop}, ` +
+    `sluice load: ${o.method} ${o.url} (${o.protocol}), ${scenario}${shape}, ${loop}, ` +
     `${formatDuration(o.durationMs)} measured after ${formatDuration(o.warmupMs)} warm-up, generator ${o.generator ?? 'sluice'}`
   );
 }

@@ -1,10 +1,15 @@
 // LoadOptions are checked before anything connects; a bad value is refused with the option's name.
+import { SCENARIOS, STAMP_BYTES } from './payload.js';
 import type { LoadOptions, Protocol } from './types.js';
+
+export { SCENARIOS } from './payload.js';
 
 export const PROTOCOLS: readonly Protocol[] = ['h1', 'h2', 'grpc'];
 export const MAX_WINDOW = 2 ** 31 - 1;
 /** Far beyond what one process sends; a bound keeps the schedule's arithmetic and its catch-up loops finite. */
 const MAX_RATE = 10_000_000;
+/** The backends refuse larger streams (workloads/backends/payload.ts); far more than a timeout lets through. */
+export const MAX_STREAM_MESSAGES = 1_000_000;
 export const RECEIVERS: readonly NonNullable<LoadOptions['receiver']>[] = ['eager', 'strict'];
 export const CLIENT_KINDS: readonly NonNullable<LoadOptions['client']>[] = ['wire', 'lib'];
 export const GENERATORS: readonly NonNullable<LoadOptions['generator']>[] = ['sluice', 'h2load'];
@@ -77,5 +82,25 @@ export function validateLoadOptions(options: LoadOptions): void {
   }
   if (options.generator !== undefined && !GENERATORS.includes(options.generator)) {
     throw new LoadOptionsError('generator', options.generator, GENERATORS.join(' | '));
+  }
+  validateScenario(options, wire);
+}
+
+function validateScenario(options: LoadOptions, wire: boolean): void {
+  if (options.scenario !== undefined && !SCENARIOS.includes(options.scenario)) {
+    throw new LoadOptionsError('scenario', options.scenario, SCENARIOS.join(' | '));
+  }
+  if (options.streamMessages !== undefined) integer(options, 'streamMessages', 1, MAX_STREAM_MESSAGES);
+  if (options.scenario !== 'server-streaming') return;
+  // Each message carries its 8-byte stamp.
+  if (options.responseBytes !== undefined && options.responseBytes < STAMP_BYTES) {
+    throw new LoadOptionsError('responseBytes', options.responseBytes, `at least ${STAMP_BYTES} with scenario server-streaming (each message starts with its 8-byte stamp)`);
+  }
+  // Only the wire clients read response bodies; node:http2, grpc-js, undici and h2load only count them.
+  if (!wire) {
+    throw new LoadOptionsError('scenario', options.scenario, 'possible here: server-streaming needs h2 or gRPC on the wire client (not h1, not client lib)');
+  }
+  if (options.generator === 'h2load') {
+    throw new LoadOptionsError('generator', options.generator, 'possible with scenario server-streaming (h2load cannot read the messages): use generator sluice');
   }
 }

@@ -24,8 +24,16 @@ export interface LoadOptions {
   h2StreamWindow?: number;
   /** h2 only: the generator's connection receive window, set with setLocalWindowSize after connecting. Default 1 MiB. */
   h2ConnWindow?: number;
-  /** gRPC only: EchoRequest.response_bytes, the reply size asked of the echo backend. Default 0 = the backend's own --response-bytes. */
+  /**
+   * The response size asked of the sluice backends (server-streaming: each message's size): gRPC sets
+   * EchoRequest.response_bytes, h1 and h2 send the request header `x-sluice-response-bytes: N`. Absent (gRPC: 0),
+   * the backend's own --response-bytes.
+   */
   responseBytes?: number;
+  /** unary (default): one request, one response; large-body: the same, named for big bodies (the caller sets bodyBytes and responseBytes); server-streaming: one request, a response of streamMessages messages of responseBytes each. */
+  scenario?: 'unary' | 'large-body' | 'server-streaming';
+  /** server-streaming: messages per stream (default 10). */
+  streamMessages?: number;
   /**
    * Open loop: requests per second over all workers and connections, sent at fixed intervals whatever the
    * target does; latency is measured from each request's intended send time (no coordinated omission).
@@ -43,16 +51,12 @@ export interface LoadOptions {
   /** h2 only: this many streams (the first ones opened) stop reading their response bodies. Default 0. */
   stallStreams?: number;
   /**
-   * h2 and gRPC: `wire` (default) is sluice's own HTTP/2 framing client (harness/load/wire/); `lib` is node:http2 for h2
-   * and @grpc/grpc-js for gRPC, kept to cross-check the wire client. Ignored for h1.
+   * `wire` (default) is sluice's own HTTP/2 framing client (harness/load/wire/) for h2 and gRPC, undici for h1; `lib`
+   * is node:http2, @grpc/grpc-js and (h1, closed loop only) autocannon, kept to cross-check.
    */
   client?: 'wire' | 'lib';
   /** Which engine generates the load: ours (default) or nghttp2's h2load (h2 only), parsed into the same record. */
   generator?: 'sluice' | 'h2load';
-  /** unary (default): one request, one response; large-body: the same, named for big bodies (the caller sets bodyBytes and responseBytes); server-streaming: one request, a response of streamMessages messages of responseBytes each. */
-  scenario?: 'unary' | 'large-body' | 'server-streaming';
-  /** server-streaming: messages per stream (default 10). */
-  streamMessages?: number;
 }
 
 export interface LatencySummaryMs {
@@ -158,4 +162,8 @@ export interface RepResult {
   workers?: { elu: number; requests: number }[];
   /** Which generator produced this record. */
   generator?: 'sluice' | 'h2load';
+  /** server-streaming only: messages received on the window's streams, per second, and each message's latency (from the backend's stamp to its arrival). */
+  streaming?: { messages: number; messagesPerS: number; messageLatencyMs: LatencySummaryMs; messageHistogram: string };
+  /** The first calls of each connection (index 0 = its first call ever, warm-up included): mean time to first byte and total time of the i-th call, over the connections whose i-th call fell in the measured window. */
+  ramp?: { call: number; connections: number; ttfbMs: number; totalMs: number }[];
 }

@@ -1,6 +1,7 @@
 // `npm run load` without --json: one RepResult as a human summary. A pure function that returns a string
 // (autocannon's printResult): throughput, latency percentiles, the histogram, errors by class, RST_STREAM
-// and GOAWAY by code, open-loop keeping-up, and a loud warning when the generator was the bottleneck.
+// and GOAWAY by code, open-loop keeping-up, streamed messages, the ramp of each connection's first calls, and
+// a loud warning when the generator was the bottleneck.
 import type { LatencySummaryMs, PercentileName, RepResult } from '../load/types.js';
 import { fmtInt, fmtMs, fmtPercent } from './format-number.js';
 import { formatTextHistogram } from './text-histogram.js';
@@ -35,6 +36,9 @@ export function formatLoadSummary(r: RepResult, options: LoadSummaryOptions = {}
   if (r.uncorrectedLatencyMs) out.push('  (uncorrected: from the real send, as wrk2 prints it beside the corrected figures)');
   out.push('');
   out.push('Latency histogram (all)', formatTextHistogram(r.histogram, { width: options.histogramWidth ?? 40 }).trimEnd(), '');
+  if (r.streaming) out.push(streaming(r.streaming));
+  if (r.ramp && r.ramp.length > 0) out.push(ramp(r.ramp));
+  if (r.streaming || (r.ramp && r.ramp.length > 0)) out.push('');
   out.push(...errorTable(r), '');
   out.push(...resets(r));
   if (r.openLoop) out.push(openLoop(r.openLoop));
@@ -134,6 +138,26 @@ function openLoop(o: NonNullable<RepResult['openLoop']>): string {
     (o.capped ? `; ${fmtInt(o.capped)} not sent (in-flight cap)` : '') +
     (o.behind ? '   BEHIND: the generator could not keep the rate' : '')
   );
+}
+
+function streaming(s: NonNullable<RepResult['streaming']>): string {
+  const l = s.messageLatencyMs;
+  return (
+    `Streaming  ${fmtInt(s.messagesPerS)} messages/s (${fmtInt(s.messages)} messages on the window's streams); ` +
+    `message latency (backend stamp to arrival) p50 ${fmtMs(l.p50)}, p99 ${fmtMs(l.p99)}, max ${fmtMs(l.max)} ms`
+  );
+}
+
+/** How many of a connection's first calls the summary shows (the record keeps up to 20). */
+const RAMP_SHOWN = 5;
+
+function ramp(entries: NonNullable<RepResult['ramp']>): string {
+  const shown = entries.slice(0, RAMP_SHOWN);
+  const last = entries[entries.length - 1]!;
+  if (entries.length > RAMP_SHOWN) shown.push(last);
+  const cells = shown.map((e, i) => `${i === RAMP_SHOWN ? '... ' : ''}#${e.call} ${fmtMs(e.ttfbMs)}/${fmtMs(e.totalMs)}`);
+  const connections = Math.max(...entries.map((e) => e.connections));
+  return `Ramp       each connection's first calls, TTFB/total ms (call #0 its first ever; up to ${fmtInt(connections)} connections): ${cells.join(', ')}`;
 }
 
 function notesOf(r: WithNotes): string[] {

@@ -251,6 +251,12 @@ test('h2loadPlan maps LoadOptions to h2load flags', () => {
   assert.deepEqual(open.args.slice(open.args.indexOf('-t'), open.args.indexOf('-t') + 2), ['-t', '2']);
   assert.deepEqual(open.args.slice(open.args.indexOf('-w'), open.args.indexOf('-w') + 4), ['-w', '20', '-W', '24']);
   assert.ok(open.notes.some((n) => /h2ConnWindow 16777216 sent as 16777215/.test(n)));
+  const sized = h2loadPlan(options('http://127.0.0.1:9/p', { responseBytes: 3000 }), files);
+  assert.deepEqual(sized.args.slice(sized.args.indexOf('-H'), sized.args.indexOf('-H') + 2), ['-H', 'x-sluice-response-bytes: 3000']);
+  assert.throws(
+    () => h2loadPlan(options('http://127.0.0.1:9/p', { scenario: 'server-streaming' }), files),
+    (err: unknown) => err instanceof H2loadUnsupportedError && err.option === 'scenario',
+  );
 });
 
 test('parseH2loadSummary reads h2load 1.52 output', () => {

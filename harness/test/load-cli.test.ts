@@ -72,6 +72,11 @@ test('bad flags exit 2 with a message naming the flag', { timeout: 15_000 }, asy
     [['-p', 'h1', '--stream-window', '65535'], /--stream-window applies to -p h2 only/],
     [['-p', 'h1', '--generator', 'h2load'], /--generator h2load: protocol h1 is not supported/],
     [['--generator', 'wrk'], /--generator wrk/],
+    [['--scenario', 'bidi'], /--scenario bidi: expected unary \| large-body \| server-streaming/],
+    [['-p', 'h1', '--scenario', 'server-streaming'], /--scenario: .*needs h2 or gRPC on the wire client/],
+    [['--scenario', 'server-streaming', '--response-bytes', '4'], /--response-bytes: .*at least 8/],
+    [['--stream-messages', '3'], /--stream-messages applies to --scenario server-streaming only/],
+    [['--response-bytes', '1.5'], /--response-bytes 1.5/],
   ];
   await Promise.all(
     cases.map(async ([args, message]) => {
@@ -108,7 +113,7 @@ test('Ctrl-C stops the run: exit 130, and the process ends by itself (nothing le
 test('--help lists every flag', async () => {
   const r = await load(['--help']);
   assert.equal(r.exitCode, 0);
-  for (const flag of ['--url', '--protocol', '--connections', '--streams', '--duration', '--rate', '--warmup', '--workers', '--timeout', '--method', '--body-bytes', '--receiver', '--stall-streams', '--stream-window', '--conn-window', '--generator', '--json']) {
+  for (const flag of ['--url', '--protocol', '--connections', '--streams', '--duration', '--rate', '--warmup', '--workers', '--timeout', '--method', '--body-bytes', '--receiver', '--stall-streams', '--stream-window', '--conn-window', '--generator', '--json', '--response-bytes', '--scenario', '--stream-messages']) {
     assert.ok(r.stdout.includes(flag), flag);
   }
 });

@@ -103,6 +103,17 @@ test("h2load's record: RST not reported, its notes listed", () => {
   assert.match(text, /h2load:errored\s+2/);
 });
 
+test('server streaming: messages per second and their latency; the ramp: the first calls and the last', () => {
+  const text = formatLoadSummary({
+    ...fixture,
+    streaming: { messages: 10_100, messagesPerS: 10_000, messageLatencyMs: { ...fixture.latencyMs, p50: 0.25, p99: 4.5, max: 12 }, messageHistogram: fixture.histogram },
+    ramp: Array.from({ length: 20 }, (_, call) => ({ call, connections: call < 19 ? 4 : 3, ttfbMs: call < 3 ? 12 : 1, totalMs: call < 3 ? 25 : 2 })),
+  });
+  assert.match(text, /Streaming\s+10,000 messages\/s \(10,100 messages on the window's streams\); message latency \(backend stamp to arrival\) p50 0\.25, p99 4\.50, max 12\.0 ms\n/);
+  assert.match(text, /Ramp\s+each connection's first calls, TTFB\/total ms \(call #0 its first ever; up to 4 connections\): #0 12\.0\/25\.0, #1 12\.0\/25\.0, #2 12\.0\/25\.0, #3 1\.00\/2\.00, #4 1\.00\/2\.00, \.\.\. #19 1\.00\/2\.00\n/);
+  assert.doesNotMatch(formatLoadSummary(fixture), /Streaming|Ramp/);
+});
+
 test('the summary is pure: the same record gives the same text', () => {
   assert.equal(formatLoadSummary(fixture), formatLoadSummary(structuredClone(fixture)));
 });

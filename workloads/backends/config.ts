@@ -23,6 +23,8 @@ export interface BackendConfig {
 
 export const MAX_ENDPOINTS = 1000;
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** Messages one server stream may be asked for (x-sluice-stream-messages, EchoRequest.messages). */
+export const MAX_STREAM_MESSAGES = 1_000_000;
 export const MAX_WINDOW = 2 ** 31 - 1;
 /** The HTTP/2 default; a connection window cannot be set below it. */
 export const MIN_CONN_WINDOW = 65_535;
@@ -125,13 +127,23 @@ Serves N synthetic endpoints, one port each. Every endpoint answers any path and
 it reads the whole request body, waits one latency sample, and answers 200 with
 content-type application/octet-stream, response-bytes bytes and x-sluice-endpoint: <port>.
 A request header x-sluice-response-bytes: N (gRPC: response_bytes) overrides the size.
+
+Server streaming (h2 and gRPC): an h2 request with x-sluice-stream-messages: N, or a call to
+sluice.echo.Echo/ServerStream with messages N (0: 10), is answered, after one latency sample, with N
+messages of M bytes (the response size above, at least 8) written one after another as flow control
+allows, then the end of the stream (h2: 200 with x-sluice-message-bytes: M; gRPC: N EchoReply, status
+OK). Each message's first 8 bytes are the time it was written, float64 little-endian epoch ms
+(performance.timeOrigin + performance.now()), so a client on this machine can time each message.
+A bad N or an M under 8 is answered 400 (gRPC: INVALID_ARGUMENT).
+
 When every port listens, one JSON line goes to stdout and nothing else does:
   {"event":"ready","protocol":"h2","host":"127.0.0.1","ports":[...]}
 SIGTERM or SIGINT closes everything and exits 0.
 
 Flags:
   --protocol h1|h2|grpc     h1: HTTP/1.1 keep-alive; h2: h2c prior knowledge;
-                            grpc: sluice.echo.Echo/Unary (workloads/proto/echo.proto)  (default ${DEFAULTS.protocol})
+                            grpc: sluice.echo.Echo/Unary and /ServerStream (workloads/proto/echo.proto)
+                            (default ${DEFAULTS.protocol})
   --endpoints N             endpoints to serve, 1..${MAX_ENDPOINTS}  (default ${DEFAULTS.endpoints})
   --base-port P             ports P..P+N-1; 0 gives each endpoint an ephemeral port  (default ${DEFAULTS.basePort})
   --host HOST               address to listen on  (default ${DEFAULTS.host})

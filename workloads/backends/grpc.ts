@@ -1,18 +1,21 @@
-// gRPC endpoints: one @grpc/grpc-js Server bound to every port, serving sluice.echo.Echo/Unary.
+// gRPC endpoints: one @grpc/grpc-js Server bound to every port, serving sluice.echo.Echo/Unary and
+// /ServerStream (stamped replies written as flow control allows, stream.ts).
 import type http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ECHO_LOADER_OPTIONS, ECHO_SERVICE, echoProtoPath } from '../proto/path.js';
-import { MAX_RESPONSE_BYTES, type BackendConfig } from './config.js';
+import { MAX_RESPONSE_BYTES, MAX_STREAM_MESSAGES, type BackendConfig } from './config.js';
 import { Delays } from './delays.js';
 import { h2ServerOptions, widenConnectionWindow } from './h2.js';
 import { createLatencySampler } from './latency.js';
 import { ENDPOINT_HEADER, Payloads } from './payload.js';
+import { DEFAULT_STREAM_MESSAGES, STAMP_BYTES, stampedMessage, writeMessages } from './stream.js';
 import { CLOSE_GRACE_MS, type RunningBackends } from './types.js';
 
 interface EchoRequest {
   payload: Buffer;
   response_bytes: number;
+  messages: number;
 }
 
 interface EchoReply {
@@ -42,6 +45,30 @@ export async function start(config: BackendConfig): Promise<RunningBackends> {
         return;
       }
       delays.run(sample(), () => callback(null, { payload: payloads.get(bytes) }));
+    },
+    ServerStream: (call: grpc.ServerWritableStream<EchoRequest, EchoReply>) => {
+      const bytes = call.request.response_bytes || config.responseBytes;
+      const count = call.request.messages || DEFAULT_STREAM_MESSAGES;
+      const refusal =
+        bytes > MAX_RESPONSE_BYTES || bytes < STAMP_BYTES
+          ? `response_bytes ${bytes} is not in ${STAMP_BYTES}..${MAX_RESPONSE_BYTES} (each streamed message starts with its 8-byte stamp)`
+          : count > MAX_STREAM_MESSAGES
+            ? `messages ${count} exceeds ${MAX_STREAM_MESSAGES}`
+            : undefined;
+      if (refusal !== undefined) {
+        // grpc-js turns an 'error' on a server stream into its status.
+        call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: refusal });
+        return;
+      }
+      delays.run(sample(), () =>
+        writeMessages(
+          count,
+          call,
+          () => call.write({ payload: stampedMessage(bytes) }),
+          () => call.end(),
+          () => call.cancelled || call.destroyed,
+        ),
+      );
     },
   });
 

@@ -1,10 +1,12 @@
-// HTTP/2 endpoints (h2c, prior knowledge): one node:http2 server per port, stream API.
+// HTTP/2 endpoints (h2c, prior knowledge): one node:http2 server per port, stream API. A request with
+// x-sluice-stream-messages is answered with a stream of stamped messages (stream.ts).
 import http2 from 'node:http2';
 import type { BackendConfig } from './config.js';
 import { Delays } from './delays.js';
 import { createLatencySampler } from './latency.js';
 import { listenAll } from './listen.js';
-import { ENDPOINT_HEADER, Payloads, RESPONSE_BYTES_HEADER, requestedBytes } from './payload.js';
+import { ENDPOINT_HEADER, MESSAGE_BYTES_HEADER, Payloads, RESPONSE_BYTES_HEADER, STREAM_MESSAGES_HEADER, requestedBytes, requestedMessages } from './payload.js';
+import { STAMP_BYTES, stampedMessage, writeMessages } from './stream.js';
 import { CLOSE_GRACE_MS, type RunningBackends } from './types.js';
 
 const { HTTP2_HEADER_METHOD, HTTP2_HEADER_STATUS } = http2.constants;
@@ -46,10 +48,17 @@ export async function start(config: BackendConfig): Promise<RunningBackends> {
       stream.on('error', ignore);
       const bytes = requestedBytes(headers[RESPONSE_BYTES_HEADER], config.responseBytes);
       const head = headers[HTTP2_HEADER_METHOD] === 'HEAD';
+      // A HEAD request gets the headers of a single response, never a stream.
+      const messages = head ? undefined : requestedMessages(headers[STREAM_MESSAGES_HEADER]);
       stream.resume();
       stream.on('end', () => {
-        if (typeof bytes === 'string') {
-          respond(stream, 400, { 'content-type': 'text/plain', [ENDPOINT_HEADER]: endpoint.port }, Buffer.from(bytes), head);
+        if (typeof bytes === 'string') return refuse(stream, endpoint.port, bytes, head);
+        if (typeof messages === 'string') return refuse(stream, endpoint.port, messages, head);
+        if (messages !== undefined) {
+          if (bytes < STAMP_BYTES) {
+            return refuse(stream, endpoint.port, `${RESPONSE_BYTES_HEADER}: ${bytes} is under ${STAMP_BYTES}, the stamp each streamed message starts with\n`, head);
+          }
+          delays.run(sample(), () => respondStream(stream, messages, bytes, endpoint.port));
           return;
         }
         delays.run(sample(), () => {
@@ -105,6 +114,29 @@ function respond(
   const endStream = head || body.length === 0;
   stream.respond({ [HTTP2_HEADER_STATUS]: status, ...fields }, { endStream });
   if (!endStream) stream.end(body);
+}
+
+/** 400 with the reason as text. */
+function refuse(stream: http2.ServerHttp2Stream, port: string, reason: string, head: boolean): void {
+  respond(stream, 400, { 'content-type': 'text/plain', [ENDPOINT_HEADER]: port }, Buffer.from(reason), head);
+}
+
+/** 200, then `count` messages of `bytes` bytes, each stamped as it is written, as flow control allows; then END_STREAM. */
+function respondStream(stream: http2.ServerHttp2Stream, count: number, bytes: number, port: string): void {
+  if (stream.destroyed || stream.closed || stream.headersSent) return;
+  stream.respond({
+    [HTTP2_HEADER_STATUS]: 200,
+    'content-type': 'application/octet-stream',
+    [ENDPOINT_HEADER]: port,
+    [MESSAGE_BYTES_HEADER]: bytes,
+  });
+  writeMessages(
+    count,
+    stream,
+    () => stream.write(stampedMessage(bytes)),
+    () => stream.end(),
+    () => stream.destroyed || stream.closed,
+  );
 }
 
 function ignore(): void {}

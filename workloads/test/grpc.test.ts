@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import http2 from 'node:http2';
+import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -24,6 +25,7 @@ type EchoClient = grpc.Client & {
     request: { payload?: Buffer; response_bytes?: number },
     callback: (err: grpc.ServiceError | null, reply?: EchoReply) => void,
   ): grpc.ClientUnaryCall;
+  ServerStream(request: { payload?: Buffer; response_bytes?: number; messages?: number }): grpc.ClientReadableStream<EchoReply>;
 };
 
 const definition = protoLoader.loadSync(echoProtoPath(), ECHO_LOADER_OPTIONS);
@@ -34,6 +36,41 @@ const CLIENT_OPTIONS = { 'grpc.max_receive_message_length': -1 };
 interface Answer {
   reply: EchoReply;
   endpoint: string;
+}
+
+function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Every reply of a ServerStream call, or its error. */
+function serverStream(client: EchoClient, request: { response_bytes?: number; messages?: number }): Promise<EchoReply[]> {
+  return new Promise((resolve, reject) => {
+    const replies: EchoReply[] = [];
+    const call = client.ServerStream(request);
+    call.on('data', (reply: EchoReply) => replies.push(reply));
+    call.on('error', reject);
+    call.on('end', () => resolve(replies));
+  });
+}
+
+/** The EchoReply payloads of a gRPC response body: length-prefixed messages, each {bytes payload = 1}. */
+function replyPayloads(body: Buffer): Buffer[] {
+  const payloads: Buffer[] = [];
+  for (let at = 0; at < body.length; ) {
+    const length = body.readUInt32BE(at + 1);
+    const message = body.subarray(at + 5, at + 5 + length);
+    assert.equal(message[0], 0x0a, 'EchoReply.payload');
+    let size = 0;
+    let i = 1;
+    for (let shift = 0; ; shift += 7) {
+      const byte = message[i++]!;
+      size += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+    }
+    payloads.push(message.subarray(i, i + size));
+    at += 5 + length;
+  }
+  return payloads;
 }
 
 function unary(client: EchoClient, request: { payload?: Buffer; response_bytes?: number }): Promise<Answer> {
@@ -86,6 +123,53 @@ describe('gRPC backend', { timeout: 10_000 }, () => {
       [10, 5 * 1024 * 1024, 4096],
     );
     await assert.rejects(unary(clients[2]!, { response_bytes: 2 ** 31 }), (err: grpc.ServiceError) => err.code === grpc.status.INVALID_ARGUMENT);
+  });
+
+  it('ServerStream sends `messages` stamped replies of response_bytes, stamps plausible and increasing', async () => {
+    const before = epochMs();
+    const replies = await serverStream(clients[0]!, { response_bytes: 1000, messages: 50 });
+    const after = epochMs();
+    assert.equal(replies.length, 50);
+    const stamps = replies.map((r) => r.payload.readDoubleLE(0));
+    for (const [i, reply] of replies.entries()) {
+      assert.equal(reply.payload.length, 1000);
+      assert.ok(stamps[i]! >= before && stamps[i]! <= after, `reply ${i} stamped ${stamps[i]! - before} ms after the call`);
+      if (i > 0) assert.ok(stamps[i]! >= stamps[i - 1]!, `reply ${i} stamped before reply ${i - 1}`);
+    }
+    // messages 0 means 10, response_bytes 0 the backend's --response-bytes.
+    assert.deepEqual(
+      (await serverStream(clients[0]!, {})).map((r) => r.payload.length),
+      Array.from({ length: 10 }, () => 4096),
+    );
+    await assert.rejects(serverStream(clients[0]!, { response_bytes: 7 }), (err: grpc.ServiceError) => err.code === grpc.status.INVALID_ARGUMENT);
+    await assert.rejects(serverStream(clients[0]!, { messages: 2_000_000 }), (err: grpc.ServiceError) => err.code === grpc.status.INVALID_ARGUMENT);
+  });
+
+  it('ServerStream writes as flow control allows: replies the client has no window for are stamped once it reads', async () => {
+    // A plain HTTP/2 client with a 65 535-byte stream window that does not read for 300 ms.
+    const session = http2.connect(`http://127.0.0.1:${backends.ports[1]}`);
+    try {
+      const method = (definition[ECHO_SERVICE] as unknown as grpc.ServiceDefinition)['ServerStream']!;
+      const message = method.requestSerialize({ response_bytes: 16384, messages: 64 });
+      const framed = Buffer.alloc(5 + message.length);
+      framed.writeUInt32BE(message.length, 1);
+      message.copy(framed, 5);
+      const stream = session.request({ ':method': 'POST', ':path': `/${ECHO_SERVICE}/ServerStream`, 'content-type': 'application/grpc', te: 'trailers' });
+      stream.end(framed);
+      stream.pause();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const resumed = epochMs();
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.resume();
+      await new Promise((resolve) => stream.once('end', resolve));
+      const payloads = replyPayloads(Buffer.concat(chunks));
+      assert.equal(payloads.length, 64);
+      assert.ok(payloads[0]!.readDoubleLE(0) < resumed, 'the first reply went at once');
+      assert.ok(payloads[63]!.readDoubleLE(0) >= resumed, 'the last one waited for the window');
+    } finally {
+      session.destroy();
+    }
   });
 
   it('advertises --stream-window and opens the connection window to --conn-window', async () => {

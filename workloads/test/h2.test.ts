@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
+import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { parseBackendArgs, type BackendConfig } from '../backends/config.js';
 import { start } from '../backends/h2.js';
@@ -27,6 +28,10 @@ function request(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpH
     stream.on('error', reject);
     stream.end(body);
   });
+}
+
+function epochMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function connect(port: number): Promise<http2.ClientHttp2Session> {
@@ -87,6 +92,46 @@ describe('h2 backend', { timeout: 10_000 }, () => {
     );
     const bad = await request(session, { 'x-sluice-response-bytes': '-3' });
     assert.equal(bad.headers[':status'], 400);
+  });
+
+  it('streams N stamped messages of M bytes on x-sluice-stream-messages, stamps plausible and increasing', async () => {
+    const before = epochMs();
+    const answer = await request(sessions[0]!, { 'x-sluice-stream-messages': '50', 'x-sluice-response-bytes': '1000' });
+    const after = epochMs();
+    assert.equal(answer.headers[':status'], 200);
+    assert.equal(answer.headers['x-sluice-message-bytes'], '1000');
+    assert.equal(answer.headers['x-sluice-endpoint'], String(backends.ports[0]));
+    assert.equal(answer.body.length, 50 * 1000);
+    const stamps = Array.from({ length: 50 }, (_, i) => answer.body.readDoubleLE(i * 1000));
+    for (const [i, stamp] of stamps.entries()) {
+      assert.ok(stamp >= before && stamp <= after, `message ${i} stamped ${stamp - before} ms after the request`);
+      if (i > 0) assert.ok(stamp >= stamps[i - 1]!, `message ${i} stamped before message ${i - 1}`);
+      assert.ok(answer.body.subarray(i * 1000 + 8, (i + 1) * 1000).every((b) => b === 0));
+    }
+    // Without x-sluice-response-bytes, messages have --response-bytes' size (3000 here).
+    const sized = await request(sessions[0]!, { 'x-sluice-stream-messages': '2' });
+    assert.equal(sized.headers['x-sluice-message-bytes'], '3000');
+    assert.equal(sized.body.length, 6000);
+    for (const bad of [{ 'x-sluice-stream-messages': '0' }, { 'x-sluice-stream-messages': 'ten' }, { 'x-sluice-stream-messages': '2', 'x-sluice-response-bytes': '7' }]) {
+      assert.equal((await request(sessions[0]!, bad)).headers[':status'], 400, JSON.stringify(bad));
+    }
+  });
+
+  it('writes a stream as flow control allows: messages the client has no window for are written (and stamped) once it reads', async () => {
+    // The client's stream window is 65 535 bytes: 64 messages of 16 KiB cannot all go before it reads.
+    const stream = sessions[1]!.request({ ':path': '/', 'x-sluice-stream-messages': '64', 'x-sluice-response-bytes': '16384' });
+    stream.end();
+    stream.pause();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const resumed = epochMs();
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.resume();
+    await new Promise((resolve) => stream.once('end', resolve));
+    const body = Buffer.concat(chunks);
+    assert.equal(body.length, 64 * 16384);
+    assert.ok(body.readDoubleLE(0) < resumed, 'the first message went at once');
+    assert.ok(body.readDoubleLE(63 * 16384) >= resumed, 'the last one waited for the window');
   });
 
   it('advertises --stream-window and opens the connection window to --conn-window', async () => {

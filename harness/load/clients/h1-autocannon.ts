@@ -8,6 +8,7 @@ import autocannon from 'autocannon';
 import { classifyError, statusClass, TIMEOUT } from '../errors.js';
 import { PhaseClock, type PhaseClockOptions, type PhaseTiming } from '../sequencer/phase-clock.js';
 import { performance } from 'node:perf_hooks';
+import { payloadHeaders } from '../payload.js';
 import type { Recorder } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 import type { DrivingClient } from './client.js';
@@ -51,6 +52,7 @@ class H1Client implements DrivingClient {
           timeout: Math.max(MIN_TIMEOUT_S, options.timeoutMs / 1000),
           method: options.method as autocannon.Request['method'],
           ...(options.bodyBytes > 0 ? { body: Buffer.alloc(options.bodyBytes, 0x78) } : {}),
+          headers: Object.fromEntries(payloadHeaders(options)),
           sampleInt: SAMPLE_INTERVAL_MS,
         },
         (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { Client, type buildConnector, type Dispatcher } from 'undici';
 import { classifyError, statusClass, TIMEOUT, TRUNCATED } from '../errors.js';
+import { payloadHeaders } from '../payload.js';
 import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 import { failed, leastBusy, type RequestClient } from './client.js';
@@ -126,7 +127,7 @@ class H1Client implements RequestClient {
       path: `${this.url.pathname}${this.url.search}`,
       method: options.method as Dispatcher.HttpMethod,
       body,
-      headers: body ? { 'content-length': String(body.length) } : {},
+      headers: { ...(body ? { 'content-length': String(body.length) } : {}), ...Object.fromEntries(payloadHeaders(options)) },
     };
     this.connections = Array.from({ length: options.connections }, () => {
       const connection: Connection = { client: undefined as unknown as Client, active: 0, ready: undefined };

@@ -1,16 +1,20 @@
 // HTTP/2 on our own framing (harness/load/wire/): the same requests and the same error classes as clients/h2.ts
 // (node:http2), at a fraction of its CPU per request, plus the receiver modes node:http2 cannot give:
 // `receiver: 'strict'` and `stallStreams` reproduce seed 000's connection-window exhaustion. h2c only.
+// Server streaming asks the backend for a stream of fixed-size stamped messages and reads them.
 import { h2Code, statusClass, TRUNCATED } from '../errors.js';
+import { isServerStreaming, payloadHeaders, STAMP_BYTES, streamMessages } from '../payload.js';
 import type { Recorder } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 import { encodeHeaderBlock, type HeaderList } from '../wire/hpack-encode.js';
-import { WirePool, type Exchange } from '../wire/pool.js';
+import { FixedFramer } from '../wire/messages.js';
+import { WirePool, type Exchange, type WireRequestSpec } from '../wire/pool.js';
+import { streamingSpec, type StreamExchange } from '../wire/stream-exchange.js';
 import type { RequestClient } from './client.js';
 
 const PROTOCOL_ERROR = h2Code('PROTOCOL_ERROR');
 
-/** The request's header list, as node:http2 would send it for this URL, method and body. */
+/** The request's header list, as node:http2 would send it for this URL, method and body, and what it asks of the backend. */
 export function h2RequestHeaders(options: LoadOptions): HeaderList {
   const url = new URL(options.url);
   return [
@@ -19,12 +23,13 @@ export function h2RequestHeaders(options: LoadOptions): HeaderList {
     [':authority', url.host],
     [':path', `${url.pathname}${url.search}`],
     ...(options.bodyBytes > 0 ? ([['content-length', String(options.bodyBytes)]] as const) : []),
+    ...payloadHeaders(options),
   ];
 }
 
 export function createH2WireClient(options: LoadOptions, recorder: Recorder): RequestClient {
   const bodyExpected = (status: number): boolean => options.method !== 'HEAD' && status !== 204 && status !== 304;
-  return new WirePool(options, recorder, {
+  const spec: WireRequestSpec = {
     headerBlock: encodeHeaderBlock(h2RequestHeaders(options)),
     body: options.bodyBytes > 0 ? Buffer.alloc(options.bodyBytes, 0x78) : undefined,
     judge(exchange: Exchange): string | undefined {
@@ -38,5 +43,16 @@ export function createH2WireClient(options: LoadOptions, recorder: Recorder): Re
       }
       return statusClass(exchange.status);
     },
+  };
+  if (!isServerStreaming(options)) return new WirePool(options, recorder, spec);
+  const { judge } = spec;
+  return new WirePool(options, recorder, {
+    ...spec,
+    judge: (exchange) => judge(exchange) ?? (exchange as StreamExchange).messagesClass(),
+    // Each message's size: asked for, or (the backend's default) announced in its response header.
+    streaming: streamingSpec(streamMessages(options), (exchange) => {
+      const size = options.responseBytes ?? exchange.messageBytes;
+      return Number.isInteger(size) && size >= STAMP_BYTES ? new FixedFramer(size, exchange) : undefined;
+    }),
   });
 }

@@ -6,6 +6,7 @@ import net, { type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { classifyError, goawayClass, h2Code, rstClass, statusClass, TIMEOUT, TRUNCATED } from '../errors.js';
+import { payloadHeaders } from '../payload.js';
 import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 import { failed, leastBusy, RequestFailed, type RequestClient } from './client.js';
@@ -80,6 +81,7 @@ class H2Client implements RequestClient {
       ':method': options.method,
       ':path': `${this.url.pathname}${this.url.search}`,
       ...(this.body ? { 'content-length': String(this.body.length) } : {}),
+      ...Object.fromEntries(payloadHeaders(options)),
     };
     this.slots = Array.from({ length: options.connections }, () => ({ active: 0, failures: 0, retryAt: 0 }));
   }

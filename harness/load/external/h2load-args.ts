@@ -1,5 +1,6 @@
 // LoadOptions -> h2load's command line (nghttp2 1.52). What h2load cannot do is refused here, naming the
 // option, rather than run as something else; what it does differently is returned as a note for the record.
+import { payloadHeaders } from '../payload.js';
 import type { LoadOptions } from '../types.js';
 
 /** A LoadOption h2load cannot honour. The message names the option and says what to use instead. */
@@ -73,6 +74,7 @@ export function h2loadPlan(options: LoadOptions, files: H2loadFiles): H2loadPlan
   // -d makes h2load send POST; any other method is set by overriding the :method pseudo-header.
   const implied = options.bodyBytes > 0 ? 'POST' : 'GET';
   if (options.method !== implied) args.push('-H', `:method: ${options.method}`);
+  for (const [name, value] of payloadHeaders(options)) args.push('-H', `${name}: ${value}`);
   notes.push(
     `no per-request timeout (${options.timeoutMs} ms asked): h2load 1.52 has none (its -N inactivity timeout aborts it at the end of a -D run), ` +
       'so a request that never completes holds its stream to the end and is not counted',
@@ -96,6 +98,9 @@ function refuseUnsupported(options: LoadOptions): void {
       'receiver',
       'receiver strict is not supported: nghttp2 in h2load returns flow-control credit as data arrives (eager); use --generator sluice',
     );
+  }
+  if (options.scenario === 'server-streaming') {
+    throw new H2loadUnsupportedError('scenario', 'scenario server-streaming is not supported: h2load counts response bodies, it cannot read their messages; use --generator sluice');
   }
   if ((options.stallStreams ?? 0) > 0) {
     throw new H2loadUnsupportedError('stallStreams', 'stalled streams are not supported: h2load reads every response; use --generator sluice');

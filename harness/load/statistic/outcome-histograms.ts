@@ -3,7 +3,8 @@
 //   timeouts at exactly the timeout (their true latency is unknown and longer: a censored value);
 // - success: successful responses only;
 // - uncorrected (open loop only): every outcome timed from the real send instead of the intended one, as
-//   wrk2 prints beside its corrected figures: the difference is what the generator's own lateness hid.
+//   wrk2 prints beside its corrected figures: the difference is what the generator's own lateness hid;
+// - messages (server streaming only): each streamed message, from the backend's stamp to its arrival.
 import { LatencyHistogram } from './histogram.js';
 import type { LatencySummaryMs, PercentileName } from '../types.js';
 
@@ -11,25 +12,34 @@ export interface EncodedOutcomeHistograms {
   all: string;
   success: string;
   uncorrected?: string;
+  messages?: string;
 }
 
 export class OutcomeHistograms {
   readonly all = LatencyHistogram.create();
   readonly success = LatencyHistogram.create();
   readonly uncorrected: LatencyHistogram | undefined;
+  readonly messages: LatencyHistogram | undefined;
 
-  constructor(openLoop: boolean) {
+  constructor(openLoop: boolean, streaming = false) {
     this.uncorrected = openLoop ? LatencyHistogram.create() : undefined;
+    this.messages = streaming ? LatencyHistogram.create() : undefined;
   }
 
   encode(): EncodedOutcomeHistograms {
-    return { all: this.all.encode(), success: this.success.encode(), ...(this.uncorrected ? { uncorrected: this.uncorrected.encode() } : {}) };
+    return {
+      all: this.all.encode(),
+      success: this.success.encode(),
+      ...(this.uncorrected ? { uncorrected: this.uncorrected.encode() } : {}),
+      ...(this.messages ? { messages: this.messages.encode() } : {}),
+    };
   }
 
   destroy(): void {
     this.all.destroy();
     this.success.destroy();
     this.uncorrected?.destroy();
+    this.messages?.destroy();
   }
 }
 

@@ -4,6 +4,7 @@
 // by its latency or its failure, and nothing sent during warm-up or after the window counts.
 import { Tally, h2CodeName, TIMEOUT } from '../errors.js';
 import type { OutcomeHistograms } from './outcome-histograms.js';
+import type { Ramp } from './ramp.js';
 import type { TimeSeries } from './time-series.js';
 
 /** When a request was meant to leave (open loop's schedule; else when it was started) and when it did. */
@@ -36,6 +37,8 @@ export interface RecordedCounts {
 export interface RunSinks {
   histograms: OutcomeHistograms;
   series?: TimeSeries;
+  /** The first calls of each connection (clients that report them: the wire pool). */
+  ramp?: Ramp;
 }
 
 export class Recorder {
@@ -124,6 +127,22 @@ export class Recorder {
     this.timeouts++;
     // However late the timer fired, the request was given up at its deadline.
     this.recordLatency(times, times.intended + this.timeoutMs, false);
+  }
+
+  /**
+   * A message of a server stream arrived, `latencyMs` after the backend stamped it: kept when its request was
+   * sent in the window, as the request itself is.
+   */
+  streamMessage(times: RequestTimes, latencyMs: number): void {
+    if (this.measures(times.intended)) this.sinks?.histograms.messages?.recordMicros(latencyMs * 1000);
+  }
+
+  /**
+   * The `call`-th call of its connection succeeded: its response's HEADERS arrived at `headersAt`, its end at
+   * `endMs`. Timed from the real send (the ramp is about the connection, not the schedule); kept when sent in the window.
+   */
+  rampCall(call: number, times: RequestTimes, headersAt: number, endMs: number): void {
+    if (this.measures(times.intended)) this.sinks?.ramp?.add(call, headersAt - times.sent, endMs - times.sent);
   }
 
   rstReceived(code: number, times: RequestTimes): void {

@@ -28,6 +28,8 @@ export interface ConnectionOptions {
   receiver: ReceiverMode;
   /** The first this-many streams of the connection never read their bodies. */
   stallStreams: number;
+  /** Server streaming: DATA bytes are handed to the streams (WireStream.onBodyBytes); else only counted. */
+  readBodies?: boolean;
 }
 
 /** What the connection tells the one who opened it. */
@@ -57,7 +59,7 @@ export class H2Connection implements FrameHandler, TransportEvents {
   private error: Error | undefined;
   private abortClass: string | undefined;
   private readonly transport: Transport;
-  private readonly reader = new FrameReader(this);
+  private readonly reader: FrameReader;
   private readonly decoder = new HpackDecoder();
   private readonly blocks = new HeaderBlocks((id, flags, buf, start, end) => this.headerBlock(id, flags, buf, start, end));
   private readonly receive: ReceiveFlow;
@@ -76,6 +78,7 @@ export class H2Connection implements FrameHandler, TransportEvents {
     private readonly options: ConnectionOptions,
     private readonly owner: ConnectionOwner,
   ) {
+    this.reader = new FrameReader(this, undefined, options.readBodies === true);
     this.transport = new Transport(options.host, options.port, this);
     this.whenClosed = this.transport.whenClosed;
     this.receive = new ReceiveFlow(options.receiver, this.out, this.wrote);
@@ -221,13 +224,21 @@ export class H2Connection implements FrameHandler, TransportEvents {
     if (endStream) this.afterPeerEnded(stream);
   }
 
+  /** Only with readBodies (the reader calls nothing otherwise): body bytes for a stream that reads them. */
+  onDataBytes(streamId: number, buf: Buffer, start: number, end: number): void {
+    if (this.blocks.pending) throw new H2ProtocolError(PROTOCOL_ERROR, 'expected CONTINUATION');
+    const stream = this.streams.get(streamId);
+    if (stream !== undefined && !stream.stalled) stream.onBodyBytes(buf, start, end);
+  }
+
   private start(stream: WireStream): void {
     const id = this.nextStreamId;
     this.nextStreamId += 2;
     stream.id = id;
     stream.recvWindow = this.options.streamWindow;
     this.send.opened(stream);
-    stream.stalled = ++this.opened <= this.options.stallStreams;
+    stream.call = this.opened++;
+    stream.stalled = stream.call < this.options.stallStreams;
     this.streams.set(id, stream);
     this.out.frame(FRAME.HEADERS, FLAG.END_HEADERS | (stream.body ? 0 : FLAG.END_STREAM), id, stream.headerBlock);
     if (stream.body) this.send.send(stream);

@@ -1,6 +1,7 @@
 // HTTP/2 frames (RFC 9113 section 4 and 6): the constants, encoders for the few frames a client sends, a
 // writer that batches frames into one socket write, and a reader that cuts frames out of socket chunks.
-// DATA payloads are never copied or kept: a load generator only needs their length.
+// DATA payloads are never copied or kept: a load generator only needs their length; a reader built to read
+// bodies (server streaming) hands their bytes over in place, piece by piece, padding left out.
 
 export const FRAME = {
   DATA: 0x0,
@@ -172,6 +173,12 @@ export interface FrameHandler {
    * `dataBytes` the body bytes it carried.
    */
   onData(streamId: number, flags: number, flowBytes: number, dataBytes: number): void;
+  /**
+   * Only for a reader built with `readBodies`: DATA body bytes buf[start, end) of `streamId`, padding left out,
+   * as they arrive (a frame split across reads comes in several pieces), all before that frame's onData.
+   * Valid only during the call.
+   */
+  onDataBytes?(streamId: number, buf: Buffer, start: number, end: number): void;
 }
 
 const AWAIT_HEADER = 0;
@@ -193,14 +200,22 @@ export class FrameReader {
   /** DATA: payload bytes still to come, and the pad length (-1 until its byte is seen). */
   private left = 0;
   private padLength = 0;
+  /** readBodies: body bytes of the current DATA frame not yet handed over. */
+  private dataLeft = 0;
   private payload: Buffer | undefined;
   private payloadLen = 0;
   private stopped = false;
+  /** Set once, at construction: every unary run leaves it undefined and its DATA is only counted. */
+  private readonly dataBytes: ((streamId: number, buf: Buffer, start: number, end: number) => void) | undefined;
 
   constructor(
     private readonly handler: FrameHandler,
     private readonly maxFrameSize = DEFAULT_MAX_FRAME_SIZE,
-  ) {}
+    readBodies = false,
+  ) {
+    if (readBodies && !handler.onDataBytes) throw new TypeError('a FrameReader that reads bodies needs a handler with onDataBytes');
+    this.dataBytes = readBodies ? handler.onDataBytes!.bind(handler) : undefined;
+  }
 
   /** Ignores everything from now on (the connection is going away). */
   stop(): void {
@@ -236,8 +251,9 @@ export class FrameReader {
           }
         }
       } else if (this.state === IN_DATA) {
-        if (this.padLength < 0) this.padLength = chunk[pos]!;
         const n = Math.min(this.left, end - pos);
+        if (this.dataBytes !== undefined) this.bodyPiece(chunk, pos, pos + n);
+        else if (this.padLength < 0) this.padLength = chunk[pos]!;
         this.left -= n;
         pos += n;
         if (this.left === 0) this.endData();
@@ -268,10 +284,26 @@ export class FrameReader {
     this.state = IN_DATA;
     this.left = this.length;
     this.padLength = this.flags & FLAG.PADDED ? -1 : 0;
+    // Padded: the body's length is known once the pad length byte is read.
+    this.dataLeft = this.padLength < 0 ? 0 : this.length;
     if (this.length === 0) {
       if (this.padLength < 0) throw new H2ProtocolError(0x1, 'padded DATA frame without a pad length');
       this.endData();
     }
+  }
+
+  /** readBodies: a piece [from, to) of the current DATA frame's payload; hands over its body bytes. */
+  private bodyPiece(buf: Buffer, from: number, to: number): void {
+    if (this.padLength < 0) {
+      this.padLength = buf[from++]!;
+      this.dataLeft = this.length - 1 - this.padLength;
+      // Checked here, before any byte is handed over (endData would find it only at the frame's end).
+      if (this.dataLeft < 0) throw new H2ProtocolError(0x1, 'DATA padding exceeds the frame');
+    }
+    const n = Math.min(this.dataLeft, to - from);
+    if (n <= 0) return;
+    this.dataLeft -= n;
+    this.dataBytes!(this.streamId, buf, from, from + n);
   }
 
   private endData(): void {

@@ -3,6 +3,7 @@
 // HTTP/2, gRPC) only brings its constant header block and body and its judgement of a finished response.
 import { performance } from 'node:perf_hooks';
 import { h2Code, rstClass, TIMEOUT } from '../errors.js';
+import { RAMP_CALLS } from '../statistic/ramp.js';
 import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 import { failed, leastBusy, type RequestClient } from '../clients/client.js';
@@ -11,6 +12,7 @@ import { DEFAULT_CONN_WINDOW, DEFAULT_STREAM_WINDOW } from '../clients/h2.js';
 import { H2Connection, type ConnectionOptions, type ConnectionOwner } from './connection.js';
 import { WireStream } from './stream.js';
 import { DEFAULT_MAX_FRAME_SIZE } from './frames.js';
+import type { StreamingSpec } from './stream-exchange.js';
 
 const CANCEL = h2Code('CANCEL');
 // Reconnect back-off after a failed connect, so a dead target is not spun on (as clients/h2.ts does).
@@ -25,9 +27,14 @@ export interface WireRequestSpec {
   body: Buffer | undefined;
   /** A finished response: undefined when it succeeded, else its error class (judge may record more, e.g. a RST sent). */
   judge(exchange: Exchange): string | undefined;
+  /** Server streaming: responses are read as messages (stream-exchange.ts). Absent, bodies are only counted. */
+  streaming?: StreamingSpec;
 }
 
-interface Slot {
+/** What the pool makes of each request: Exchange, or a subclass that reads its body (StreamExchange). */
+export type ExchangeClass = new (pool: WirePool, slot: Slot, times: RequestTimes, deadline: number, spec: WireRequestSpec) => Exchange;
+
+export interface Slot {
   conn: H2Connection | undefined;
   /** Requests assigned here and not settled. */
   load: number;
@@ -46,13 +53,15 @@ export class Exchange extends WireStream {
   grpcStatus = -1;
   settled = false;
   attempts = 1;
+  /** The ramp's calls (the connection's first RAMP_CALLS): when the response's HEADERS arrived (0: not yet). */
+  headersAt = 0;
   prev: Exchange | undefined = undefined;
   next: Exchange | undefined = undefined;
   resolve: () => void = noop;
   reject: (err: Error) => void = noop;
 
   constructor(
-    private readonly pool: WirePool,
+    protected readonly pool: WirePool,
     readonly slot: Slot,
     readonly times: RequestTimes,
     readonly deadline: number,
@@ -71,6 +80,7 @@ export class Exchange extends WireStream {
     // An informational (1xx) answer is followed by the real one.
     if (!endStream && this.status >= 100 && this.status < 200) this.status = 0;
     else if (endStream) this.pool.finished(this);
+    else if (this.call < RAMP_CALLS) this.headersAt = this.conn!.now;
   }
 
   onData(bytes: number, endStream: boolean): void {
@@ -103,6 +113,7 @@ export class WirePool implements RequestClient, ConnectionOwner {
   private closing: Promise<void> | undefined;
   private cursor = 0;
   private readonly slotLoad = (slot: Slot): number => slot.load;
+  private readonly exchangeClass: ExchangeClass;
 
   constructor(
     private readonly options: LoadOptions,
@@ -119,7 +130,10 @@ export class WirePool implements RequestClient, ConnectionOwner {
       connWindow: options.h2ConnWindow ?? DEFAULT_CONN_WINDOW,
       receiver: options.receiver ?? 'eager',
       stallStreams: options.stallStreams ?? 0,
+      readBodies: spec.streaming !== undefined,
     };
+    // Chosen once: a unary run's exchanges never look at their bodies.
+    this.exchangeClass = spec.streaming?.exchange ?? Exchange;
     this.slots = Array.from({ length: options.connections }, () => ({
       conn: undefined,
       load: 0,
@@ -146,7 +160,7 @@ export class WirePool implements RequestClient, ConnectionOwner {
     if (this.closing) return Promise.reject(failed(this.recorder, 'other:closed', times));
     const slot = leastBusy(this.slots, this.slotLoad, this.cursor++);
     slot.load++;
-    const exchange = new Exchange(this, slot, times, times.intended + this.options.timeoutMs, this.spec);
+    const exchange = new this.exchangeClass(this, slot, times, times.intended + this.options.timeoutMs, this.spec);
     const promise = new Promise<void>((resolve, reject) => {
       exchange.resolve = resolve;
       exchange.reject = reject;
@@ -194,8 +208,15 @@ export class WirePool implements RequestClient, ConnectionOwner {
     const errorClass = this.spec.judge(exchange);
     if (errorClass !== undefined) return this.fail(exchange, errorClass);
     this.settle(exchange);
-    this.recorder.success(exchange.times, exchange.conn!.now);
+    const end = exchange.conn!.now;
+    this.recorder.success(exchange.times, end);
+    if (exchange.call < RAMP_CALLS) this.recorder.rampCall(exchange.call, exchange.times, exchange.headersAt || end, end);
     exchange.resolve();
+  }
+
+  /** A streamed message arrived on `exchange`, `latencyMs` after the backend stamped it. */
+  streamMessage(exchange: Exchange, latencyMs: number): void {
+    this.recorder.streamMessage(exchange.times, latencyMs);
   }
 
   resetByPeer(exchange: Exchange, code: number): void {

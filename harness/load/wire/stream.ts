@@ -6,6 +6,8 @@ import type { HeaderSink } from './hpack-decode.js';
 export abstract class WireStream implements HeaderSink {
   /** 0 until its HEADERS frame is written. */
   id = 0;
+  /** Its place among the streams its connection opened: 0 for the first (the ramp, pool.ts). */
+  call = 0;
   conn: H2Connection | undefined = undefined;
   /** Set when opened among the connection's first `stallStreams`: it never reads its body. */
   stalled = false;
@@ -32,6 +34,11 @@ export abstract class WireStream implements HeaderSink {
   /** A header block ended (response headers, 1xx, or trailers when endStream). */
   abstract onHeadersEnd(endStream: boolean): void;
   abstract onData(bytes: number, endStream: boolean): void;
+  /**
+   * Body bytes buf[start, end) as they arrive, before the onData of their frame; called only on a connection
+   * that reads bodies (server streaming). Valid only during the call.
+   */
+  onBodyBytes(_buf: Buffer, _start: number, _end: number): void {}
   /** The peer reset the stream. */
   abstract onReset(code: number): void;
   /** The connection ended the stream (a GOAWAY cut it, the socket closed): `errorClass` says why. */

@@ -3,6 +3,7 @@
 import { GENERATOR_SATURATION } from '../statistic/generator-load.js';
 import { mergeEncoded, mergeEncodedSummary } from '../statistic/histogram.js';
 import { lowerBoundPercentiles } from '../statistic/outcome-histograms.js';
+import { mergeRamps } from '../statistic/ramp.js';
 import type { LoadOptions, RepResult } from '../types.js';
 import type { SessionSetup, ShareResult } from './share.js';
 
@@ -33,6 +34,10 @@ export async function mergeShares(options: LoadOptions, shares: readonly ShareRe
   const h2Only = (record: Record<string, number>): boolean => options.protocol === 'h2' || Object.keys(record).length > 0;
   const openLoop = await mergeOpenLoop(options, shares, durationS, pacerCpu);
   const per = (n: number): number => (durationS > 0 ? n / durationS : 0);
+  const messages = shares.every((s) => s.histograms.messages !== undefined)
+    ? await mergeEncodedSummary(shares.map((s) => s.histograms.messages!))
+    : undefined;
+  const ramp = mergeRamps(shares.flatMap((s) => (s.ramp ? [s.ramp] : [])));
   return {
     rps: per(successes),
     completedRps: per(requests),
@@ -61,6 +66,10 @@ export async function mergeShares(options: LoadOptions, shares: readonly ShareRe
     ...(uncorrected ? { uncorrectedLatencyMs: uncorrected.latencyMs, uncorrectedHistogram: uncorrected.histogram } : {}),
     workers,
     generator: 'sluice',
+    ...(messages
+      ? { streaming: { messages: messages.count, messagesPerS: per(messages.count), messageLatencyMs: messages.latencyMs, messageHistogram: messages.histogram } }
+      : {}),
+    ...(ramp ? { ramp } : {}),
   };
 }
 

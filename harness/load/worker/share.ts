@@ -14,8 +14,10 @@ import { LinearRateLimiter } from '../sequencer/rate.js';
 import { GeneratorLoad, type GeneratorLoadReading } from '../statistic/generator-load.js';
 import { initHistograms, LatencyHistogram } from '../statistic/histogram.js';
 import { OutcomeHistograms, type EncodedOutcomeHistograms } from '../statistic/outcome-histograms.js';
+import { Ramp, type RampSums } from '../statistic/ramp.js';
 import { Recorder, type RecordedCounts } from '../statistic/recorder.js';
 import { TimeSeries, type SecondSample } from '../statistic/time-series.js';
+import { isServerStreaming } from '../payload.js';
 import type { Share } from './split.js';
 
 /** One run of a session: warm-up (not recorded) then the measured window. */
@@ -40,6 +42,8 @@ export interface ShareResult {
   /** The whole seconds of the measured window. */
   seconds: SecondSample[];
   load: GeneratorLoadReading;
+  /** The first calls of each connection sent in the window (absent when none was, or the client keeps no ramp). */
+  ramp?: RampSums;
   /** Open loop only: this share's schedule and how it was kept. */
   openLoop?: {
     targetRps: number;
@@ -106,13 +110,14 @@ export class ShareSession {
     const { options } = this.share;
     const { client, recorder } = this;
     const rate = options.rate;
-    const histograms = new OutcomeHistograms(rate !== undefined);
+    const histograms = new OutcomeHistograms(rate !== undefined, isServerStreaming(options));
+    const ramp = new Ramp();
     const series = new TimeSeries(options.timeoutMs);
     const lag = rate !== undefined ? LatencyHistogram.create() : undefined;
     const load = new GeneratorLoad();
     let drainGuard: NodeJS.Timeout | undefined;
     try {
-      recorder.startRun({ histograms, series });
+      recorder.startRun({ histograms, series, ramp });
       const onPhase = (phase: Phase, atMs: number): void => {
         load.onPhase(phase);
         recorder.restartProgress();
@@ -155,12 +160,14 @@ export class ShareSession {
         });
       }
       recorder.seal();
+      const rampSums = ramp.result();
       return {
         timing,
         counts: recorder.counts(),
         histograms: histograms.encode(),
         seconds: series.finish(timing.measuredMs),
         load: load.reading(timing.measuredMs, pacerIdleMs),
+        ...(rampSums ? { ramp: rampSums } : {}),
         ...(open ? { openLoop: open } : {}),
       };
     } finally {

@@ -182,3 +182,25 @@ test('count records add key by key, sorted', () => {
     ['b', 4],
   ]);
 });
+
+test('streamed messages merge like the other histograms, and the ramp by sums and counts', async () => {
+  await initHistograms();
+  const a = spread(700, 3);
+  const b = spread(300, 5);
+  const ramp = (ttfb: number, total: number) => ({ ttfbMs: [ttfb, 0], totalMs: [total, 0], count: [1, 0] });
+  const one = share([1], { histograms: { all: encode([1]), success: encode([1]), messages: encode(a) }, ramp: ramp(2, 4) });
+  const two = share([1], { histograms: { all: encode([1]), success: encode([1]), messages: encode(b) }, ramp: ramp(4, 8) });
+  const r = await mergeShares({ ...options, scenario: 'server-streaming' }, [one, two]);
+  const single = LatencyHistogram.decode(encode([...a, ...b]));
+  try {
+    assert.equal(r.streaming?.messages, 1000);
+    assert.equal(r.streaming?.messagesPerS, 1000 / 2, 'over the 2 s window');
+    assert.deepEqual(r.streaming?.messageLatencyMs, single.summaryMs());
+  } finally {
+    single.destroy();
+  }
+  assert.deepEqual(r.ramp, [{ call: 0, connections: 2, ttfbMs: 3, totalMs: 6 }]);
+  const unary = await mergeShares(options, [share([1]), share([2])]);
+  assert.equal(unary.streaming, undefined);
+  assert.equal(unary.ramp, undefined);
+});

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { initHistograms } from '../../load/statistic/histogram.js';
 import { OutcomeHistograms } from '../../load/statistic/outcome-histograms.js';
+import { mergeRamps, Ramp } from '../../load/statistic/ramp.js';
 import { Recorder } from '../../load/statistic/recorder.js';
 import { TimeSeries } from '../../load/statistic/time-series.js';
 
@@ -103,5 +104,31 @@ test('measured outcomes also go to the time series, by their send second; a new 
   } finally {
     histograms.destroy();
     series.destroy();
+  }
+});
+
+test('streamed messages and the ramp count for requests sent in the window only, the ramp from the real send', async () => {
+  await initHistograms();
+  const histograms = new OutcomeHistograms(false, true);
+  const ramp = new Ramp();
+  try {
+    const recorder = new Recorder(1000);
+    recorder.startRun({ histograms, ramp });
+    recorder.streamMessage(at(50), 1); // warm-up
+    recorder.rampCall(0, at(50), 55, 60);
+    recorder.openWindow(100);
+    recorder.streamMessage(at(100), 2);
+    recorder.streamMessage(at(100), 3);
+    recorder.rampCall(1, at(100, 104), 110, 120); // open loop: sent 4 ms after its intended time
+    recorder.closeWindow(200);
+    recorder.streamMessage(at(150), 4); // arrived during the drain: counted
+    recorder.streamMessage(at(200), 5); // sent at the window's end: not
+    recorder.seal();
+    recorder.streamMessage(at(150), 6);
+    assert.equal(histograms.messages!.count, 3);
+    assert.ok(Math.abs(histograms.messages!.summaryMs().max - 4) < 0.01);
+    assert.deepEqual(mergeRamps([ramp.result()!]), [{ call: 1, connections: 1, ttfbMs: 6, totalMs: 16 }]);
+  } finally {
+    histograms.destroy();
   }
 });

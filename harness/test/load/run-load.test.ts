@@ -23,6 +23,13 @@ test('bad options are refused before connecting, naming the option', async () =>
     [{ receiver: 'lazy' as 'eager' }, 'receiver'],
     [{ stallStreams: -1 }, 'stallStreams'],
     [{ generator: 'wrk' as 'sluice' }, 'generator'],
+    [{ scenario: 'bidi' as 'unary' }, 'scenario'],
+    [{ streamMessages: 0 }, 'streamMessages'],
+    // Server streaming: each message carries an 8-byte stamp, and only the wire clients read bodies.
+    [{ scenario: 'server-streaming', responseBytes: 7 }, 'responseBytes'],
+    [{ scenario: 'server-streaming', protocol: 'h1' }, 'scenario'],
+    [{ scenario: 'server-streaming', client: 'lib' }, 'scenario'],
+    [{ scenario: 'server-streaming', generator: 'h2load' }, 'generator'],
   ];
   for (const [override, option] of cases) {
     await assert.rejects(runLoad({ ...base, ...override }), (err: unknown) => err instanceof LoadOptionsError && err.option === option);

@@ -18,9 +18,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** An h2c server; `onStream` gets each stream with its 1-based number across all sessions. */
+/** An h2c server; `onStream` gets each stream with its 1-based number across all sessions, and its request headers. */
 export async function h2Server(
-  onStream: (stream: http2.ServerHttp2Stream, n: number, session: http2.ServerHttp2Session) => void,
+  onStream: (stream: http2.ServerHttp2Stream, n: number, session: http2.ServerHttp2Session, headers: http2.IncomingHttpHeaders) => void,
 ): Promise<TestServer> {
   const server = http2.createServer();
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -36,9 +36,9 @@ export async function h2Server(
     session.on('error', () => undefined);
     session.on('close', () => sessions.delete(session));
   });
-  server.on('stream', (stream) => {
+  server.on('stream', (stream, headers) => {
     stream.on('error', () => undefined);
-    onStream(stream, ++n, stream.session as http2.ServerHttp2Session);
+    onStream(stream, ++n, stream.session as http2.ServerHttp2Session, headers);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -35,6 +35,9 @@ test('wire grpc: the request message is byte for byte what protobuf.js encodes',
     assert.equal(framed.readUInt32BE(1), expected.length);
     assert.deepEqual(framed.subarray(5), expected);
   }
+  // Server streaming asks for its messages in field 3.
+  const streaming = echoRequestMessage(10, 64, 300);
+  assert.deepEqual(streaming.subarray(5), service['ServerStream']!.requestSerialize({ payload: Buffer.alloc(10, 0x78), response_bytes: 64, messages: 300 }));
 });
 
 test('wire grpc: Echo/Unary calls succeed, and the server reads the payload and response_bytes sent', async () => {
