@@ -27,6 +27,9 @@ export function cellId(axes: Partial<Record<AxisName, AxisScalar>>): string {
     .join(',');
 }
 
+/** Cells no matrix can run, whatever it says: excluded with the reason, never attempted and failed. */
+const IMPOSSIBLE: Exclusion[] = [{ scenario: 'server-streaming', protocol: 'h1', reason: 'server-streaming is an h2 and gRPC scenario' }];
+
 export function expandCells(spec: MatrixSpec): Expansion {
   const swept = (Object.keys(spec.axes) as AxisName[]).filter((k) => spec.axes[k] !== undefined);
   let combos: Partial<Record<AxisName, AxisScalar>>[] = [{}];
@@ -39,7 +42,7 @@ export function expandCells(spec: MatrixSpec): Expansion {
   for (const axes of combos) {
     const id = cellId(axes);
     const params = paramsOf(spec, axes);
-    const rule = spec.exclude.find((e) => matches(e, params));
+    const rule = [...IMPOSSIBLE, ...spec.exclude].find((e) => matches(e, params));
     if (rule) excluded.push({ id, reason: rule.reason ?? 'excluded by the matrix' });
     else cells.push({ id, params, axes });
   }

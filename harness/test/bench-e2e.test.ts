@@ -122,9 +122,11 @@ test('bad flags and bad matrix files exit 2 naming the flag or the file', async 
 });
 
 test('--dry-run prints the cells, the exclusions with reasons and an estimate, and runs nothing', async () => {
-  const r = await execa(process.execPath, [BENCH, '--matrix', 'h2', '--dry-run', '--only', 'endpoints=1'], { reject: false });
+  const r = await execa(process.execPath, [BENCH, '--matrix', 'h2', '--dry-run', '--only', 'rttMs=50', '--only', 'concurrency=8'], { reject: false });
   assert.equal(r.exitCode, 0, r.stderr);
-  assert.match(r.stdout, /matrix h2: 48 cells, 24 excluded/);
+  // 1 MiB: 9 fixed window pairs + 3 adaptive; 1 KiB: the default windows, fixed and adaptive.
+  assert.match(r.stdout, /matrix h2: 14 cells, 22 excluded/);
+  assert.match(r.stdout, /1 KiB responses never fill a window/);
   assert.match(r.stdout, /adaptive windows start from the default stream window/);
   assert.match(r.stdout, /estimated time: \d+/);
 });

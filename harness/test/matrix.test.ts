@@ -97,7 +97,7 @@ test('--only restricts an axis and refuses unknown axes or values', () => {
   assert.throws(() => restrictAxes(spec, ['concurrency']), /expected axis=value/);
 });
 
-test('the shipped matrices load: quick has about 8 cells, h2 sweeps seed 004 with redundant adaptive starting points excluded and explained', () => {
+test('the shipped matrices load: quick has 8 cells; h2 sweeps seed 004 over links and payloads; flow is the BDP ramp', () => {
   const quick = expandCells(loadMatrix('quick').spec);
   assert.equal(quick.cells.length, 8);
   assert.deepEqual([...new Set(quick.cells.map((c) => c.params.protocol))].sort(), ['h1', 'h2']);
@@ -105,13 +105,20 @@ test('the shipped matrices load: quick has about 8 cells, h2 sweeps seed 004 wit
   assert.deepEqual(h2.spec.axes.streamWindow, [65535, 262144, 1048576]);
   assert.deepEqual(h2.spec.axes.connWindow, [1048576, 4194304, 16777216]);
   assert.deepEqual(h2.spec.axes.concurrency, [1, 8, 64, 256]);
-  assert.deepEqual(h2.spec.axes.endpoints, [1, 10, 100]);
+  assert.deepEqual(h2.spec.axes.rttMs, [0, 10, 50]);
+  assert.deepEqual(h2.spec.axes.responseBytes, [1024, 1048576]);
   const e = expandCells(h2.spec);
-  assert.equal(e.cells.length, 144);
-  assert.equal(e.cells.filter((c) => c.params.adaptive === true).length, 36);
+  const big = e.cells.filter((c) => c.params.responseBytes === 1048576);
+  // 1 MiB: 9 fixed window pairs + adaptive from 64 KiB over 3 connection windows, x 4 concurrencies x 3 links.
+  assert.equal(big.length, 12 * 4 * 3);
   assert.ok(e.cells.every((c) => c.params.adaptive === false || c.params.streamWindow === 65535));
-  assert.equal(e.excluded.length, 72);
-  assert.ok(e.excluded.every((x) => /adaptive windows start from the default stream window/.test(x.reason)));
+  // 1 KiB: the default windows only, fixed and adaptive.
+  assert.equal(e.cells.length - big.length, 2 * 4 * 3);
+  assert.ok(e.cells.every((c) => c.params.clientStreamWindow === 16 * 1024 * 1024 && c.params.backendConnWindow === 16 * 1024 * 1024));
+  assert.ok(e.excluded.every((x) => /adaptive windows start from the default|1 KiB responses never fill a window/.test(x.reason)));
+  const flow = expandCells(loadMatrix('flow').spec);
+  assert.deepEqual(flow.cells.map((c) => c.id), ['adaptive=false,rttMs=16', 'adaptive=false,rttMs=64', 'adaptive=true,rttMs=16', 'adaptive=true,rttMs=64']);
+  assert.ok(flow.cells.every((c) => c.params.responseBytes === 1048576 && c.params.protocol === 'grpc' && c.params.streamWindow === 65535));
 });
 
 test('a matrix path is read from disk and an unknown name lists the known ones', () => {
@@ -163,4 +170,11 @@ test('a value given twice, or a default for a swept axis, is refused with both k
   rejects(`name: t\nduration: 1s\nrequest: {bodyBytes: 10}\ndefaults: {requestBytes: 20}\naxes: {concurrency: [1]}\n`, /defaults\.requestBytes: given twice: also request\.bodyBytes/);
   rejects(`name: t\nduration: 1s\ndefaults: {concurrency: 4}\naxes: {concurrency: [1]}\n`, /defaults\.concurrency: concurrency is swept/);
   rejects(`name: t\nduration: 1s\ndefaults: {protocol: h1}\naxes: {concurrency: [1]}\n`, /defaults\.protocol: protocol is set at the top level/);
+});
+
+test('the README documents every axis of the registry', async () => {
+  const { AXIS_NAMES } = await import('../matrix/axes.js');
+  const { readFileSync } = await import('node:fs');
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  for (const name of AXIS_NAMES) assert.match(readme, new RegExp(`^\\| [^|]*\`${name}\``, 'm'), `README axes table lacks ${name}`);
 });
