@@ -41,8 +41,9 @@ Options:
       --stream-messages N  server-streaming: messages per stream (default 10)
       --receiver R         h2: eager (default) returns window credit as data arrives; strict as it is read
       --stall-streams K    h2: the first K streams never read their responses (seed 000's stalled stream)
-      --stream-window N    h2: the stream receive window the generator announces (default 65535)
-      --conn-window N      h2: the generator's connection receive window (default 1048576)
+      --stream-window N    h2: the stream receive window the generator announces (default 16777216, as large
+                           as h2load's, so the target's windows bind; 65535 is a browser's or Node's)
+      --conn-window N      h2: the generator's connection receive window (default 16777216)
       --generator G        sluice (default) | h2load: nghttp2's h2load, h2 only, parsed into the same record
       --client K           wire (default: sluice's HTTP/2 framing client for h2/gRPC, undici for h1)
                            | lib (the cross-check: node:http2, @grpc/grpc-js, autocannon for h1 closed loop)

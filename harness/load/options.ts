@@ -6,6 +6,13 @@ export { SCENARIOS } from './payload.js';
 
 export const PROTOCOLS: readonly Protocol[] = ['h1', 'h2', 'grpc'];
 export const MAX_WINDOW = 2 ** 31 - 1;
+/**
+ * The generator's receive windows unless told otherwise: large (as h2load's 2^30-1), so that the target's windows,
+ * not the generator's, are what a run measures. A real client's smaller window (Node's and grpc-go's 64 KiB) is
+ * one flag or axis away.
+ */
+export const DEFAULT_STREAM_WINDOW = 16 * 1024 * 1024;
+export const DEFAULT_CONN_WINDOW = 16 * 1024 * 1024;
 /** Far beyond what one process sends; a bound keeps the schedule's arithmetic and its catch-up loops finite. */
 const MAX_RATE = 10_000_000;
 /** The backends refuse larger streams (workloads/backends/payload.ts); far more than a timeout lets through. */

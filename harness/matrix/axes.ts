@@ -2,11 +2,12 @@
 // whether it names the cell. The matrix schema's `axes`, `defaults` and `exclude`, the `--only` parser and the
 // cells' parameters all derive from this table, so a new axis is one entry here (and the code that applies it).
 import { z } from 'zod';
+import { DEFAULT_STREAM_WINDOW } from '../load/options.js';
 
 const MAX_WINDOW = 2 ** 31 - 1;
 const MAX_BYTES = 64 * 1024 * 1024;
-/** Large enough that a generator or a backend never binds: the proxy's windows are what a cell sweeps. */
-export const LARGE_WINDOW = 16 * 1024 * 1024;
+/** Large enough that a generator or a backend never binds: the proxy's windows are what a cell sweeps (the generator's own default). */
+export const LARGE_WINDOW = DEFAULT_STREAM_WINDOW;
 
 /** Which process an axis configures (and so which one the orchestrator passes it to). */
 export type Component = 'generator' | 'proxy' | 'backends' | 'link' | 'cell';

@@ -239,7 +239,7 @@ test('h2loadPlan maps LoadOptions to h2load flags', () => {
   const files = { logFile: '/tmp/log', bodyFile: '/tmp/body' };
   const plain = h2loadPlan(options('http://127.0.0.1:9/p', { connections: 8, streamsPerConnection: 16, durationMs: 10_000, warmupMs: 1000 }), files);
   assert.deepEqual(plain.args, [
-    '-c', '8', '-m', '16', '-t', '1', '-D', '10000ms', '--warm-up-time', '1000ms', '-w', '16', '-W', '20', '--log-file', '/tmp/log',
+    '-c', '8', '-m', '16', '-t', '1', '-D', '10000ms', '--warm-up-time', '1000ms', '-w', '24', '-W', '24', '--log-file', '/tmp/log',
     'http://127.0.0.1:9/p',
   ]);
   const post = h2loadPlan(options('http://127.0.0.1:9/p', { method: 'POST', bodyBytes: 10 }), files);

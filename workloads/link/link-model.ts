@@ -29,6 +29,15 @@ export function defaultQueueLimit(rttMs: number, bandwidthBps: number): number {
   return Math.ceil((bandwidthBps / 8) * (rttMs / 1000)) + QUEUE_HEADROOM_BYTES;
 }
 
+/**
+ * The link's bottleneck in one direction of one route: its serialisation clock. Every connection of the route
+ * shares it, so N connections share the route's bandwidth as they would share a wire (chunks depart in the
+ * order they arrived, whichever connection they belong to); each connection keeps its own delay and order.
+ */
+export class Bottleneck {
+  lastDepartureMs = -Infinity;
+}
+
 /** One chunk's life in the model; `item` is whatever the caller delivers (a Buffer, a FIN, a reset). */
 export interface Scheduled<T> {
   item: T;
@@ -47,7 +56,6 @@ export class DirectionModel<T> {
   private readonly queue: Scheduled<T>[] = [];
   /** Index of the queue's head: shifting an array per chunk is O(n); the array is compacted now and then. */
   private head = 0;
-  private lastDepartureMs = -Infinity;
   private lastDeliveryMs = -Infinity;
   private queued = 0;
   private paused = false;
@@ -63,6 +71,8 @@ export class DirectionModel<T> {
     readonly settings: LinkSettings,
     /** Uniform in [0, 1); injected so tests can fix the jitter. */
     private readonly random: () => number = Math.random,
+    /** Shared with the route's other connections; a connection alone by default. */
+    private readonly bottleneck: Bottleneck = new Bottleneck(),
   ) {}
 
   /** Bytes arrived and not yet delivered (waiting to depart, or in flight). */
@@ -91,11 +101,11 @@ export class DirectionModel<T> {
   arrive(item: T, bytes: number, nowMs: number): { scheduled: Scheduled<T>; read: ReadDecision } {
     const { rttMs, jitterMs, bandwidthBps } = this.settings;
     const serialiseMs = bandwidthBps > 0 ? (bytes * 8 * 1000) / bandwidthBps : 0;
-    const departureMs = Math.max(nowMs, this.lastDepartureMs) + serialiseMs;
+    const departureMs = Math.max(nowMs, this.bottleneck.lastDepartureMs) + serialiseMs;
     const jitter = jitterMs > 0 ? (this.random() * 2 - 1) * jitterMs : 0;
     // Jitter never makes a chunk overtake the previous one, nor arrive before it left.
     const deliveryMs = Math.max(departureMs + Math.max(0, rttMs / 2 + jitter), this.lastDeliveryMs);
-    this.lastDepartureMs = departureMs;
+    this.bottleneck.lastDepartureMs = departureMs;
     this.lastDeliveryMs = deliveryMs;
     const scheduled: Scheduled<T> = { item, bytes, arrivalMs: nowMs, departureMs, deliveryMs };
     this.queue.push(scheduled);

@@ -5,7 +5,7 @@
 import net, { type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { LinkStats } from './link-stats.js';
-import type { LinkSettings } from './link-model.js';
+import type { Bottleneck, LinkSettings } from './link-model.js';
 import { RelayDirection } from './relay-direction.js';
 import type { Wakes } from './wake.js';
 
@@ -19,6 +19,8 @@ export interface ConnectionDeps {
   wakes: Wakes;
   stats: LinkStats;
   random?: () => number;
+  /** The route's bottlenecks, shared by all its connections. */
+  bottlenecks?: { forward: Bottleneck; reverse: Bottleneck };
 }
 
 /** Relays `client` to `to`; calls `onClose` once both sockets are closed. Returns a function that destroys both. */
@@ -27,8 +29,8 @@ export function relayConnection(client: Socket, to: Address, deps: ConnectionDep
   const acceptedMs = performance.now();
   const server = net.connect({ host: to.host, port: to.port, allowHalfOpen: true, noDelay: true });
   client.setNoDelay(true);
-  const forward = new RelayDirection({ ...deps, totals: stats.directions.forward }, client, server);
-  const reverse = new RelayDirection({ ...deps, totals: stats.directions.reverse }, server, client);
+  const forward = new RelayDirection({ ...deps, totals: stats.directions.forward, ...(deps.bottlenecks ? { bottleneck: deps.bottlenecks.forward } : {}) }, client, server);
+  const reverse = new RelayDirection({ ...deps, totals: stats.directions.reverse, ...(deps.bottlenecks ? { bottleneck: deps.bottlenecks.reverse } : {}) }, server, client);
   stats.connectionsOpen++;
   stats.connectionsTotal++;
 

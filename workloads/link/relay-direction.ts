@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { DirectionTotals } from './link-stats.js';
-import { DirectionModel, type LinkSettings, type ReadDecision } from './link-model.js';
+import { DirectionModel, type Bottleneck, type LinkSettings, type ReadDecision } from './link-model.js';
 import { Alarm, type Wakes } from './wake.js';
 
 /** What travels: data, the sender's FIN, or its reset. */
@@ -24,6 +24,8 @@ export interface DirectionDeps {
   wakes: Wakes;
   totals: DirectionTotals;
   random?: () => number;
+  /** The route's bottleneck in this direction, shared by its connections. */
+  bottleneck?: Bottleneck;
 }
 
 export class RelayDirection {
@@ -48,7 +50,7 @@ export class RelayDirection {
     private readonly src: Socket,
     private readonly dst: Socket,
   ) {
-    this.model = new DirectionModel<Item>(deps.settings, deps.random);
+    this.model = new DirectionModel<Item>(deps.settings, deps.random, deps.bottleneck);
     this.alarm = new Alarm(deps.wakes, () => this.deliver());
     this.totals = deps.totals;
     const { bandwidthBps } = deps.settings;

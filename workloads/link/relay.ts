@@ -3,7 +3,7 @@
 // backend endpoints needs one link process, not 100.
 import net, { type AddressInfo, type Server } from 'node:net';
 import type { LinkStats } from './link-stats.js';
-import type { LinkSettings } from './link-model.js';
+import { Bottleneck, type LinkSettings } from './link-model.js';
 import { relayConnection, type Address } from './relay-connection.js';
 import type { Wakes } from './wake.js';
 
@@ -43,7 +43,11 @@ export class Relay {
   static async start(routes: Route[], deps: RelayDeps): Promise<Relay> {
     const servers = routes.map(() => net.createServer({ allowHalfOpen: true, noDelay: true }));
     const relay = new Relay(servers, routes.map((route) => ({ ...route })));
-    servers.forEach((server, i) => server.on('connection', (client) => relay.accept(client, routes[i]!.to, deps)));
+    // One bottleneck per route and direction: the route's connections share its bandwidth, as on one wire.
+    servers.forEach((server, i) => {
+      const bottlenecks = { forward: new Bottleneck(), reverse: new Bottleneck() };
+      server.on('connection', (client) => relay.accept(client, routes[i]!.to, { ...deps, bottlenecks }));
+    });
     const results = await Promise.allSettled(servers.map((server, i) => listen(server, routes[i]!.listen)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
@@ -68,7 +72,7 @@ export class Relay {
     await Promise.all(closing);
   }
 
-  private accept(client: net.Socket, to: Address, deps: RelayDeps): void {
+  private accept(client: net.Socket, to: Address, deps: RelayDeps & { bottlenecks: { forward: Bottleneck; reverse: Bottleneck } }): void {
     const destroy = relayConnection(client, to, deps, () => this.destroyers.delete(destroy));
     this.destroyers.add(destroy);
   }

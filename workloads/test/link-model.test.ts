@@ -185,3 +185,17 @@ describe('link model: default queue limit', () => {
     assert.equal(UNLIMITED_QUEUE_BYTES, 6 * 1024 * 1024);
   });
 });
+
+it('connections of one route share its bandwidth: a shared bottleneck serialises their chunks one after another', async () => {
+  const { Bottleneck, DirectionModel } = await import('../link/link-model.js');
+  const settings = { rttMs: 0, jitterMs: 0, bandwidthBps: 8_000_000, queueLimitBytes: 1 << 30 }; // 1 byte per µs
+  const shared = new Bottleneck();
+  const a = new DirectionModel<string>(settings, Math.random, shared);
+  const b = new DirectionModel<string>(settings, Math.random, shared);
+  const first = a.arrive('a', 1000, 0).scheduled;
+  const second = b.arrive('b', 1000, 0).scheduled;
+  assert.equal(first.departureMs, 1);
+  assert.equal(second.departureMs, 2, 'the second connection waits for the first one\'s bytes to cross');
+  const alone = new DirectionModel<string>(settings).arrive('c', 1000, 0).scheduled;
+  assert.equal(alone.departureMs, 1, 'a connection of its own has the wire to itself');
+});

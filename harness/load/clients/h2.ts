@@ -9,12 +9,9 @@ import { classifyError, goawayClass, h2Code, rstClass, statusClass, TIMEOUT, TRU
 import { payloadHeaders } from '../payload.js';
 import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
+import { DEFAULT_CONN_WINDOW, DEFAULT_STREAM_WINDOW } from '../options.js';
 import { failed, leastBusy, RequestFailed, type RequestClient } from './client.js';
 
-/** RFC 9113's default SETTINGS_INITIAL_WINDOW_SIZE: what a generator announces unless told otherwise. */
-export const DEFAULT_STREAM_WINDOW = 65_535;
-/** Connection receive window: large enough that the generator's own reading never throttles the target. */
-export const DEFAULT_CONN_WINDOW = 1 << 20;
 // node:http2 refuses new streams (ENHANCE_YOUR_CALM) past maxSessionMemory (10 MB by default); at high
 // concurrency with large bodies that would be the generator's limit, not the target's.
 const MAX_SESSION_MEMORY_MB = 256;

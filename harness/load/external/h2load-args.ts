@@ -2,6 +2,7 @@
 // option, rather than run as something else; what it does differently is returned as a note for the record.
 import { payloadHeaders } from '../payload.js';
 import type { LoadOptions } from '../types.js';
+import { DEFAULT_CONN_WINDOW, DEFAULT_STREAM_WINDOW } from '../options.js';
 
 /** A LoadOption h2load cannot honour. The message names the option and says what to use instead. */
 export class H2loadUnsupportedError extends Error {
@@ -14,9 +15,8 @@ export class H2loadUnsupportedError extends Error {
   }
 }
 
-/** The sluice generator's defaults, so that both generators announce the same windows unless told otherwise. */
-export const DEFAULT_STREAM_WINDOW = 65_535;
-export const DEFAULT_CONN_WINDOW = 1 << 20;
+// The generator's default windows (options.ts) are h2load's too unless told otherwise; h2load's are 2^N-1 bytes,
+// so 16 MiB is sent as 16 MiB - 1.
 /** h2load's -w / -W take N for a window of 2^N-1, N in 0..30. */
 const MAX_WINDOW_BITS = 30;
 

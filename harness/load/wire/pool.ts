@@ -8,7 +8,7 @@ import { requestTimes, type Recorder, type RequestTimes } from '../statistic/rec
 import type { LoadOptions } from '../types.js';
 import { failed, leastBusy, type RequestClient } from '../clients/client.js';
 // The same default windows as the node:http2 client, so the two announce alike.
-import { DEFAULT_CONN_WINDOW, DEFAULT_STREAM_WINDOW } from '../clients/h2.js';
+import { DEFAULT_CONN_WINDOW, DEFAULT_STREAM_WINDOW } from '../options.js';
 import { H2Connection, type ConnectionOptions, type ConnectionOwner } from './connection.js';
 import { WireStream } from './stream.js';
 import { DEFAULT_MAX_FRAME_SIZE } from './frames.js';
