@@ -83,6 +83,12 @@ export interface RepResult {
   successes: number;
   /** Failed requests / requests (0 when nothing was sent). */
   errorRate: number;
+  /**
+   * Response body bytes that arrived inside the measured window, per second (whichever request they belonged to):
+   * the byte rate, steady even where whole responses arrive in bursts longer than the window. Absent for grpc-js
+   * (`client: 'lib'`), which does not show its bytes.
+   */
+  bodyBytesPerS?: number;
   durationS: number;
   /**
    * Latency of every request of the window, from its (intended) send to its outcome: successes and failures at
@@ -158,6 +164,13 @@ export interface RepResult {
    */
   uncorrectedLatencyMs?: LatencySummaryMs;
   uncorrectedHistogram?: string;
+  /**
+   * Closed loop only: Little's law, requests in flight = throughput x latency. `estimate` is completedRps x the mean
+   * latency (s), `ratio` = estimate / concurrency. Near 1: the window saw a steady state. Far from it: the window
+   * was short against the latency, or slots were held (stalled streams), or the generator did not keep its
+   * concurrency; every report flags a ratio outside 0.75..1.25.
+   */
+  littlesLaw?: { concurrency: number; estimate: number; ratio: number };
   /** Per worker thread: event-loop utilisation over the measured window (1.0 = never idle), the saturation signal. */
   workers?: { elu: number; requests: number }[];
   /** Which generator produced this record. */

@@ -80,7 +80,9 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     const options = loadOptionsFor(cell, spec, plan, topology.url);
     const opened = (session = await step(openGeneratorSession(options)));
     const run = (rep: number, durationMs: number, onPhase?: (phase: 'measure' | 'done') => void): Promise<MeasuredRep> =>
-      step(opened.run({ warmupMs: 0, durationMs }, { onTick: (t) => hooks.onTick?.(rep, t), ...(hooks.signal ? { signal: hooks.signal } : {}), ...(onPhase ? { onPhase } : {}) }));
+      // Each repetition opens its window on a refilled pipeline when the cell warms up at all (the previous run
+      // drained it); a cell without warm-up measures cold on purpose (the ramp of a connection's first calls).
+      step(opened.run({ warmupMs: 0, durationMs, turnover: plan.warmupMs > 0 }, { onTick: (t) => hooks.onTick?.(rep, t), ...(hooks.signal ? { signal: hooks.signal } : {}), ...(onPhase ? { onPhase } : {}) }));
     if (plan.warmupMs > 0) {
       // Its own run, not recorded, on the connections the repetitions then use.
       hooks.onRepStart?.(-1);

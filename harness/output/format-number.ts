@@ -41,3 +41,11 @@ export function fmtMicros(us: number): string {
 export function fmtInterval([lo, hi]: readonly [number, number], fmt: (n: number) => string): string {
   return `[${fmt(lo)}, ${fmt(hi)}]`;
 }
+
+/** Requests per second: whole numbers with thousands separators, decimals for the slow cells a large body makes. */
+export function fmtRps(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  if (n < 10) return n.toFixed(2);
+  if (n < 100) return n.toFixed(1);
+  return fmtInt(n);
+}

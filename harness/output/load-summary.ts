@@ -3,6 +3,7 @@
 // and GOAWAY by code, open-loop keeping-up, streamed messages, the ramp of each connection's first calls, and
 // a loud warning when the generator was the bottleneck.
 import type { LatencySummaryMs, PercentileName, RepResult } from '../load/types.js';
+import { LITTLES_LAW_BAND } from '../load/worker/merge.js';
 import { fmtInt, fmtMs, fmtPercent } from './format-number.js';
 import { formatTextHistogram } from './text-histogram.js';
 
@@ -24,7 +25,8 @@ export function formatLoadSummary(r: RepResult, options: LoadSummaryOptions = {}
   const failed = r.requests - r.successes;
   out.push(
     `Goodput    ${fmtInt(r.rps)} rps: successful responses per second (${fmtInt(r.successes)} of ${fmtInt(r.requests)} requests sent in ${r.durationS.toFixed(2)} s)`,
-    `Completed  ${fmtInt(r.completedRps)} rps: every outcome, successes and failures; error rate ${fmtPercent(r.errorRate)} (${fmtInt(failed)} failed)`,
+    `Completed  ${fmtInt(r.completedRps)} rps: every outcome, successes and failures; error rate ${fmtPercent(r.errorRate)} (${fmtInt(failed)} failed)` +
+      (r.bodyBytesPerS !== undefined ? `; ${(r.bodyBytesPerS / 1e6).toFixed(2)} MB/s of response bodies` : ''),
     `Generator  ${generator}, CPU ${r.generatorCpu.toFixed(2)} per measured second` +
       (r.connect ? `; ${r.connect.ready} of ${r.connect.connections} connections opened in ${fmtMs(r.connect.ms)} ms before the window` : '') +
       (r.drainMs !== undefined ? `; drained ${fmtMs(r.drainMs)} ms after it` : ''),
@@ -42,6 +44,14 @@ export function formatLoadSummary(r: RepResult, options: LoadSummaryOptions = {}
   out.push(...errorTable(r), '');
   out.push(...resets(r));
   if (r.openLoop) out.push(openLoop(r.openLoop));
+  if (r.littlesLaw) {
+    const { concurrency, estimate, ratio } = r.littlesLaw;
+    const [lo, hi] = LITTLES_LAW_BAND;
+    out.push(
+      `Little     ${concurrency} in flight; throughput x mean latency ${estimate.toFixed(1)} (${ratio.toFixed(2)})` +
+        (ratio < lo || ratio > hi ? '   NOT A STEADY STATE: the window is short against the latency, or slots were held' : ''),
+    );
+  }
   if (r.workers && r.workers.length > 0) {
     out.push(`Workers    ${r.workers.length}: ` + r.workers.map((w, i) => `#${i} ELU ${w.elu.toFixed(2)} (${fmtInt(w.requests)} req)`).join(', '));
   }

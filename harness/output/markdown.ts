@@ -1,6 +1,7 @@
 // report.md: a pure function of results.json. One row per cell; values are medians over repetitions.
+import { LITTLES_LAW_BAND } from '../load/worker/merge.js';
 import type { CellResult, RunResults } from '../results/model.js';
-import { fmtBytes, fmtErrors, fmtInt, fmtInterval, fmtMicros, fmtMs, fmtPercent, fmtRate } from './format-number.js';
+import { fmtBytes, fmtErrors, fmtInterval, fmtMicros, fmtMs, fmtPercent, fmtRate, fmtRps } from './format-number.js';
 
 export function formatMarkdown(r: RunResults): string {
   const out: string[] = [];
@@ -46,6 +47,20 @@ function warnings(cells: CellResult[]): string[] {
         slowLinks.map((c) => `${c.id} (${[...new Set(c.reps.flatMap((r) => r.links?.filter((l) => l.saturated).map((l) => l.reason ?? l.role) ?? []))].join('; ')})`).join('; '),
     );
   }
+  const empty = cells.filter((c) => c.status === 'ok' && c.reps.some((r) => r.requests === 0));
+  if (empty.length > 0) {
+    lines.push(
+      `- **no request in the window** in ${empty.length} cells: no request was sent in some repetition's window (a pipeline slower than warm-up and window together); their figures are empty, not zero: ${empty.map((c) => c.id).join('; ')}`,
+    );
+  }
+  const [lo, hi] = LITTLES_LAW_BAND;
+  const unsteady = cells.filter((c) => c.reps.some((r) => r.littlesLaw && (r.littlesLaw.ratio < lo || r.littlesLaw.ratio > hi)));
+  if (unsteady.length > 0) {
+    lines.push(
+      `- **not a steady state** in ${unsteady.length} cells: throughput x latency differs from the concurrency by more than 25% (Little's law), so their RPS is not the target's steady rate (a window short against the latency, stalled slots, or a generator that did not keep its concurrency): ` +
+        unsteady.map((c) => `${c.id} (${c.reps.map((r) => r.littlesLaw?.ratio.toFixed(2) ?? '-').join(', ')})`).join('; '),
+    );
+  }
   for (const c of cells) for (const w of c.warnings ?? []) lines.push(`- **warning** ${c.id}: ${w}`);
   for (const c of cells.filter((c) => c.status === 'failed')) lines.push(`- **failed** ${c.id}: ${c.error ?? 'unknown error'}`);
   return lines.length ? ['## Warnings', '', ...lines, ''] : [];
@@ -54,15 +69,16 @@ function warnings(cells: CellResult[]): string[] {
 function table(cells: CellResult[]): string[] {
   if (cells.length === 0) return ['No cells measured yet.'];
   const axes = [...new Set(cells.flatMap((c) => Object.keys(c.axes)))];
-  const head = [...axes, 'goodput RPS', 'RPS 95% CI', 'error rate', 'P50 ms', 'P99 ms', 'P99.9 ms', 'RST rate', 'errors', 'proxy CPU µs/req', 'status'];
+  const head = [...axes, 'goodput RPS', 'RPS 95% CI', 'MB/s', 'error rate', 'P50 ms', 'P99 ms', 'P99.9 ms', 'RST rate', 'errors', 'proxy CPU µs/req', 'status'];
   const rows = cells.map((c) => {
     const s = c.summary;
     const lower = new Set<string>(s?.latencyLowerBounds ?? []);
     const ms = (key: 'p50' | 'p99' | 'p999'): string => (s ? (lower.has(key) ? '>=' : '') + fmtMs(s.latencyMs[key]) : '-');
     return [
       ...axes.map((a) => String(c.axes[a] ?? '')),
-      s ? fmtInt(s.rps.mean) : '-',
-      s ? fmtInterval(s.rps.ci95, fmtInt) : '-',
+      s ? fmtRps(s.rps.mean) : '-',
+      s ? fmtInterval(s.rps.ci95, fmtRps) : '-',
+      s?.bodyBytesPerS ? fmtRps(s.bodyBytesPerS.mean / 1e6) : '-',
       s ? fmtPercent(s.errorRate.mean) : '-',
       ms('p50'),
       ms('p99'),
@@ -88,6 +104,7 @@ const LEGEND = `## What the numbers mean
 
 - **goodput RPS**: successful responses per second of measured time, the mean over repetitions; **RPS 95% CI**: the 95% confidence interval of that mean (Student's t), never below 0. Failed requests are not in it: see **error rate** (failed / requests sent).
 - **P50 / P99 / P99.9 ms**: percentiles of every request sent in the measured windows of all repetitions together (their histograms merged exactly), from its (intended) send to its outcome; a timed-out request counts at the timeout, and a percentile it reached is a lower bound, marked ">=".
+- **MB/s**: response body bytes that arrived during the measured windows, per second (decimal MB), mean over repetitions: the byte rate, steady even where whole responses arrive in bursts longer than the window.
 - **RST rate**: RST_STREAM frames received by the generator / requests sent in the window (mean over repetitions).
 - **errors**: failed requests by class (rst:<code>, goaway:<code>, ECONNRESET, ECONNREFUSED, timeout, status:5xx, grpc:<status>, ...), summed over repetitions.
 - **proxy CPU µs/req**: CPU the proxy process used during the measured windows / requests sent in them; "-" for cells without a proxy (target direct).`;

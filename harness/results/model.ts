@@ -56,6 +56,8 @@ export interface CellSummary {
   rps: Estimate;
   completedRps: Estimate;
   errorRate: Estimate;
+  /** Response body bytes per second of the window (absent where the generator cannot count them). */
+  bodyBytesPerS?: Estimate;
   /** Per-repetition percentiles (their spread gives the CI); the cell's own percentiles are latencyMs. */
   p50Ms: Estimate;
   p99Ms: Estimate;

@@ -47,6 +47,7 @@ export async function summarize(reps: RepResult[], timeoutMs: number): Promise<C
     rps: estimate(reps.map((r) => r.rps)),
     completedRps: estimate(reps.map((r) => r.completedRps)),
     errorRate: estimate(reps.map((r) => r.errorRate)),
+    ...(reps.every((r) => r.bodyBytesPerS !== undefined) ? { bodyBytesPerS: estimate(reps.map((r) => r.bodyBytesPerS!)) } : {}),
     p50Ms: estimate(reps.map((r) => r.latencyMs.p50)),
     p99Ms: estimate(reps.map((r) => r.latencyMs.p99)),
     p999Ms: estimate(reps.map((r) => r.latencyMs.p999)),

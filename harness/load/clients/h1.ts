@@ -60,7 +60,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     return true;
   }
 
-  onData(): boolean {
+  onData(chunk: Buffer): boolean {
+    this.owner.recorder.bodyBytes(chunk.length, performance.now());
     return true;
   }
 

@@ -295,7 +295,10 @@ class H2Client implements RequestClient {
         const length = headers['content-length'];
         if (length !== undefined) contentLength = Number(length);
       });
-      stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      stream.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        this.recorder.bodyBytes(chunk.length, performance.now());
+      });
       stream.on('end', () => (endedAt = performance.now()));
       stream.on('error', (err: Error) => (streamError = err));
       stream.on('close', () => {

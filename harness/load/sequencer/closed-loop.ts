@@ -24,12 +24,14 @@ export interface LoopCounts {
  * every tick carries the counts.
  */
 export function loopClock(
-  options: Pick<ClosedLoopOptions, 'warmupMs' | 'durationMs' | 'signal' | 'onPhase' | 'onTick'>,
+  options: Pick<ClosedLoopOptions, 'warmupMs' | 'durationMs' | 'signal' | 'onPhase' | 'onTick'> & { warmupUntil?: Promise<void>; warmupMaxMs?: number },
   counts: LoopCounts,
   enter?: (phase: Phase, atMs: number) => void,
 ): PhaseClock {
   return new PhaseClock({
     warmupMs: options.warmupMs,
+    ...(options.warmupUntil ? { warmupUntil: options.warmupUntil } : {}),
+    ...(options.warmupMaxMs !== undefined ? { warmupMaxMs: options.warmupMaxMs } : {}),
     durationMs: options.durationMs,
     signal: options.signal,
     onPhase: (phase, atMs) => {
@@ -47,6 +49,13 @@ export interface ClosedLoopOptions {
   warmupMs: number;
   durationMs: number;
   startRequest: () => Promise<void>;
+  /**
+   * The warm-up lasts (beyond warmupMs) until every loop has completed a request, so the window opens on a full
+   * pipeline in its steady state, whatever the latency; at most this much longer (the request timeout: every
+   * request settles by then). A window that opened on an empty pipeline would count the first sends of a
+   * pipeline that has not turned over yet, and overstate (or understate) the throughput of a slow target.
+   */
+  turnoverMaxMs?: number;
   /** Told when warm-up, measure and done (the window's end) begin, with the time they began. */
   onPhase?: (phase: Phase, atMs: number) => void;
   onTick?: (tick: LoopTick) => void;
@@ -69,18 +78,29 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoopTim
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   }
   const counts: LoopCounts = { requests: 0, errors: 0 };
-  const clock = loopClock(options, counts);
+  let turned = 0;
+  let turnedOver!: () => void;
+  const turnover = new Promise<void>((resolve) => (turnedOver = resolve));
+  const clock = loopClock(
+    options.turnoverMaxMs !== undefined ? { ...options, warmupUntil: turnover, warmupMaxMs: options.warmupMs + options.turnoverMaxMs } : options,
+    counts,
+  );
 
   // A function, not an inline test: TypeScript would keep the narrowing of clock.phase across the await.
   const over = (): boolean => clock.phase === 'done';
   const loop = async (): Promise<void> => {
     let sinceYield = 0;
+    let first = true;
     while (!over()) {
       let ok = true;
       try {
         await startRequest();
       } catch {
         ok = false;
+      }
+      if (first) {
+        first = false;
+        if (++turned === concurrency) turnedOver();
       }
       if (over()) break;
       counts.requests++;

@@ -11,7 +11,14 @@ export interface ClockTick {
 }
 
 export interface PhaseClockOptions {
+  /** At least this long; longer while `warmupUntil` has not resolved (at most `warmupMaxMs`). */
   warmupMs: number;
+  /**
+   * The warm-up also lasts until this resolves (the closed loop's turnover: every request slot has completed a
+   * request, so the window opens on a pipeline in its steady state), but no longer than warmupMaxMs in all.
+   */
+  warmupUntil?: Promise<void>;
+  warmupMaxMs?: number;
   durationMs: number;
   /** Ends the run early; the timing then says `aborted`. */
   signal?: AbortSignal;
@@ -35,6 +42,7 @@ export class PhaseClock {
   private phaseStart = 0;
   private phaseTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
+  private capTimer: NodeJS.Timeout | undefined;
   private resolveDone!: (timing: PhaseTiming) => void;
   private readonly onAbort = (): void => this.finish(true);
   /** Resolves when the measured phase ends (or the run is aborted). */
@@ -57,9 +65,30 @@ export class PhaseClock {
       return;
     }
     signal?.addEventListener('abort', this.onAbort, { once: true });
-    if (warmupMs > 0) {
+    const { warmupUntil, warmupMaxMs = Infinity } = this.options;
+    if (warmupMs > 0 || warmupUntil) {
       this.enter('warmup');
-      this.phaseTimer = setTimeout(() => this.startMeasuring(), warmupMs);
+      let timerDone = warmupMs <= 0;
+      let ready = warmupUntil === undefined;
+      const maybeStart = (): void => {
+        if (timerDone && ready && this.current === 'warmup') this.startMeasuring();
+      };
+      if (!timerDone) {
+        this.phaseTimer = setTimeout(() => {
+          timerDone = true;
+          maybeStart();
+        }, warmupMs);
+      }
+      void warmupUntil?.then(() => {
+        ready = true;
+        maybeStart();
+      });
+      if (Number.isFinite(warmupMaxMs)) {
+        this.capTimer = setTimeout(() => {
+          timerDone = ready = true;
+          maybeStart();
+        }, Math.max(warmupMs, warmupMaxMs));
+      }
     } else {
       this.startMeasuring();
     }
@@ -71,6 +100,8 @@ export class PhaseClock {
   }
 
   private startMeasuring(): void {
+    clearTimeout(this.phaseTimer);
+    clearTimeout(this.capTimer);
     if (this.current === 'warmup' && this.phaseStart > 0) this.tick();
     this.enter('measure');
     this.phaseTimer = setTimeout(() => this.finish(false), this.options.durationMs);
@@ -92,6 +123,7 @@ export class PhaseClock {
   private finish(aborted: boolean): void {
     if (this.current === 'done') return;
     clearTimeout(this.phaseTimer);
+    clearTimeout(this.capTimer);
     clearInterval(this.tickTimer);
     this.options.signal?.removeEventListener('abort', this.onAbort);
     const measuring = this.current === 'measure' && this.started && this.phaseStart > 0;

@@ -31,6 +31,8 @@ export interface RecordedCounts {
   goawayReceived: Record<string, number>;
   /** Streams in flight above a GOAWAY's last-stream-id when it arrived, by the GOAWAY's code. */
   goawayStreamsCut: Record<string, number>;
+  /** Response body bytes that arrived inside the measured window, whichever request they belonged to. */
+  bodyBytes: number;
 }
 
 /** Where one run's outcomes go. */
@@ -56,6 +58,7 @@ export class Recorder {
   private cuts = new Tally();
   private phaseRequests = 0;
   private phaseErrors = 0;
+  private windowBytes = 0;
 
   /** `timeoutMs`: a timed-out request is recorded at exactly this latency (a lower bound of its own). */
   constructor(private readonly timeoutMs: number) {}
@@ -73,6 +76,7 @@ export class Recorder {
     this.rstOut = new Tally();
     this.goaways = new Tally();
     this.cuts = new Tally();
+    this.windowBytes = 0;
     this.restartProgress();
   }
 
@@ -166,6 +170,15 @@ export class Recorder {
     if (this.open && this.windowStart !== Infinity && n > 0) this.cuts.add(h2CodeName(code), n);
   }
 
+  /**
+   * Response body bytes arriving at `nowMs`: counted when that falls inside the window. A byte rate needs no
+   * request to complete inside the window, so it stays true when responses are large and arrive in bursts longer
+   * than the window (where counting whole responses quantizes).
+   */
+  bodyBytes(bytes: number, nowMs: number): void {
+    if (nowMs >= this.windowStart && nowMs < this.windowEnd) this.windowBytes += bytes;
+  }
+
   /** Outcomes arrived so far in the current phase, for progress ticks. */
   progress(): { requests: number; errors: number } {
     return { requests: this.phaseRequests, errors: this.phaseErrors };
@@ -181,6 +194,7 @@ export class Recorder {
       rstReceivedTotal: this.rstIn.total,
       goawayReceived: this.goaways.toRecord(),
       goawayStreamsCut: this.cuts.toRecord(),
+      bodyBytes: this.windowBytes,
     };
   }
 

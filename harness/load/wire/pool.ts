@@ -85,6 +85,7 @@ export class Exchange extends WireStream {
 
   onData(bytes: number, endStream: boolean): void {
     this.bytes += bytes;
+    this.pool.recorder.bodyBytes(bytes, this.conn!.now);
     if (endStream) this.pool.finished(this);
   }
 
@@ -117,7 +118,7 @@ export class WirePool implements RequestClient, ConnectionOwner {
 
   constructor(
     private readonly options: LoadOptions,
-    private readonly recorder: Recorder,
+    readonly recorder: Recorder,
     private readonly spec: WireRequestSpec,
   ) {
     const url = new URL(options.url);

@@ -34,6 +34,7 @@ export async function mergeShares(options: LoadOptions, shares: readonly ShareRe
   const h2Only = (record: Record<string, number>): boolean => options.protocol === 'h2' || Object.keys(record).length > 0;
   const openLoop = await mergeOpenLoop(options, shares, durationS, pacerCpu);
   const per = (n: number): number => (durationS > 0 ? n / durationS : 0);
+  const littlesLaw = options.rate === undefined && requests > 0 ? littles(options, per(requests), all.latencyMs.mean) : undefined;
   const messages = shares.every((s) => s.histograms.messages !== undefined)
     ? await mergeEncodedSummary(shares.map((s) => s.histograms.messages!))
     : undefined;
@@ -44,6 +45,7 @@ export async function mergeShares(options: LoadOptions, shares: readonly ShareRe
     requests,
     successes,
     errorRate: requests > 0 ? (requests - successes) / requests : 0,
+    ...(options.protocol === 'grpc' && options.client === 'lib' ? {} : { bodyBytesPerS: per(sum(counts.map((c) => c.bodyBytes))) }),
     durationS,
     latencyMs: all.latencyMs,
     latencyLowerBounds: lowerBoundPercentiles(all.latencyMs, timeouts, options.timeoutMs),
@@ -64,6 +66,7 @@ export async function mergeShares(options: LoadOptions, shares: readonly ShareRe
     timeSeries: await mergeSeconds(shares, durationS),
     ...(openLoop ? { openLoop } : {}),
     ...(uncorrected ? { uncorrectedLatencyMs: uncorrected.latencyMs, uncorrectedHistogram: uncorrected.histogram } : {}),
+    ...(littlesLaw ? { littlesLaw } : {}),
     workers,
     generator: 'sluice',
     ...(messages
@@ -71,6 +74,16 @@ export async function mergeShares(options: LoadOptions, shares: readonly ShareRe
       : {}),
     ...(ramp ? { ramp } : {}),
   };
+}
+
+/** A ratio outside this band says the window did not see a steady state (see RepResult.littlesLaw). */
+export const LITTLES_LAW_BAND: readonly [number, number] = [0.75, 1.25];
+
+/** Closed loop: in flight = throughput x latency, against the concurrency the loop kept. */
+function littles(options: LoadOptions, completedRps: number, meanLatencyMs: number): NonNullable<RepResult['littlesLaw']> {
+  const concurrency = options.connections * (options.protocol === 'h1' ? 1 : options.streamsPerConnection);
+  const estimate = completedRps * (meanLatencyMs / 1000);
+  return { concurrency, estimate, ratio: estimate / concurrency };
 }
 
 /** The session's connections over all workers: set up together, so the slowest one's time. */

@@ -24,6 +24,12 @@ import type { Share } from './split.js';
 export interface RunPlan {
   warmupMs: number;
   durationMs: number;
+  /**
+   * Closed loop: the warm-up also lasts until every request slot has turned over once (at most a timeout more),
+   * so the window opens on a pipeline in its steady state. Default: when warmupMs > 0. A run without a warm-up
+   * measures from a cold, empty pipeline on purpose (a connection's first calls: the ramp).
+   */
+  turnover?: boolean;
 }
 
 /** How the session's connections were opened. */
@@ -156,6 +162,8 @@ export class ShareSession {
           ...clock,
           concurrency: options.connections * options.streamsPerConnection,
           startRequest: () => client.startRequest(),
+          // Every request settles by its deadline, so the pipeline turns over within a timeout.
+          ...((plan.turnover ?? plan.warmupMs > 0) ? { turnoverMaxMs: options.timeoutMs } : {}),
           onTick,
         });
       }

@@ -174,3 +174,28 @@ test('a session keeps its connections across runs: warm-up and repetitions on th
     await server.close();
   }
 });
+
+test('closed loop, a window shorter than the latency: goodput never beats physics (concurrency / server delay)', async () => {
+  // 8 in flight, every answer 300 ms: at most 26.7 responses a second, however the 500 ms window falls. Before the
+  // window opened on a full pipeline, the 8 first sends of an empty one counted too: 32/s.
+  const server = await h2Server((stream) => respond(stream, 200, 'ok', 300));
+  try {
+    const r = await runLoad(quickOptions(server.url, 'h2', { connections: 1, streamsPerConnection: 8, durationMs: 500, warmupMs: 10, timeoutMs: 2000 }));
+    assert.ok(r.rps <= (8 / 0.3) * 1.02, `goodput ${r.rps}`);
+    assert.ok(r.littlesLaw !== undefined && r.littlesLaw.concurrency === 8);
+  } finally {
+    await server.close();
+  }
+});
+
+test('closed loop, a window long against the latency: Little\'s law holds (in flight = throughput x latency)', async () => {
+  const server = await h2Server((stream, n) => respond(stream, 200, 'ok', 40 + (n % 21)));
+  try {
+    const r = await runLoad(quickOptions(server.url, 'h2', { connections: 1, streamsPerConnection: 8, durationMs: 2000, warmupMs: 0 }));
+    const law = r.littlesLaw!;
+    assert.ok(law.ratio >= 0.85 && law.ratio <= 1.15, JSON.stringify(law));
+    assert.ok((r.bodyBytesPerS ?? 0) > 0 && Math.abs((r.bodyBytesPerS ?? 0) - r.rps * 2) <= 0.2 * r.rps * 2, `bytes/s ${r.bodyBytesPerS} for ${r.rps} 2-byte responses/s`);
+  } finally {
+    await server.close();
+  }
+});

@@ -38,6 +38,7 @@ function counts(successes: number, errors: Record<string, number> = {}): Recorde
     rstReceivedTotal: 0,
     goawayReceived: {},
     goawayStreamsCut: {},
+    bodyBytes: 0,
   };
 }
 
