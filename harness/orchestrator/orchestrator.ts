@@ -7,10 +7,11 @@ import type { CellResult, RunResults } from '../results/model.js';
 import type { ResultsWriter } from '../results/writer.js';
 import { runCell, InterruptedError, type CellPlan, type CellHooks } from './run-cell.js';
 
-/** What a cell costs beyond its load: starting and stopping processes (~0.5 s) and a generator worker per run
- *  (~0.2 s each). Measured: the 144-cell h2 sweep took 11.4 s per cell for 10 s of load. The ETA shown during a
- *  run is refined by measurement as cells finish. */
-export const ASSUMED_OVERHEAD_MS = 1400;
+/** What a cell costs beyond its load: starting and stopping processes (backends, links, proxy: ~0.5-1 s), the
+ *  generator's worker and connections, and each repetition's drain and refill. Measured: the 168-cell h2 sweep over
+ *  emulated links took 1430 s for 6.5 s of load per cell, 8.5 s a cell. The ETA shown during a run is refined by
+ *  measurement as cells finish. */
+export const ASSUMED_OVERHEAD_MS = 2000;
 
 export type BenchEvent =
   | { type: 'run-start'; runId: string; dir: string; todo: number; done: number; excluded: number; estimateMs: number }
