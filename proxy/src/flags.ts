@@ -66,8 +66,17 @@ export interface Config {
   endpointsFile?: string;
   destination?: Address;
   destinationService?: string;
+  /** --destination only: services whose GetProfile stream is opened and never read (seed 000). */
+  idleServices: string[];
+  /** The control-plane client's HTTP/2 receive windows (discovery/control-client.ts), bytes. */
+  controlStreamWindow: number;
+  controlConnWindow: number;
   /** Connection life, ms; 0 turns each off (upstream/h1-pool.ts, downstream/conn-life.ts). */
   h1PoolIdleTimeout: number;
+  /** A released HTTP/1.1 connection is reusable only after the next I/O poll (upstream/h1-pool.ts). */
+  h1ReuseGuard: boolean;
+  /** A bodiless idempotent request that fails on a reused connection is reissued once (upstream/h1.ts). */
+  h1Reissue: boolean;
   downstreamIdleTimeout: number;
   maxConnectionDuration: number;
   drainTimeout: number;
@@ -141,6 +150,24 @@ function decimal(min: number, max: number, what: string) {
     }
     return value;
   };
+}
+
+/** A switch with a value: on|off (also true|false, 1|0, yes|no, for variables). */
+function onOff(raw: string, where: string): boolean {
+  const value = raw.trim();
+  if (/^(on|true|1|yes)$/i.test(value)) return true;
+  if (/^(off|false|0|no)$/i.test(value)) return false;
+  throw new ConfigError(where, `"${raw}" is not allowed; expected on or off`);
+}
+
+/** A comma list of service names (none: empty). */
+function serviceList(raw: string, where: string): string[] {
+  if (/^(none)?$/i.test(raw.trim())) return [];
+  const items = raw.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new ConfigError(where, `"${raw}" is not a list of service names; expected e.g. blue,red`);
+  const repeated = items.find((s, i) => items.indexOf(s) !== i);
+  if (repeated !== undefined) throw new ConfigError(where, `"${repeated}" is listed twice`);
+  return items;
 }
 
 // Node's timers take at most 2^31-1 ms (about 24.8 days) and fire at once beyond it.
@@ -221,6 +248,30 @@ export const FLAGS: FlagSpec[] = [
       if (raw.trim() === '') throw new ConfigError(where, 'expected a service name, e.g. web.default.svc.cluster.local:8080');
       return raw.trim();
     },
+  },
+  {
+    flag: '--idle-services',
+    key: 'idleServices',
+    valueName: 'NAME,...',
+    default: 'none',
+    why: "Seed 000: with --destination, also open a GetProfile stream for each of these services on the same control-plane connection and never read it, as linkerd's router held profile watches of services nobody sent traffic to. Their updates stay unread in the stream's receive window (see --control-stream-window). Not --service itself.",
+    parse: serviceList,
+  },
+  {
+    flag: '--control-stream-window',
+    key: 'controlStreamWindow',
+    valueName: 'BYTES',
+    default: String(RFC_INITIAL_WINDOW),
+    why: "linkerd2-proxy's control-plane client (its outbound connect settings: 65535, the RFC default): SETTINGS_INITIAL_WINDOW_SIZE of the --destination connection, what one unread control stream can hold.",
+    parse: integer(1, MAX_WINDOW, '2^31-1 is the HTTP/2 maximum'),
+  },
+  {
+    flag: '--control-conn-window',
+    key: 'controlConnWindow',
+    valueName: 'BYTES',
+    default: String(1_048_576),
+    why: "linkerd2-proxy's control-plane client (1 MiB since seed 000's fix; 65535 before it): the connection receive window of the --destination connection. Node returns connection credit as data arrives, so unread streams do not exhaust it (see README, \"Seed 000 in node:http2\").",
+    parse: integer(RFC_INITIAL_WINDOW, MAX_WINDOW, 'a connection window cannot shrink below the initial 65535'),
   },
   {
     flag: '--upstream-protocol',
@@ -461,6 +512,22 @@ export const FLAGS: FlagSpec[] = [
     parse: duration(0, MAX_TIMER_MS),
   },
   {
+    flag: '--h1-reuse-guard',
+    key: 'h1ReuseGuard',
+    valueName: 'on|off',
+    default: 'on',
+    why: "Envoy's fix for its keep-alive reuse race (seeds 001/003, Envoy #2715): a released upstream keep-alive connection becomes reusable only after the event loop has polled for I/O once more, so a FIN that came with the response is seen first. off: reused at once, in the same turn, as Node's http.Agent does (the race is then possible).",
+    parse: onOff,
+  },
+  {
+    flag: '--h1-reissue',
+    key: 'h1Reissue',
+    valueName: 'on|off',
+    default: 'on',
+    why: "Envoy's and hyper's pools (seeds 001/003): a bodiless request of an idempotent method that fails on a reused keep-alive connection the upstream reset or closed, before any response byte, is sent once more on a new connection. off: it fails (502 connection-reset; the retry layer may still retry a GET).",
+    parse: onOff,
+  },
+  {
     flag: '--downstream-idle-timeout',
     key: 'downstreamIdleTimeout',
     valueName: 'DURATION',
@@ -520,6 +587,13 @@ export function checkConfig(config: Partial<Config>, whereOf: (key: keyof Config
   }
   if (config.destinationService !== undefined && config.destination === undefined) {
     throw new ConfigError(whereOf('destinationService'), 'only with --destination (the control plane that knows the service)');
+  }
+  const idle = config.idleServices ?? [];
+  if (idle.length > 0 && config.destination === undefined) {
+    throw new ConfigError(whereOf('idleServices'), 'only with --destination (the control plane the idle streams are opened on)');
+  }
+  if (config.destinationService !== undefined && idle.includes(config.destinationService)) {
+    throw new ConfigError(whereOf('idleServices'), `"${config.destinationService}" is --service, the one the proxy routes to and reads`);
   }
   config.endpoints ??= [];
 }

@@ -1,6 +1,7 @@
 // The proxy's Prometheus metrics, one registry per proxy (tests run several proxies in one process).
 // Names are prefixed sluice_proxy_; resets are labelled with RFC 9113 code names.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ControlWindows } from './discovery/control-client.js';
 import { h2CodeName } from './h2-codes.js';
 import type { Protocol } from './service.js';
 
@@ -23,6 +24,8 @@ export interface WindowReport {
 export interface BalancerReport {
   counts(): Record<string, number>;
   rtts(): { name: string; rttMs: number }[];
+  /** Every endpoint the balancer knows (HOST:PORT) and its state. */
+  states(): { name: string; state: string }[];
 }
 
 // Latency buckets from 0.5 ms (a loopback hop) to 10 s (a stalled window): the seconds a cell can see.
@@ -124,6 +127,19 @@ export class ProxyMetrics {
       for (const [state, n] of Object.entries(this.balancer.counts())) this.balancerEndpoints.set({ state }, n);
     },
   });
+  // One series per endpoint, so a harness polling /metrics sees the moment discovery's change was applied: a new
+  // address appears (pending, then ready), a removed one is gone. Built at the scrape: nothing on the request path.
+  private readonly balancerEndpoint = new Gauge({
+    name: 'sluice_proxy_balancer_endpoint',
+    help: 'Each endpoint the balancer knows, by address (HOST:PORT) and state (pending, ready, failed): 1; gone once removed.',
+    labelNames: ['address', 'state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      if (!this.balancer) return;
+      this.balancerEndpoint.reset();
+      for (const { name, state } of this.balancer.states()) this.balancerEndpoint.set({ address: name, state }, 1);
+    },
+  });
   private readonly endpointRtt = new Gauge({
     name: 'sluice_proxy_endpoint_rtt_seconds',
     help: "Each endpoint's PeakEWMA RTT estimate (the latest one, not decayed by the scrape), seconds.",
@@ -184,8 +200,8 @@ export class ProxyMetrics {
 
   private readonly discoveryUpdates = new Counter({
     name: 'sluice_proxy_discovery_updates_total',
-    help: 'Endpoint-set updates applied from discovery, by source (static, file, destination) and kind (add, remove, no-endpoints).',
-    labelNames: ['source', 'kind'] as const,
+    help: 'Discovery updates applied, by source (static, file, destination), service (--service; empty for static and file) and kind (add, remove, no-endpoints; profile: a Destination profile).',
+    labelNames: ['source', 'service', 'kind'] as const,
     registers: [this.registry],
   });
   private readonly discoveryErrors = new Counter({
@@ -195,8 +211,55 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
-  discoveryUpdate(source: string, kind: string): void {
-    this.discoveryUpdates.inc({ source, kind });
+  // The control-plane connection's receive windows (--destination), read at the scrape: seed 000's evidence, what
+  // the control plane may still send on the connection and on each stream, and what waits unread.
+  private control: (() => ControlWindows) | undefined;
+  private readonly controlConnectionWindow = new Gauge({
+    name: 'sluice_proxy_control_connection_window_bytes',
+    help: 'The --destination connection\'s receive window left: bytes the control plane may still send on it before a WINDOW_UPDATE (absent while not connected).',
+    registers: [this.registry],
+    collect: () => {
+      this.controlConnectionWindow.reset();
+      const connection = this.readControl()?.connection;
+      if (connection !== undefined) this.controlConnectionWindow.set(connection);
+    },
+  });
+  private readonly controlStreamWindow = new Gauge({
+    name: 'sluice_proxy_control_stream_window_bytes',
+    help: 'Each open --destination stream\'s receive window left, by rpc (Get, GetProfile), service and read (false: an --idle-services stream, never read).',
+    labelNames: ['rpc', 'service', 'read'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.controlStreamWindow.reset();
+      for (const s of this.readControl()?.streams ?? []) {
+        this.controlStreamWindow.set({ rpc: s.rpc, service: s.service, read: String(s.read) }, s.window);
+      }
+    },
+  });
+  private readonly controlUnread = new Gauge({
+    name: 'sluice_proxy_control_unread_bytes',
+    help: 'Bytes received on --idle-services streams and never read (held by the stream, counted against its window only).',
+    labelNames: ['rpc', 'service'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.controlUnread.reset();
+      for (const s of this.readControl()?.streams ?? []) {
+        if (!s.read) this.controlUnread.set({ rpc: s.rpc, service: s.service }, s.unreadBytes);
+      }
+    },
+  });
+
+  /** Reports the control connection's windows in the sluice_proxy_control_* gauges. */
+  watchControl(read: () => ControlWindows): void {
+    this.control = read;
+  }
+
+  private readControl(): ControlWindows | undefined {
+    return this.control?.();
+  }
+
+  discoveryUpdate(source: string, kind: string, service = ''): void {
+    this.discoveryUpdates.inc({ source, service, kind });
   }
 
   discoveryError(source: string): void {

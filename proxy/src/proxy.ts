@@ -42,9 +42,11 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
   metrics.watchBalancer({
     counts: () => balancer.counts(),
     rtts: () => balancer.endpoints.map((e) => ({ name: e.name, rttMs: e.rtt.peek() })),
+    states: () => balancer.endpoints.map((e) => ({ name: e.name, state: e.status })),
   });
   const profiles = new ProfileStore();
   const resolver = await newResolver(config, profiles);
+  if (resolver.controlWindows) metrics.watchControl(() => resolver.controlWindows!());
   const discovery = new DiscoveryApplier({
     resolver,
     balancer,

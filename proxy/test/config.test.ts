@@ -26,6 +26,9 @@ describe('config', () => {
       listen: { host: '127.0.0.1', port: 4140 },
       admin: { host: '127.0.0.1', port: 4191 },
       endpoints: [{ host: '127.0.0.1', port: 9001 }],
+      idleServices: [],
+      controlStreamWindow: 65_535,
+      controlConnWindow: 1_048_576,
       upstreamProtocol: 'auto',
       streamWindow: 65_535,
       connWindow: 1_048_576,
@@ -54,6 +57,8 @@ describe('config', () => {
       retryBufferBytes: 65_536,
       retryableRoutes: [],
       h1PoolIdleTimeout: 3000,
+      h1ReuseGuard: true,
+      h1Reissue: true,
       downstreamIdleTimeout: 3_600_000,
       maxConnectionDuration: 0,
       drainTimeout: 5000,
@@ -126,6 +131,28 @@ describe('config', () => {
     refused(['--destination', '127.0.0.1:8086', '--service', ' '], {}, '--service', /expected a service name/);
     refused(['--endpoints-file='], {}, '--endpoints-file', /expected a file path/);
     refused([], { SLUICE_PROXY_ENDPOINTS_FILE: '' }, 'SLUICE_PROXY_ENDPOINTS_FILE', /expected a file path/);
+  });
+
+  test('connection-life switches (--h1-reuse-guard, --h1-reissue) take on|off', () => {
+    const off = config([...EP, '--h1-reuse-guard', 'off', '--h1-reissue=off']);
+    assert.deepEqual([off.h1ReuseGuard, off.h1Reissue], [false, false]);
+    const on = config(EP, { SLUICE_PROXY_H1_REUSE_GUARD: 'on', SLUICE_PROXY_H1_REISSUE: 'true' });
+    assert.deepEqual([on.h1ReuseGuard, on.h1Reissue], [true, true]);
+    refused([...EP, '--h1-reuse-guard', 'maybe'], {}, '--h1-reuse-guard', /"maybe" is not allowed; expected on or off/);
+    refused([...EP, '--h1-reissue'], {}, '--h1-reissue', /needs a value: on\|off/);
+  });
+
+  test('seed 000: --idle-services and the control windows, with --destination only', () => {
+    const DST = ['--destination', '127.0.0.1:8086', '--service', 'green'];
+    const c = config([...DST, '--idle-services', 'blue, red', '--control-stream-window', '1048576', '--control-conn-window', '65535']);
+    assert.deepEqual([c.idleServices, c.controlStreamWindow, c.controlConnWindow], [['blue', 'red'], 1_048_576, 65_535]);
+    refused([...EP, '--idle-services', 'blue'], {}, '--idle-services', /only with --destination/);
+    refused([...DST, '--idle-services', 'blue,green'], {}, '--idle-services', /"green" is --service/);
+    refused([...DST, '--idle-services', 'blue,,red'], {}, '--idle-services', /not a list of service names/);
+    refused([...DST, '--idle-services', 'blue,blue'], {}, '--idle-services', /"blue" is listed twice/);
+    refused([...DST, '--control-conn-window', '65534'], {}, '--control-conn-window', /from 65535/);
+    refused([...DST, '--control-stream-window', '0'], {}, '--control-stream-window', /from 1 to 2147483647/);
+    refused(DST, { SLUICE_PROXY_CONTROL_CONN_WINDOW: '16MiB' }, 'SLUICE_PROXY_CONTROL_CONN_WINDOW', /"16MiB"/);
   });
 
   test('bad variables name the variable', () => {

@@ -130,14 +130,28 @@ function action(step: Record<string, unknown>, where: string): Action {
   }
 }
 
-/** Parses a script's YAML text; every error names the step and key (and `file`). */
-export function parseScript(text: string, file = 'script'): Step[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ScriptError(file, `not YAML: ${(err as Error).message.split('\n')[0]}`);
+/** One step, `at` required (a script) or refused (applied at once: the admin API). Errors name `where` and the key. */
+function parseStep(raw: unknown, where: string, service: string, timed: boolean): Step {
+  if (!isRecord(raw)) throw new ScriptError(where, `expected a mapping with ${timed ? 'at: and ' : ''}one action`);
+  if (timed && raw.at === undefined) throw new ScriptError(`${where}.at`, 'required: when, from the start (0s, 2s, ...)');
+  if (!timed && raw.at !== undefined) throw new ScriptError(`${where}.at`, 'not here: these steps apply at once, in order');
+  const known = [...(timed ? ['at'] : []), 'service', ...ACTIONS];
+  const unknown = Object.keys(raw).find((k) => !known.includes(k));
+  if (unknown) {
+    throw new ScriptError(`${where}.${unknown}`, `unknown key; expected ${timed ? 'at, ' : ''}service and one of ${ACTIONS.join(', ')}`);
   }
+  if (raw.service !== undefined && (typeof raw.service !== 'string' || raw.service === '')) {
+    throw new ScriptError(`${where}.service`, 'expected a service name');
+  }
+  return {
+    atMs: timed ? duration(raw.at, `${where}.at`) : 0,
+    service: (raw.service as string | undefined) ?? service,
+    action: action(raw, where),
+  };
+}
+
+/** The steps of a parsed document: a list, or a mapping with `service:` (the default for its steps) and `steps:`. */
+function parseSteps(doc: unknown, file: string, timed: boolean): Step[] {
   let service = ANY_SERVICE;
   let steps: unknown = doc;
   if (isRecord(doc)) {
@@ -148,22 +162,28 @@ export function parseScript(text: string, file = 'script'): Step[] {
     steps = doc.steps;
   }
   if (!Array.isArray(steps)) throw new ScriptError(file, 'expected a list of steps, or a mapping with steps: [...]');
-  return steps.map((raw, i) => {
-    const where = `${file}: step ${i + 1}`;
-    if (!isRecord(raw)) throw new ScriptError(where, 'expected a mapping with at: and one action');
-    if (raw.at === undefined) throw new ScriptError(`${where}.at`, 'required: when, from the start (0s, 2s, ...)');
-    const known = ['at', 'service', ...ACTIONS];
-    const unknown = Object.keys(raw).find((k) => !known.includes(k));
-    if (unknown) throw new ScriptError(`${where}.${unknown}`, `unknown key; expected at, service and one of ${ACTIONS.join(', ')}`);
-    if (raw.service !== undefined && (typeof raw.service !== 'string' || raw.service === '')) {
-      throw new ScriptError(`${where}.service`, 'expected a service name');
-    }
-    return { atMs: duration(raw.at, `${where}.at`), service: (raw.service as string | undefined) ?? service, action: action(raw, where) };
-  });
+  return steps.map((raw, i) => parseStep(raw, `${file}: step ${i + 1}`, service, timed));
 }
 
-/** Applies one step now (a flood starts and runs on its own timer). */
-function apply(server: DestinationServer, { service, action }: Step, timers: Set<NodeJS.Timeout>): void {
+/** Parses a script's YAML text; every error names the step and key (and `file`). */
+export function parseScript(text: string, file = 'script'): Step[] {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ScriptError(file, `not YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return parseSteps(doc, file, true);
+}
+
+/** Steps to apply at once, in order (the admin API): the script's shape without `at`, as a parsed JSON document.
+ *  A step means the same here as in a script file. */
+export function parseImmediateSteps(doc: unknown, where = 'steps'): Step[] {
+  return parseSteps(doc, where, false);
+}
+
+/** Applies one step now (a flood starts and runs on its own timer, kept in `timers` until it ends). */
+export function applyStep(server: DestinationServer, { service, action }: Step, timers: Set<NodeJS.Timeout>): void {
   switch (action.kind) {
     case 'set':
       return server.setEndpoints(service, action.addrs);
@@ -197,6 +217,32 @@ function apply(server: DestinationServer, { service, action }: Step, timers: Set
   }
 }
 
+/** A step in the script's shape (without `at`): how the admin API answers what it applied. */
+export function describeStep({ service, action }: Step): Record<string, unknown> {
+  switch (action.kind) {
+    case 'set':
+    case 'add':
+    case 'remove':
+      return { service, [action.kind]: action.addrs };
+    case 'no-endpoints':
+      return { service, 'no-endpoints': true };
+    case 'profile':
+      return { service, profile: { routes: action.profile.routes.map(routeOf) } };
+    case 'flood':
+      return { service, flood: { rate: action.rate, for: `${action.forMs}ms`, kind: action.what } };
+  }
+}
+
+/** A route in the script's shape. */
+export function routeOf(route: RouteSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: route.name };
+  if (route.method) out.method = route.method;
+  if (route.pathRegex) out.path = route.pathRegex;
+  if (route.retryable !== undefined) out.retryable = route.retryable;
+  if (route.timeoutMs) out.timeout = `${route.timeoutMs}ms`;
+  return out;
+}
+
 export interface RunningScript {
   /** Resolves when the last step has been applied (a flood may still be running). */
   done: Promise<void>;
@@ -213,7 +259,7 @@ export function runScript(server: DestinationServer, steps: readonly Step[], onS
           const timer = setTimeout(() => {
             timers.delete(timer);
             onStep?.(step);
-            apply(server, step, timers);
+            applyStep(server, step, timers);
             resolve();
           }, step.atMs);
           timers.add(timer);

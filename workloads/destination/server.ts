@@ -69,6 +69,20 @@ function wireProfile(spec: ProfileSpec): WireProfile {
   };
 }
 
+export interface ServerState {
+  services: Record<string, { endpoints: string[]; profile: ProfileSpec; subscribers: { get: number; profile: number } }>;
+  subscriptions: Record<string, { get: number; profile: number; answeredBy: string | null }>;
+}
+
+/** A wire route back as the spec it came from. */
+function routeSpec(route: WireProfile['routes'][number]): RouteSpec {
+  const spec: RouteSpec = { name: route.name, retryable: route.is_retryable };
+  if (route.condition.method) spec.method = route.condition.method;
+  if (route.condition.path_regex) spec.pathRegex = route.condition.path_regex;
+  if (route.timeout_ms) spec.timeoutMs = route.timeout_ms;
+  return spec;
+}
+
 export interface DestinationServerOptions {
   host?: string;
   /** 0: any free port. */
@@ -161,6 +175,28 @@ export class DestinationServer {
   resendProfile(service: string): void {
     const state = this.state(service);
     for (const s of this.subscribersOf(this.profiles, service)) s.call.write(state.profile);
+  }
+
+  /** Everything the server holds now: each service's endpoints, profile and the streams it answers, and each
+   *  requested name's open streams with the state that answers them (its own, "*", or none). */
+  currentState(): ServerState {
+    const services: ServerState['services'] = {};
+    for (const [name, state] of this.states) {
+      services[name] = {
+        endpoints: [...state.endpoints.keys()],
+        profile: { routes: state.profile.routes.map(routeSpec) },
+        subscribers: { get: this.subscribersOf(this.gets, name).length, profile: this.subscribersOf(this.profiles, name).length },
+      };
+    }
+    const subscriptions: ServerState['subscriptions'] = {};
+    for (const [kind, set] of [['get', this.gets], ['profile', this.profiles]] as const) {
+      for (const { service } of set as Set<Subscriber<unknown>>) {
+        const answeredBy = this.states.has(service) ? service : this.states.has(ANY_SERVICE) ? ANY_SERVICE : null;
+        const entry = (subscriptions[service] ??= { get: 0, profile: 0, answeredBy });
+        entry[kind]++;
+      }
+    }
+    return { services, subscriptions };
   }
 
   /** Open Get streams (for a service, or all): a test waits for the proxy to subscribe. */

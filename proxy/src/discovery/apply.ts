@@ -37,6 +37,7 @@ export class DiscoveryApplier {
     const { resolver, metrics, log } = this.options;
     return {
       change: (change) => this.apply(change),
+      profile: () => metrics.discoveryUpdate(resolver.source, 'profile', resolver.service),
       error: (message) => {
         metrics.discoveryError(resolver.source);
         log(`discovery (${resolver.source}): ${message}`);
@@ -46,7 +47,7 @@ export class DiscoveryApplier {
 
   apply({ kinds, endpoints }: EndpointChange): void {
     const { balancer, newEndpoint, metrics, resolver } = this.options;
-    for (const kind of kinds) metrics.discoveryUpdate(resolver.source, kind);
+    for (const kind of kinds) metrics.discoveryUpdate(resolver.source, kind, resolver.service);
     const next = new Map(endpoints.map((a) => [formatAddress(a), a]));
     for (const name of [...this.current.keys()]) {
       if (next.has(name)) continue;

@@ -1,14 +1,16 @@
-// The Destination source (--destination HOST:PORT --service NAME): two gRPC server streams to a Destination-like
-// control plane (workloads/proto/destination.proto, linkerd2-proxy-api's destination.proto simplified). Get
-// streams Add / Remove / NoEndpoints for the service; GetProfile streams its profile (routes with retryable and
-// timeout) into the ProfileStore. A stream that ends or fails is opened again after linkerd's control-plane
+// The Destination source (--destination HOST:PORT --service NAME): gRPC server streams to a Destination-like
+// control plane (workloads/proto/destination.proto, linkerd2-proxy-api's destination.proto simplified), all on one
+// HTTP/2 connection with its own windows (control-client.ts). Get streams Add / Remove / NoEndpoints for the
+// service; GetProfile streams its profile (routes with retryable and timeout) into the ProfileStore. Each of
+// --idle-services gets a GetProfile stream that is never read (seed 000: linkerd's router held profile watches of
+// services nobody sent traffic to). A stream that ends or fails is opened again after linkerd's control-plane
 // backoff (1 s doubling to 5 s, 10% jitter); meanwhile the last endpoint set and profile stay in use, and the
 // first message of the new stream replaces them (the controller starts every stream with the whole state).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { formatAddress, type Address } from '../address.js';
+import { ControlClient, GRPC_STATUS, statusName, type CallStatus, type ControlCall, type ControlWindows, type GrpcMethod } from './control-client.js';
 import type { ChangeKind, Resolver, ResolverEvents } from './index.js';
 import type { ProfileRoute, ProfileStore } from './profile.js';
 
@@ -59,11 +61,7 @@ interface GetDestination {
   client_id: string;
 }
 
-type Method<Res> = {
-  path: string;
-  requestSerialize: (value: GetDestination) => Buffer;
-  responseDeserialize: (bytes: Buffer) => Res;
-};
+type Method<Res> = GrpcMethod<GetDestination, Res>;
 
 let api: { get: Method<WireUpdate>; getProfile: Method<WireProfile> } | undefined;
 function loadApi(): NonNullable<typeof api> {
@@ -77,17 +75,22 @@ export function backoffMs(attempt: number, backoff: Backoff, rng: () => number =
   return base * (1 + backoff.jitter * rng());
 }
 
-/** One server stream, opened again after it ends or fails. `first` is true for the first message of each stream. */
+/** One server stream, opened again after it ends or fails. `first` is true for the first message of each stream.
+ *  Without `onMessage` the stream is never read. */
 class Subscription<T> {
-  private call: grpc.ClientReadableStream<T> | undefined;
+  private call: ControlCall | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
   private closed = false;
 
   constructor(
     private readonly what: string,
-    private readonly open: () => grpc.ClientReadableStream<T>,
-    private readonly onMessage: (message: T, first: boolean) => void,
+    private readonly open: (handlers: {
+      onMessage?: (message: T) => void;
+      onOpen: () => void;
+      onStatus: (status: CallStatus) => void;
+    }) => ControlCall,
+    private readonly onMessage: ((message: T, first: boolean) => void) | undefined,
     private readonly onLost: (message: string) => void,
     private readonly backoff: Backoff,
   ) {
@@ -102,24 +105,31 @@ class Subscription<T> {
 
   private connect(): void {
     if (this.closed) return;
-    const call = (this.call = this.open());
     let first = true;
-    call.on('data', (message: T) => {
-      this.failures = 0; // the stream works: the next loss starts the backoff from the beginning
-      const wasFirst = first;
-      first = false;
-      this.onMessage(message, wasFirst);
-    });
-    call.on('error', () => {}); // the outcome is read from 'status'
-    call.on('status', (status: grpc.StatusObject) => {
-      if (this.closed || this.call !== call) return;
-      this.failures++;
-      const delay = backoffMs(this.failures, this.backoff);
-      const why = status.code === grpc.status.OK ? 'ended' : `failed: ${grpc.status[status.code]} ${status.details}`;
-      this.onLost(`${this.what} ${why}; reconnecting in ${Math.round(delay)} ms`);
-      this.timer = setTimeout(() => this.connect(), delay);
-      this.timer.unref();
-    });
+    const onMessage = this.onMessage;
+    const call = (this.call = this.open({
+      onMessage: onMessage
+        ? (message) => {
+            this.failures = 0; // the stream works: the next loss starts the backoff from the beginning
+            const wasFirst = first;
+            first = false;
+            onMessage(message, wasFirst);
+          }
+        : undefined,
+      // A stream that is never read shows it works by its response headers alone.
+      onOpen: () => {
+        if (!onMessage) this.failures = 0;
+      },
+      onStatus: (status) => {
+        if (this.closed || this.call !== call) return;
+        this.failures++;
+        const delay = backoffMs(this.failures, this.backoff);
+        const why = status.code === GRPC_STATUS.OK ? 'ended' : `failed: ${statusName(status.code)} ${status.details}`;
+        this.onLost(`${this.what} ${why}; reconnecting in ${Math.round(delay)} ms`);
+        this.timer = setTimeout(() => this.connect(), delay);
+        this.timer.unref();
+      },
+    }));
   }
 }
 
@@ -128,39 +138,55 @@ export interface DestinationOptions {
   service: string;
   profiles: ProfileStore;
   backoff?: Backoff;
+  /** --idle-services: a GetProfile stream each, never read. */
+  idleServices?: readonly string[];
+  /** --control-stream-window and --control-conn-window (default: linkerd's 65535 and 1 MiB). */
+  streamWindow?: number;
+  connWindow?: number;
 }
 
 export class DestinationResolver implements Resolver {
   readonly source = 'destination';
+  readonly service: string;
   private readonly endpoints = new Map<string, Address>();
-  private client: grpc.Client | undefined;
-  private subscriptions: Subscription<unknown>[] = [];
+  private client: ControlClient | undefined;
+  private subscriptions: { close(): void }[] = [];
 
-  constructor(private readonly options: DestinationOptions) {}
+  constructor(private readonly options: DestinationOptions) {
+    this.service = options.service;
+  }
 
   async start(events: ResolverEvents): Promise<void> {
     const { get, getProfile } = loadApi();
     const backoff = this.options.backoff ?? CONTROL_BACKOFF;
     const target = formatAddress(this.options.address);
-    // The channel's own reconnect backoff follows ours, so a restarted control plane is found as soon as we retry.
-    this.client = new grpc.Client(target, grpc.credentials.createInsecure(), {
-      'grpc.initial_reconnect_backoff_ms': backoff.minMs,
-      'grpc.max_reconnect_backoff_ms': backoff.maxMs,
-    });
-    const client = this.client;
-    const request: GetDestination = { scheme: 'k8s', path: this.options.service, client_id: 'sluice-proxy' };
-    const subscribe = <T>(what: string, method: Method<T>, onMessage: (message: T, first: boolean) => void): Subscription<T> =>
-      new Subscription<T>(
-        `destination ${target} ${what}(${this.options.service})`,
-        () => client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, request),
+    const client = (this.client = new ControlClient({
+      address: this.options.address,
+      streamWindow: this.options.streamWindow ?? 65_535,
+      connWindow: this.options.connWindow ?? 1_048_576,
+    }));
+    const subscribe = <T>(rpc: string, method: Method<T>, service: string, onMessage?: (message: T, first: boolean) => void): Subscription<T> => {
+      const request: GetDestination = { scheme: 'k8s', path: service, client_id: 'sluice-proxy' };
+      const label = { rpc, service, read: onMessage !== undefined };
+      return new Subscription<T>(
+        `destination ${target} ${rpc}(${service})${onMessage ? '' : ' (idle, never read)'}`,
+        (handlers) => client.serverStream(method, request, label, handlers),
         onMessage,
         (message) => events.error(message),
         backoff,
       );
+    };
+    const { service } = this.options;
     this.subscriptions = [
-      subscribe('Get', get, (update, first) => this.onUpdate(update, first, events)) as Subscription<unknown>,
-      subscribe('GetProfile', getProfile, (profile) => this.onProfile(profile, events)) as Subscription<unknown>,
+      subscribe('Get', get, service, (update, first) => this.onUpdate(update, first, events)),
+      subscribe('GetProfile', getProfile, service, (profile) => this.onProfile(profile, events)),
+      ...(this.options.idleServices ?? []).map((idle) => subscribe('GetProfile', getProfile, idle)),
     ];
+  }
+
+  /** The control connection's and streams' receive windows, for /metrics. */
+  controlWindows(): ControlWindows {
+    return this.client?.windows() ?? { streams: [] };
   }
 
   close(): void {
@@ -213,5 +239,6 @@ export class DestinationResolver implements Resolver {
       timeoutMs: r.timeout_ms ?? 0,
     }));
     for (const problem of this.options.profiles.set(routes)) events.error(`destination: profile ${problem}; route ignored`);
+    events.profile?.();
   }
 }

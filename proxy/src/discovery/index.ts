@@ -3,6 +3,7 @@
 // reports the whole endpoint set after each update; apply.ts turns that into balancer adds and removes.
 import { formatAddress, type Address } from '../address.js';
 import type { Config } from '../flags.js';
+import type { ControlWindows } from './control-client.js';
 import type { ProfileStore } from './profile.js';
 
 export type DiscoverySource = 'static' | 'file' | 'destination';
@@ -17,14 +18,20 @@ export interface EndpointChange {
 
 export interface ResolverEvents {
   change(change: EndpointChange): void;
+  /** A profile update was applied (Destination only; counted in /metrics). */
+  profile?(): void;
   /** A failure the resolver outlives (the last good set stays in use): logged and counted by the caller. */
   error(message: string): void;
 }
 
 export interface Resolver {
   readonly source: DiscoverySource;
+  /** The service resolved (--service), for metrics; absent for static and file sources. */
+  readonly service?: string;
   /** Starts resolving. Rejects only when it cannot start at all (an endpoints file that cannot be read at start). */
   start(events: ResolverEvents): Promise<void>;
+  /** Destination only: the control connection's receive windows (read at each scrape). */
+  controlWindows?(): ControlWindows;
   close(): void;
 }
 
@@ -47,7 +54,14 @@ export async function newResolver(config: Config, profiles: ProfileStore): Promi
     }
     case 'destination': {
       const { DestinationResolver } = await import('./destination.js');
-      return new DestinationResolver({ address: config.destination!, service: config.destinationService!, profiles });
+      return new DestinationResolver({
+        address: config.destination!,
+        service: config.destinationService!,
+        idleServices: config.idleServices,
+        streamWindow: config.controlStreamWindow,
+        connWindow: config.controlConnWindow,
+        profiles,
+      });
     }
   }
 }

@@ -26,6 +26,8 @@ export function newEndpoint(
     | 'idleEvict'
     | 'connectTimeout'
     | 'h1PoolIdleTimeout'
+    | 'h1ReuseGuard'
+    | 'h1Reissue'
     | 'maxFrameSize'
     | 'maxHeaderListSize'
     | 'keepaliveInterval'
@@ -37,7 +39,13 @@ export function newEndpoint(
   // An idle HTTP/1.1 connection closes at the pool's idle timeout or at --idle-evict, whichever comes first.
   // (--idle-evict is at least 1 ms; --h1-pool-idle-timeout 0 means never.)
   const poolIdleTimeoutMs = config.h1PoolIdleTimeout > 0 ? Math.min(config.h1PoolIdleTimeout, config.idleEvict) : config.idleEvict;
-  const h1 = new H1Client(address, { poolIdleTimeoutMs, metrics, connectTimeoutMs });
+  const h1 = new H1Client(address, {
+    poolIdleTimeoutMs,
+    metrics,
+    connectTimeoutMs,
+    reuseGuard: config.h1ReuseGuard,
+    reissue: config.h1Reissue,
+  });
   const { streamWindow, connWindow, adaptive, maxFrameSize, maxHeaderListSize, keepaliveInterval, keepaliveTimeout } = config;
   const h2 = new H2Client(address, {
     streamWindow,

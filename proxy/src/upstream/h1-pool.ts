@@ -5,11 +5,12 @@
 // is TCP keepalive and its `timeout` also times out sockets that carry a request.
 //
 // Here a released connection becomes reusable only after the event loop has polled for I/O once more (Envoy
-// attaches a released connection "in the next dispatcher loop" for the same reason); an idle connection is
-// closed after --h1-pool-idle-timeout, which should be below the upstream's; a connection the upstream ended
-// or asked to close is never reused. Node's http.request takes the pool through its Agent-like interface
-// (`addRequest(req)` assigns a socket with `req.onSocket`), and emits 'free' on the socket once the exchange
-// is complete and the connection may be kept.
+// attaches a released connection "in the next dispatcher loop" for the same reason; --h1-reuse-guard off reuses it
+// at once, as the Agent does, so a scenario can show the race); an idle connection is closed after
+// --h1-pool-idle-timeout, which should be below the upstream's; a connection the upstream ended or asked to close
+// is never reused. Node's http.request takes the pool through its Agent-like interface (`addRequest(req)` assigns
+// a socket with `req.onSocket`), and emits 'free' on the socket once the exchange is complete and the connection
+// may be kept.
 import http from 'node:http';
 import net from 'node:net';
 import type { Address } from '../address.js';
@@ -19,6 +20,8 @@ export interface H1PoolConfig {
   /** ms an idle connection is kept; 0: until the upstream closes it. */
   idleTimeoutMs: number;
   metrics: ProxyMetrics;
+  /** --h1-reuse-guard: wait for the next I/O poll before reusing a released connection (default true). */
+  reuseGuard?: boolean;
 }
 
 type State = 'active' | 'settling' | 'idle';
@@ -132,22 +135,24 @@ export class H1Pool {
     if (!usable(socket) || conn.reason !== undefined) return this.destroy(conn, conn.reason ?? 'peer');
     conn.state = 'settling';
     socket.unref();
+    if (this.config.reuseGuard === false) return this.settle(conn); // reusable in this very turn: the race is open
     // Released during this turn's poll phase: the first immediate runs at the end of this turn, the second at the
     // end of the next one, after its poll has read any FIN or reset that is already on the wire.
-    setImmediate(() =>
-      setImmediate(() => {
-        if (conn.state !== 'settling') return;
-        if (!usable(socket) || conn.reason !== undefined) return this.destroy(conn, conn.reason ?? 'peer');
-        const idleMs = this.idleMsOf(conn);
-        if (idleMs <= 0) return this.destroy(conn, 'idle');
-        conn.state = 'idle';
-        this.idle.push(conn);
-        if (idleMs !== Infinity) {
-          conn.idleTimer = setTimeout(() => this.expire(conn), idleMs);
-          conn.idleTimer.unref();
-        }
-      }),
-    );
+    setImmediate(() => setImmediate(() => this.settle(conn)));
+  }
+
+  /** A released connection becomes idle (reusable), unless it closed or asked to meanwhile. */
+  private settle(conn: Conn): void {
+    if (conn.state !== 'settling') return;
+    if (!usable(conn.socket) || conn.reason !== undefined) return this.destroy(conn, conn.reason ?? 'peer');
+    const idleMs = this.idleMsOf(conn);
+    if (idleMs <= 0) return this.destroy(conn, 'idle');
+    conn.state = 'idle';
+    this.idle.push(conn);
+    if (idleMs !== Infinity) {
+      conn.idleTimer = setTimeout(() => this.expire(conn), idleMs);
+      conn.idleTimer.unref();
+    }
   }
 
   private idleMsOf(conn: Conn): number {

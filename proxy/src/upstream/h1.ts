@@ -1,6 +1,6 @@
 // HTTP/1.1 client for one endpoint: requests over the endpoint's keep-alive pool (h1-pool.ts), bodies streamed
 // both ways. A bodiless request of an idempotent method that finds its reused connection already closed is
-// reissued once on a new connection (the pool's reuse-race guard).
+// reissued once on a new connection (--h1-reissue; off, it fails as any connection reset does).
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { formatAddress, type Address } from '../address.js';
@@ -17,6 +17,10 @@ export interface H1ClientConfig {
   metrics: ProxyMetrics;
   /** --connect-timeout, ms; 0: the OS's own limit. */
   connectTimeoutMs?: number;
+  /** --h1-reuse-guard (default true). */
+  reuseGuard?: boolean;
+  /** --h1-reissue (default true). */
+  reissue?: boolean;
 }
 
 // RFC 9110 9.2.2: repeating these has the effect of sending them once.
@@ -40,7 +44,11 @@ export class H1Client {
   ) {
     // Keep-alive so a benchmark measures requests, not TCP handshakes; no connection cap, like the h2 side's
     // streams, so the proxy never queues in front of an endpoint behind the client's back.
-    this.pool = new H1Pool(address, { idleTimeoutMs: config.poolIdleTimeoutMs, metrics: config.metrics });
+    this.pool = new H1Pool(address, {
+      idleTimeoutMs: config.poolIdleTimeoutMs,
+      metrics: config.metrics,
+      reuseGuard: config.reuseGuard ?? true,
+    });
   }
 
   async request(req: ProxyRequest): Promise<ProxyResponse> {
@@ -48,6 +56,7 @@ export class H1Client {
       return await this.attempt(req, this.pool.agent);
     } catch (err) {
       if (!(err instanceof ReuseRace)) throw err;
+      if (this.config.reissue === false) throw upstreamError(err.original); // as if there were no guard
       // The upstream closed an idle keep-alive connection as this request went out (it cannot have seen it):
       // once more on a new connection, as Envoy's and hyper's pools do. Only bodiless idempotent requests, so
       // nothing is consumed and nothing can happen twice.
