@@ -1,6 +1,12 @@
-// The backends' command line: flags -> a typed, validated BackendConfig. Every error names its flag.
+// The backends' command line: flags -> a typed, validated BackendConfig. Every error names its flag; the
+// fault flags are read by fault-flags.ts, the help text is help.ts.
 import { parseArgs } from 'node:util';
-import { LatencyError, parseLatency, type LatencySpec } from './latency.js';
+import { FAULT_OPTIONS, parseFaultFlags, type AdminAddress } from './fault-flags.js';
+import type { FaultConfig } from './faults.js';
+import { ConfigError, integer, latency as latencyValue } from './flag-values.js';
+import type { LatencySpec } from './latency.js';
+
+export { ConfigError } from './flag-values.js';
 
 export const PROTOCOLS = ['h1', 'h2', 'grpc'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -19,6 +25,10 @@ export interface BackendConfig {
   streamWindow: number;
   /** h2 / gRPC: the backend's connection-level receive window. */
   connWindow: number;
+  /** What the faulty set (the first faults.slowEndpoints endpoints) does wrong. */
+  faults: FaultConfig;
+  /** --admin: where the fault admin listener listens; null: no listener. */
+  admin: AdminAddress | null;
 }
 
 export const MAX_ENDPOINTS = 1000;
@@ -40,13 +50,6 @@ export const DEFAULTS = {
   connWindow: 16_777_216,
 } as const;
 
-export class ConfigError extends Error {
-  constructor(readonly flag: string, message: string) {
-    super(`${flag}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
-
 export type BackendCommand = { kind: 'help' } | { kind: 'run'; config: BackendConfig };
 
 const OPTIONS = {
@@ -58,6 +61,7 @@ const OPTIONS = {
   'response-bytes': { type: 'string' },
   'stream-window': { type: 'string' },
   'conn-window': { type: 'string' },
+  ...FAULT_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -78,13 +82,8 @@ export function parseBackendArgs(argv: string[]): BackendCommand {
   const host = values.host ?? DEFAULTS.host;
   if (host.trim() === '') throw new ConfigError('--host', 'must not be empty');
 
-  let latency: LatencySpec;
-  try {
-    latency = parseLatency(values.latency ?? DEFAULTS.latency, '--latency');
-  } catch (err) {
-    if (err instanceof LatencyError) throw new ConfigError('--latency', err.message.replace(/^--latency: /, ''));
-    throw err;
-  }
+  const latency = latencyValue('--latency', values.latency ?? DEFAULTS.latency);
+  const { faults, admin } = parseFaultFlags(values, { protocol: protocol as Protocol, endpoints, latency });
 
   return {
     kind: 'run',
@@ -97,6 +96,8 @@ export function parseBackendArgs(argv: string[]): BackendCommand {
       responseBytes: integer('--response-bytes', values['response-bytes'], DEFAULTS.responseBytes, 0, MAX_RESPONSE_BYTES),
       streamWindow: integer('--stream-window', values['stream-window'], DEFAULTS.streamWindow, 0, MAX_WINDOW),
       connWindow: integer('--conn-window', values['conn-window'], DEFAULTS.connWindow, MIN_CONN_WINDOW, MAX_WINDOW),
+      faults,
+      admin,
     },
   };
 }
@@ -110,54 +111,4 @@ function readFlags(argv: string[]) {
     const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? 'arguments';
     throw new ConfigError(flag, message);
   }
-}
-
-function integer(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text.trim())) throw new ConfigError(flag, `"${text}" is not a whole number`);
-  const value = Number(text.trim());
-  if (value < min || value > max) throw new ConfigError(flag, `${value} is outside ${min}..${max}`);
-  return value;
-}
-
-export function helpText(): string {
-  return `Usage: node dist/workloads/backends/main.js [flags]   (npm run backends -- [flags])
-
-Serves N synthetic endpoints, one port each. Every endpoint answers any path and method:
-it reads the whole request body, waits one latency sample, and answers 200 with
-content-type application/octet-stream, response-bytes bytes and x-sluice-endpoint: <port>.
-A request header x-sluice-response-bytes: N (gRPC: response_bytes) overrides the size.
-
-Server streaming (h2 and gRPC): an h2 request with x-sluice-stream-messages: N, or a call to
-sluice.echo.Echo/ServerStream with messages N (0: 10), is answered, after one latency sample, with N
-messages of M bytes (the response size above, at least 8) written one after another as flow control
-allows, then the end of the stream (h2: 200 with x-sluice-message-bytes: M; gRPC: N EchoReply, status
-OK). Each message's first 8 bytes are the time it was written, float64 little-endian epoch ms
-(performance.timeOrigin + performance.now()), so a client on this machine can time each message.
-A bad N or an M under 8 is answered 400 (gRPC: INVALID_ARGUMENT).
-
-When every port listens, one JSON line goes to stdout and nothing else does:
-  {"event":"ready","protocol":"h2","host":"127.0.0.1","ports":[...]}
-SIGTERM or SIGINT closes everything and exits 0.
-
-Flags:
-  --protocol h1|h2|grpc     h1: HTTP/1.1 keep-alive; h2: h2c prior knowledge;
-                            grpc: sluice.echo.Echo/Unary and /ServerStream (workloads/proto/echo.proto)
-                            (default ${DEFAULTS.protocol})
-  --endpoints N             endpoints to serve, 1..${MAX_ENDPOINTS}  (default ${DEFAULTS.endpoints})
-  --base-port P             ports P..P+N-1; 0 gives each endpoint an ephemeral port  (default ${DEFAULTS.basePort})
-  --host HOST               address to listen on  (default ${DEFAULTS.host})
-  --latency DIST            per-request latency  (default ${DEFAULTS.latency})
-                              1ms | fixed:1ms          always 1 ms
-                              uniform:1ms:5ms          uniform between min and max
-                              normal:5ms:1ms           mean:stddev, clamped at 0
-                              lognormal:5ms:0.5        median:sigma
-                              bimodal:1ms:50ms:0.05    fast:slow:share of slow requests
-  --response-bytes N        response body bytes, 0..${MAX_RESPONSE_BYTES}  (default ${DEFAULTS.responseBytes})
-  --stream-window N         h2/gRPC: per-stream receive window the backend advertises  (default ${DEFAULTS.streamWindow})
-  --conn-window N           h2/gRPC: connection receive window  (default ${DEFAULTS.connWindow})
-                            Both defaults are large so the backend is never the flow-control
-                            bottleneck; the proxy's windows are what a benchmark sweeps.
-  -h, --help                show this text
-`;
 }

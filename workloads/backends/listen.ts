@@ -21,7 +21,8 @@ export async function listenAll(servers: Server[], host: string, basePort: numbe
   return results.map((r) => (r as PromiseFulfilledResult<number>).value);
 }
 
-function listenOne(server: Server, host: string, port: number): Promise<number> {
+/** Listens one server on host:port; rejects with a ListenError. */
+export function listenOne(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(new ListenError(host, port, err));
     server.once('error', onError);

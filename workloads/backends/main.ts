@@ -1,6 +1,13 @@
-// `npm run backends -- FLAGS`: serves N synthetic endpoints until SIGTERM/SIGINT.
+// `npm run backends -- FLAGS`: serves N synthetic endpoints until SIGTERM/SIGINT, with the fault admin
+// listener (--admin) and the down/up schedule (--down-at, --up-at) started once the ready line is out.
 // stdout carries exactly one line, the ready event the orchestrator reads; diagnostics go to stderr.
-import { ConfigError, helpText, parseBackendArgs, type BackendConfig, type Protocol } from './config.js';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, parseBackendArgs, type BackendConfig, type Protocol } from './config.js';
+import { helpText } from './help.js';
+import { scheduleDownUp, type DownUpSchedule } from './down-up.js';
+import { createFaultAdmin } from './fault-admin.js';
+import { listenOne } from './listen.js';
 import type { RunningBackends, StartBackends } from './types.js';
 
 /** After a stop signal, exit even if some connection will not close. */
@@ -31,6 +38,8 @@ async function main(): Promise<void> {
   }
 
   let running: RunningBackends | undefined;
+  let admin: http.Server | undefined;
+  let schedule: DownUpSchedule | undefined = undefined;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
@@ -41,6 +50,9 @@ async function main(): Promise<void> {
       process.exit(0);
     }, FORCE_EXIT_MS).unref();
     if (!running) process.exit(0); // still starting: nothing of ours to close yet
+    schedule?.cancel();
+    admin?.close();
+    admin?.closeAllConnections();
     running.close().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -52,15 +64,26 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 
+  let adminAddress: string | undefined;
   try {
     const { start } = await servers[config.protocol]();
     running = await start(config);
+    if (config.admin) {
+      admin = createFaultAdmin(running.faults, config.endpoints);
+      await listenOne(admin, config.admin.host, config.admin.port).catch((err: unknown) => {
+        throw new Error(`--admin: ${err instanceof Error ? err.message : String(err)}`);
+      });
+      const { port } = admin.address() as AddressInfo;
+      adminAddress = `${config.admin.host.includes(':') ? `[${config.admin.host}]` : config.admin.host}:${port}`;
+    }
   } catch (err) {
     process.stderr.write(`backends: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(EXIT_START_FAILED);
   }
-  const ready = { event: 'ready', protocol: config.protocol, host: config.host, ports: running.ports };
+  const ready = { event: 'ready', protocol: config.protocol, host: config.host, ports: running.ports, ...(adminAddress ? { admin: adminAddress } : {}) };
   process.stdout.write(`${JSON.stringify(ready)}\n`);
+  const { downAtMs, upAtMs } = config.faults;
+  schedule = scheduleDownUp(downAtMs, upAtMs, running.faults, (line) => process.stderr.write(`backends: ${line}\n`));
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEFAULTS, helpText, parseBackendArgs, type BackendConfig } from '../backends/config.js';
+import { ConfigError, DEFAULTS, parseBackendArgs, type BackendConfig } from '../backends/config.js';
+import { helpText } from '../backends/help.js';
 
 function config(argv: string[]): BackendConfig {
   const command = parseBackendArgs(argv);
@@ -19,6 +20,8 @@ describe('backend flags', () => {
       responseBytes: 1024,
       streamWindow: 1_048_576,
       connWindow: 16_777_216,
+      faults: config([]).faults,
+      admin: null,
     });
   });
 
@@ -34,6 +37,8 @@ describe('backend flags', () => {
       responseBytes: 0,
       streamWindow: 65535,
       connWindow: 4_194_304,
+      faults: config(argv).faults,
+      admin: null,
     });
   });
 
