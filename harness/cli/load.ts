@@ -5,7 +5,19 @@ import { formatDuration, parseDuration } from '../../common/duration.js';
 import { H2loadNotFoundError, H2loadUnsupportedError } from '../load/external/h2load.js';
 import { generate, type LoadTick } from '../load/generate.js';
 import { LoadAbortedError } from '../load/run-load.js';
-import { CLIENT_KINDS, GENERATORS, LoadOptionsError, MAX_STREAM_MESSAGES, MAX_WINDOW, PROTOCOLS, RECEIVERS, SCENARIOS, validateLoadOptions } from '../load/options.js';
+import {
+  ATTACKS,
+  CLIENT_KINDS,
+  GENERATORS,
+  LoadOptionsError,
+  MAX_STALL_STREAMS,
+  MAX_STREAM_MESSAGES,
+  MAX_WINDOW,
+  PROTOCOLS,
+  RECEIVERS,
+  SCENARIOS,
+  validateLoadOptions,
+} from '../load/options.js';
 import { streamMessages } from '../load/payload.js';
 import type { LoadOptions, RepResult } from '../load/types.js';
 import { fmtInt } from '../output/format-number.js';
@@ -16,7 +28,8 @@ const HELP = `Usage: npm run load -- --url http://HOST:PORT/PATH [options]
 
 Sends load to one target (no proxy or backends are started), then prints one measured run: RPS, latency
 percentiles and histogram, errors by class, RST_STREAM and GOAWAY by code, streamed messages and the first
-calls of each connection when measured. --json prints the RepResult that results.json stores per repetition.
+calls of each connection when measured, the trace and the attack when asked for. --json prints the RepResult
+that results.json stores per repetition.
 
 Options:
   --url URL                target, http:// (a URL may also be given as the only positional argument)
@@ -40,18 +53,25 @@ Options:
                            measured from the backend's stamp to its arrival)
       --stream-messages N  server-streaming: messages per stream (default 10)
       --receiver R         h2: eager (default) returns window credit as data arrives; strict as it is read
-      --stall-streams K    h2: the first K streams never read their responses (seed 000's stalled stream)
+      --stall-streams K    h2: the first K streams of each connection never read their responses (seed 000's
+                           stalled stream); up to 2147483647: every stream stalls, a reader that never reads
       --stream-window N    h2: the stream receive window the generator announces (default 16777216, as large
                            as h2load's, so the target's windows bind; 65535 is a browser's or Node's)
       --conn-window N      h2: the generator's connection receive window (default 16777216)
+      --trace-ms N         record outcomes by the time they arrived, in buckets of N ms from the window's
+                           opening to the end of the drain: successes by x-sluice-endpoint, errors by class,
+                           the largest latency (--json: trace.buckets; the summary: where errors began and ended)
+      --attack rapid-reset h2/gRPC (wire client): each request is HEADERS then RST_STREAM(CANCEL) in one write
+                           (CVE-2023-44487), done once written; closed loop as fast as it can, --rate at R.
+                           The record counts streams, the target's GOAWAYs, closed connections, reconnects
       --generator G        sluice (default) | h2load: nghttp2's h2load, h2 only, parsed into the same record
       --client K           wire (default: sluice's HTTP/2 framing client for h2/gRPC, undici for h1)
                            | lib (the cross-check: node:http2, @grpc/grpc-js, autocannon for h1 closed loop)
       --json               print the RepResult as JSON on stdout, nothing else
   -h, --help               this text
 
-Exit codes: 0 measured, 1 nothing completed or the generator failed, 2 bad input (the message names the
-flag), 130 interrupted (Ctrl-C; a second Ctrl-C forces the exit).`;
+Exit codes: 0 measured, 1 nothing completed (no request, no attack stream) or the generator failed, 2 bad
+input (the message names the flag), 130 interrupted (Ctrl-C; a second Ctrl-C forces the exit).`;
 
 /** The flag behind each LoadOption, so an error from the generator names what the user typed. */
 const FLAG: Partial<Record<keyof LoadOptions, string>> = {
@@ -75,6 +95,8 @@ const FLAG: Partial<Record<keyof LoadOptions, string>> = {
   stallStreams: '--stall-streams',
   generator: '--generator',
   client: '--client',
+  trace: '--trace-ms',
+  attack: '--attack',
 };
 
 async function main(): Promise<number> {
@@ -100,6 +122,8 @@ async function main(): Promise<number> {
       'conn-window': { type: 'string' },
       generator: { type: 'string', default: 'sluice' },
       client: { type: 'string' },
+      'trace-ms': { type: 'string' },
+      attack: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -148,7 +172,8 @@ async function main(): Promise<number> {
   }
   progress.clear();
   process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatLoadSummary(result, { title: title(options) }));
-  return result.requests > 0 ? 0 : 1;
+  // An attacker's streams are no requests: a run that sent them did what it was asked.
+  return result.requests > 0 || (result.attack?.streams ?? 0) > 0 ? 0 : 1;
 }
 
 type Values = Record<string, string | boolean | undefined>;
@@ -216,13 +241,17 @@ function toLoadOptions(values: Values, positionals: string[]): LoadOptions {
   const stall = str('stall-streams');
   if (stall !== undefined) {
     h2Only('--stall-streams');
-    options.stallStreams = integer(stall, '--stall-streams', 0);
+    options.stallStreams = integer(stall, '--stall-streams', 0, MAX_STALL_STREAMS);
   }
   const streamWindow = str('stream-window');
   if (streamWindow !== undefined) {
     h2Only('--stream-window');
     options.h2StreamWindow = integer(streamWindow, '--stream-window', 0, MAX_WINDOW);
   }
+  const traceMs = str('trace-ms');
+  if (traceMs !== undefined) options.trace = { bucketMs: integer(traceMs, '--trace-ms', 1) };
+  const attack = str('attack');
+  if (attack !== undefined) options.attack = oneOf(attack, ATTACKS, '--attack');
   const connWindow = str('conn-window');
   if (connWindow !== undefined) {
     h2Only('--conn-window');
@@ -257,7 +286,7 @@ function title(o: LoadOptions): string {
   const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
   const connections = plural(o.connections, 'connection');
   const shape = o.protocol === 'h1' ? connections : `${connections} x ${plural(o.streamsPerConnection, 'stream')}`;
-  const loop = o.rate !== undefined ? `open loop at ${fmtInt(o.rate)} rps` : 'closed loop';
+  const loop = (o.attack ? `${o.attack} attacker, ` : '') + (o.rate !== undefined ? `open loop at ${fmtInt(o.rate)} rps` : 'closed loop');
   const scenario =
     o.scenario === 'server-streaming'
       ? `server-streaming ${streamMessages(o)} messages${o.responseBytes !== undefined ? ` of ${fmtInt(o.responseBytes)} bytes` : ''}, `

@@ -20,6 +20,11 @@ export const MAX_STREAM_MESSAGES = 1_000_000;
 export const RECEIVERS: readonly NonNullable<LoadOptions['receiver']>[] = ['eager', 'strict'];
 export const CLIENT_KINDS: readonly NonNullable<LoadOptions['client']>[] = ['wire', 'lib'];
 export const GENERATORS: readonly NonNullable<LoadOptions['generator']>[] = ['sluice', 'h2load'];
+export const ATTACKS: readonly NonNullable<LoadOptions['attack']>[] = ['rapid-reset'];
+/** Stalled streams per connection: every stream a connection can open (its ids run out at 2^31-1). */
+export const MAX_STALL_STREAMS = 2 ** 31 - 1;
+/** A trace's buckets for the window and its longest drain: a bound that keeps a mistyped bucketMs from eating memory. */
+export const MAX_TRACE_BUCKETS = 1_000_000;
 
 export class LoadOptionsError extends Error {
   constructor(
@@ -76,7 +81,7 @@ export function validateLoadOptions(options: LoadOptions): void {
   if (options.receiver !== undefined && !RECEIVERS.includes(options.receiver)) {
     throw new LoadOptionsError('receiver', options.receiver, RECEIVERS.join(' | '));
   }
-  if (options.stallStreams !== undefined) integer(options, 'stallStreams', 0);
+  if (options.stallStreams !== undefined) integer(options, 'stallStreams', 0, MAX_STALL_STREAMS);
   if (options.client !== undefined && !CLIENT_KINDS.includes(options.client)) {
     throw new LoadOptionsError('client', options.client, CLIENT_KINDS.join(' | '));
   }
@@ -91,6 +96,37 @@ export function validateLoadOptions(options: LoadOptions): void {
     throw new LoadOptionsError('generator', options.generator, GENERATORS.join(' | '));
   }
   validateScenario(options, wire);
+  validateTrace(options);
+  validateAttack(options, wire);
+}
+
+function validateTrace(options: LoadOptions): void {
+  const { trace } = options;
+  if (trace === undefined) return;
+  const bucketMs: unknown = typeof trace === 'object' && trace !== null ? trace.bucketMs : undefined;
+  if (typeof bucketMs !== 'number' || !Number.isInteger(bucketMs) || bucketMs < 1) {
+    throw new LoadOptionsError('trace', trace, '{bucketMs} with bucketMs a whole number of milliseconds, at least 1');
+  }
+  if ((options.durationMs + options.timeoutMs) / bucketMs > MAX_TRACE_BUCKETS) {
+    throw new LoadOptionsError('trace', trace, `at most ${MAX_TRACE_BUCKETS} buckets over the window and its drain (durationMs + timeoutMs): use a larger bucketMs`);
+  }
+  // h2load's log has each request's start and duration, but no error class or endpoint: not a trace.
+  if (options.generator === 'h2load') {
+    throw new LoadOptionsError('generator', options.generator, 'possible with trace (h2load cannot say which endpoint answered or why a request failed): use generator sluice');
+  }
+}
+
+function validateAttack(options: LoadOptions, wire: boolean): void {
+  const { attack } = options;
+  if (attack === undefined) return;
+  if (!ATTACKS.includes(attack)) throw new LoadOptionsError('attack', attack, ATTACKS.join(' | '));
+  // Only our framing client writes HEADERS and RST_STREAM itself, in one write.
+  if (!wire || options.generator === 'h2load') {
+    throw new LoadOptionsError('attack', attack, 'possible here: rapid-reset needs h2 or gRPC on the wire client (not h1, not client lib, not generator h2load)');
+  }
+  if ((options.stallStreams ?? 0) > 0) {
+    throw new LoadOptionsError('attack', attack, 'possible with stallStreams (a reset stream reads nothing anyway): drop one of them');
+  }
 }
 
 function validateScenario(options: LoadOptions, wire: boolean): void {

@@ -9,6 +9,8 @@ export const RESPONSE_BYTES_HEADER = 'x-sluice-response-bytes';
 export const STREAM_MESSAGES_HEADER = 'x-sluice-stream-messages';
 /** Response header of an h2 stream of messages: the size of each, so the client can cut them apart. */
 export const MESSAGE_BYTES_HEADER = 'x-sluice-message-bytes';
+/** Response header (gRPC: response metadata) of sluice's backends: the endpoint (its port) that answered. */
+export const ENDPOINT_HEADER = 'x-sluice-endpoint';
 /** Each streamed message starts with the time it was written: float64 little-endian, epoch milliseconds. */
 export const STAMP_BYTES = 8;
 export const DEFAULT_STREAM_MESSAGES = 10;

@@ -48,7 +48,10 @@ export interface LoadOptions {
    * linkerd2-proxy does; with stallStreams it reproduces seed 000's window exhaustion.
    */
   receiver?: 'eager' | 'strict';
-  /** h2 only: this many streams (the first ones opened) stop reading their response bodies. Default 0. */
+  /**
+   * h2 and gRPC on the wire client: this many streams of each connection (the first ones opened) stop reading
+   * their response bodies. Default 0. Up to 2^31-1: every stream stalls, a slow reader that never reads.
+   */
   stallStreams?: number;
   /**
    * `wire` (default) is sluice's own HTTP/2 framing client (harness/load/wire/) for h2 and gRPC, undici for h1; `lib`
@@ -57,6 +60,32 @@ export interface LoadOptions {
   client?: 'wire' | 'lib';
   /** Which engine generates the load: ours (default) or nghttp2's h2load (h2 only), parsed into the same record. */
   generator?: 'sluice' | 'h2load';
+  /**
+   * Record outcomes by the time they arrived, in buckets of bucketMs from the window's opening to the end of
+   * the drain (RepResult.trace): what an incident scenario computes its outcome from. Our generator only.
+   */
+  trace?: { bucketMs: number };
+  /**
+   * h2 and gRPC on the wire client only. `rapid-reset` (CVE-2023-44487): every request is its HEADERS (and
+   * body) followed at once by RST_STREAM(CANCEL) in the same write, and settles as soon as that is written,
+   * answered or not; the closed loop then sends as fast as it can, the open loop at its rate. Such a request
+   * is no latency outcome: it is counted in RepResult.attack.
+   */
+  attack?: 'rapid-reset';
+}
+
+/** One bucket of RepResult.trace: the outcomes that arrived in [t, t + bucketMs) ms after the window opened. */
+export interface TraceBucket {
+  /** ms from the window's opening. */
+  t: number;
+  /** Successes that arrived in the bucket. */
+  ok: number;
+  /** Failures that arrived in the bucket, by class (a timeout at its deadline). */
+  errors: Record<string, number>;
+  /** Successes by the answering endpoint's x-sluice-endpoint (response header, or gRPC response metadata); a success without it counts in `ok` only. */
+  endpoints: Record<string, number>;
+  /** The largest latency of an outcome that arrived in the bucket (a timeout's is the timeout); 0 when none did. */
+  maxLatencyMs: number;
 }
 
 export interface LatencySummaryMs {
@@ -179,4 +208,21 @@ export interface RepResult {
   streaming?: { messages: number; messagesPerS: number; messageLatencyMs: LatencySummaryMs; messageHistogram: string };
   /** The first calls of each connection (index 0 = its first call ever, warm-up included): mean time to first byte and total time of the i-th call, over the connections whose i-th call fell in the measured window. */
   ramp?: { call: number; connections: number; ttfbMs: number; totalMs: number }[];
+  /** With LoadOptions.trace: outcomes by the time they arrived, in buckets of bucketMs from the window's opening (t in ms) to the end of the drain. */
+  trace?: { bucketMs: number; buckets: TraceBucket[] };
+  /** attack 'rapid-reset' only: streams opened and reset, what the target did about it (GOAWAY by code, connections it closed, new connections opened). */
+  attack?: { kind: 'rapid-reset'; streams: number; goaway: Record<string, number>; connectionsClosed: number; reconnects: number };
+  /**
+   * The wire clients (h2 and gRPC, client wire): the generator's connections from the window's opening to the
+   * end of the drain. `closedByPeer`: connections the target ended (it sent GOAWAY, or closed or reset the
+   * socket); `opened`: new connections that became ready (reconnections: a session opens its first ones
+   * before any window).
+   */
+  connections?: { closedByPeer: number; opened: number };
+  /**
+   * stallStreams only: streams sent in the window that stalled (they never read their response and are no
+   * request outcome, unless they failed before their deadline), and the RST_STREAM codes the target reset
+   * any of them with, whenever before the end of the drain.
+   */
+  stalled?: { streams: number; resetByPeer: Record<string, number> };
 }

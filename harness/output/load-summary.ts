@@ -1,6 +1,7 @@
 // `npm run load` without --json: one RepResult as a human summary. A pure function that returns a string
 // (autocannon's printResult): throughput, latency percentiles, the histogram, errors by class, RST_STREAM
-// and GOAWAY by code, open-loop keeping-up, streamed messages, the ramp of each connection's first calls, and
+// and GOAWAY by code, open-loop keeping-up, streamed messages, the ramp of each connection's first calls, an
+// attacker's record, stalled streams and the connections the target closed, a short account of the trace, and
 // a loud warning when the generator was the bottleneck.
 import type { LatencySummaryMs, PercentileName, RepResult } from '../load/types.js';
 import { LITTLES_LAW_BAND } from '../load/worker/merge.js';
@@ -43,6 +44,11 @@ export function formatLoadSummary(r: RepResult, options: LoadSummaryOptions = {}
   if (r.streaming || (r.ramp && r.ramp.length > 0)) out.push('');
   out.push(...errorTable(r), '');
   out.push(...resets(r));
+  if (r.attack) out.push(attack(r.attack));
+  if (r.stalled) out.push(stalled(r.stalled));
+  // An attacker's line already says what became of its connections.
+  if (!r.attack && r.connections && (r.connections.closedByPeer > 0 || r.connections.opened > 0)) out.push(connections(r.connections));
+  if (r.trace) out.push(...trace(r.trace));
   if (r.openLoop) out.push(openLoop(r.openLoop));
   if (r.littlesLaw) {
     const { concurrency, estimate, ratio } = r.littlesLaw;
@@ -66,6 +72,7 @@ function saturationWarning(r: RepResult): string[] {
     `GENERATOR SATURATED: the generator used ${r.generatorCpu.toFixed(2)} CPU seconds per measured second`,
     '(over 0.9 of a core per thread). These numbers measure the generator, not the target:',
     'add --workers, lower -c/-m, or run the generator on cores of its own.',
+    ...(r.attack && r.openLoop === undefined ? ['(An attacker in closed loop sends as fast as it can: for it, a full core is expected.)'] : []),
   ];
   const width = Math.max(...lines.map((l) => l.length));
   const bar = '!'.repeat(width + 6);
@@ -131,6 +138,48 @@ function resets(r: RepResult): string[] {
   }
   if (r.goawayReceived !== undefined || r.goawayStreamsCut !== undefined) {
     lines.push(`GOAWAY     received: ${byCode(r.goawayReceived)}; streams cut: ${byCode(r.goawayStreamsCut)}`);
+  }
+  return lines;
+}
+
+function attack(a: NonNullable<RepResult['attack']>): string {
+  return (
+    `Attack     ${a.kind}: ${fmtInt(a.streams)} streams opened and reset in the window (no latency outcome); ` +
+    `GOAWAY ${byCode(a.goaway)}; ${fmtInt(a.connectionsClosed)} connections closed by the target, ${fmtInt(a.reconnects)} reconnects`
+  );
+}
+
+function stalled(s: NonNullable<RepResult['stalled']>): string {
+  return `Stalled    ${fmtInt(s.streams)} streams sent in the window never read their responses; reset by the target: ${byCode(s.resetByPeer)}`;
+}
+
+function connections(c: NonNullable<RepResult['connections']>): string {
+  return `Connections ${fmtInt(c.closedByPeer)} closed by the target, ${fmtInt(c.opened)} new ones opened (window and drain)`;
+}
+
+/** Where the trace's errors began and ended, who answered, and its worst bucket: the shape of an incident in two lines. */
+function trace(t: NonNullable<RepResult['trace']>): string[] {
+  const { bucketMs, buckets } = t;
+  const span = buckets.length > 0 ? `0-${fmtInt(buckets.length * bucketMs)} ms` : 'empty';
+  const endpoints = new Map<string, number>();
+  for (const b of buckets) for (const [e, n] of Object.entries(b.endpoints)) endpoints.set(e, (endpoints.get(e) ?? 0) + n);
+  const answered = [...endpoints].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const lines = [
+    `Trace      ${fmtInt(buckets.length)} bucket${buckets.length === 1 ? '' : 's'} of ${fmtInt(bucketMs)} ms by arrival (${span}, window and drain)` +
+      (answered.length > 0 ? `; successes by endpoint: ${answered.map(([e, n]) => `${e} ${fmtInt(n)}`).join(', ')}` : ''),
+  ];
+  const failing = buckets.filter((b) => Object.values(b.errors).some((n) => n > 0));
+  const worst = buckets.reduce<(typeof buckets)[number] | undefined>((w, b) => (w === undefined || b.maxLatencyMs > w.maxLatencyMs ? b : w), undefined);
+  const slowest = worst && worst.maxLatencyMs > 0 ? `; largest latency ${fmtMs(worst.maxLatencyMs)} ms at ${fmtInt(worst.t)} ms` : '';
+  if (failing.length === 0) {
+    lines.push(`           no errors${slowest}`);
+  } else {
+    const first = failing[0]!;
+    const last = failing[failing.length - 1]!;
+    lines.push(
+      `           errors from ${fmtInt(first.t)} ms (${byCode(first.errors)}) to ${fmtInt(last.t)} ms (${byCode(last.errors)}), ` +
+        `in ${fmtInt(failing.length)} of ${fmtInt(buckets.length)} buckets${slowest}`,
+    );
   }
   return lines;
 }

@@ -59,6 +59,36 @@ test('without --json: a human summary with the percentiles table and the histogr
   }
 });
 
+test('--attack rapid-reset --trace-ms: exit 0 though no request had an outcome; the attack and the trace in the summary', { timeout: 15_000 }, async () => {
+  const server = await h2Server(() => undefined);
+  try {
+    const r = await load(['--url', server.url, '-m', '4', '-d', '500ms', '--warmup', '0s', '--attack', 'rapid-reset', '--trace-ms', '100']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /^sluice load: GET .* 1 connection x 4 streams, rapid-reset attacker, closed loop/);
+    assert.match(r.stdout, /\nAttack\s+rapid-reset: [\d,]+ streams opened and reset in the window \(no latency outcome\); GOAWAY .*; [\d,]+ connections closed by the target, [\d,]+ reconnects\n/);
+    assert.match(r.stdout, /\nTrace\s+\d+ buckets of 100 ms by arrival/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('--trace-ms --json: the trace in the record, bucket by bucket', { timeout: 15_000 }, async () => {
+  const server = await h2Server((stream) => respond(stream, 200, 'hello'));
+  try {
+    const r = await load(['--url', server.url, '-d', '500ms', '--warmup', '0s', '--trace-ms', '50', '--json']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const rep = JSON.parse(r.stdout) as RepResult;
+    assert.equal(rep.trace?.bucketMs, 50);
+    assert.ok(rep.trace!.buckets.length >= 10);
+    assert.equal(
+      rep.trace!.buckets.reduce((n, b) => n + b.ok, 0),
+      rep.successes,
+    );
+  } finally {
+    await server.close();
+  }
+});
+
 test('bad flags exit 2 with a message naming the flag', { timeout: 15_000 }, async () => {
   const url = 'http://127.0.0.1:1/';
   const cases: [string[], RegExp][] = [
@@ -77,6 +107,12 @@ test('bad flags exit 2 with a message naming the flag', { timeout: 15_000 }, asy
     [['--scenario', 'server-streaming', '--response-bytes', '4'], /--response-bytes: .*at least 8/],
     [['--stream-messages', '3'], /--stream-messages applies to --scenario server-streaming only/],
     [['--response-bytes', '1.5'], /--response-bytes 1.5/],
+    [['--trace-ms', '0'], /--trace-ms 0: expected a whole number of at least 1/],
+    [['--trace-ms', '2.5'], /--trace-ms 2.5/],
+    [['--attack', 'slowloris'], /--attack slowloris: expected rapid-reset/],
+    [['-p', 'h1', '--attack', 'rapid-reset'], /--attack: .*needs h2 or gRPC on the wire client/],
+    [['--attack', 'rapid-reset', '--stall-streams', '1'], /--attack: .*possible with stallStreams/],
+    [['--stall-streams', '2147483648'], /--stall-streams 2147483648: expected a whole number in 0\.\.2147483647/],
   ];
   await Promise.all(
     cases.map(async ([args, message]) => {
@@ -113,7 +149,7 @@ test('Ctrl-C stops the run: exit 130, and the process ends by itself (nothing le
 test('--help lists every flag', async () => {
   const r = await load(['--help']);
   assert.equal(r.exitCode, 0);
-  for (const flag of ['--url', '--protocol', '--connections', '--streams', '--duration', '--rate', '--warmup', '--workers', '--timeout', '--method', '--body-bytes', '--receiver', '--stall-streams', '--stream-window', '--conn-window', '--generator', '--json', '--response-bytes', '--scenario', '--stream-messages']) {
+  for (const flag of ['--url', '--protocol', '--connections', '--streams', '--duration', '--rate', '--warmup', '--workers', '--timeout', '--method', '--body-bytes', '--receiver', '--stall-streams', '--stream-window', '--conn-window', '--generator', '--json', '--response-bytes', '--scenario', '--stream-messages', '--trace-ms', '--attack']) {
     assert.ok(r.stdout.includes(flag), flag);
   }
 });

@@ -114,6 +114,48 @@ test('server streaming: messages per second and their latency; the ramp: the fir
   assert.doesNotMatch(formatLoadSummary(fixture), /Streaming|Ramp/);
 });
 
+test('an attacker: its streams, the GOAWAYs and the connections the target closed, on one line', () => {
+  const text = formatLoadSummary({
+    ...fixture,
+    attack: { kind: 'rapid-reset', streams: 123_456, goaway: { ENHANCE_YOUR_CALM: 3 }, connectionsClosed: 3, reconnects: 3 },
+    connections: { closedByPeer: 3, opened: 3 },
+  });
+  assert.match(
+    text,
+    /Attack\s+rapid-reset: 123,456 streams opened and reset in the window \(no latency outcome\); GOAWAY ENHANCE_YOUR_CALM 3; 3 connections closed by the target, 3 reconnects\n/,
+  );
+  assert.doesNotMatch(text, /Connections/, 'the attack line says it');
+  assert.match(formatLoadSummary({ ...fixture, connections: { closedByPeer: 3, opened: 2 } }), /Connections 3 closed by the target, 2 new ones opened \(window and drain\)\n/);
+  assert.doesNotMatch(formatLoadSummary(fixture), /Attack|Connections|Stalled|Trace/);
+  // Connections that all stayed up say nothing.
+  assert.doesNotMatch(formatLoadSummary({ ...fixture, connections: { closedByPeer: 0, opened: 0 } }), /Connections/);
+});
+
+test('a slow reader: its stalled streams and how the target reset them', () => {
+  const text = formatLoadSummary({ ...fixture, stalled: { streams: 40, resetByPeer: { CANCEL: 12 } } });
+  assert.match(text, /Stalled\s+40 streams sent in the window never read their responses; reset by the target: CANCEL 12\n/);
+});
+
+test('a trace: where the errors began and ended, who answered, the slowest bucket', () => {
+  const bucket = (t: number, ok: number, errors: Record<string, number>, endpoints: Record<string, number>, maxLatencyMs: number) => ({ t, ok, errors, endpoints, maxLatencyMs });
+  const text = formatLoadSummary({
+    ...fixture,
+    trace: {
+      bucketMs: 100,
+      buckets: [
+        bucket(0, 10, {}, { '9001': 5, '9002': 5 }, 1.5),
+        bucket(100, 8, { 'status:5xx': 2 }, { '9001': 8 }, 2),
+        bucket(200, 0, {}, {}, 0),
+        bucket(300, 0, { timeout: 4, 'status:5xx': 1 }, {}, 1000),
+      ],
+    },
+  });
+  assert.match(text, /Trace\s+4 buckets of 100 ms by arrival \(0-400 ms, window and drain\); successes by endpoint: 9001 13, 9002 5\n/);
+  assert.match(text, /\n\s+errors from 100 ms \(status:5xx 2\) to 300 ms \(timeout 4, status:5xx 1\), in 2 of 4 buckets; largest latency 1000 ms at 300 ms\n/);
+  const quiet = formatLoadSummary({ ...fixture, trace: { bucketMs: 50, buckets: [bucket(0, 3, {}, {}, 0.5)] } });
+  assert.match(quiet, /Trace\s+1 bucket of 50 ms by arrival \(0-50 ms, window and drain\)\n\s+no errors; largest latency 0\.50 ms at 0 ms\n/);
+});
+
 test('the summary is pure: the same record gives the same text', () => {
   assert.equal(formatLoadSummary(fixture), formatLoadSummary(structuredClone(fixture)));
 });

@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ECHO_LOADER_OPTIONS, ECHO_SERVICE, echoProtoPath } from '../../../workloads/proto/path.js';
 import { classifyError, grpcClass, h2Code, rstClass, statusClass, TIMEOUT } from '../errors.js';
+import { ENDPOINT_HEADER } from '../payload.js';
 import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 import { failed, leastBusy, type RequestClient } from './client.js';
@@ -68,6 +69,8 @@ class GrpcClient implements RequestClient {
   private readonly sockets = new Set<Socket>();
   private readonly port: number;
   private cursor = 0;
+  /** Tracing: each call's x-sluice-endpoint is read from its response metadata (one listener per call). */
+  private readonly readEndpoint: boolean;
   private readonly onSocket = (message: unknown): void => {
     const { socket } = message as { socket: Socket };
     socket.once('connect', () => {
@@ -82,6 +85,7 @@ class GrpcClient implements RequestClient {
     private readonly recorder: Recorder,
   ) {
     const url = new URL(options.url);
+    this.readEndpoint = options.trace !== undefined;
     this.port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     diagnostics.subscribe('net.client.socket', this.onSocket);
     const credentials = url.protocol === 'https:' ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
@@ -109,6 +113,7 @@ class GrpcClient implements RequestClient {
     const deadline = Date.now() + Math.max(0, times.intended + this.options.timeoutMs - performance.now());
     const { path, requestSerialize, responseDeserialize } = this.method;
     return new Promise((resolve, reject) => {
+      let endpoint: string | undefined;
       const call = channel.client.makeUnaryRequest(
         path,
         requestSerialize,
@@ -120,7 +125,7 @@ class GrpcClient implements RequestClient {
           channel.active--;
           this.calls.delete(call);
           if (!err) {
-            this.recorder.success(times, performance.now());
+            this.recorder.success(times, performance.now(), endpoint);
             resolve();
           } else {
             reject(failed(this.recorder, this.classify(err, times), times));
@@ -128,6 +133,12 @@ class GrpcClient implements RequestClient {
         },
       );
       this.calls.add(call);
+      if (this.readEndpoint) {
+        call.on('metadata', (metadata: grpc.Metadata) => {
+          const answered = metadata.get(ENDPOINT_HEADER)[0];
+          if (answered !== undefined) endpoint = String(answered);
+        });
+      }
     });
   }
 

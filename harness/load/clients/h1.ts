@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { Client, type buildConnector, type Dispatcher } from 'undici';
 import { classifyError, statusClass, TIMEOUT, TRUNCATED } from '../errors.js';
-import { payloadHeaders } from '../payload.js';
+import { ENDPOINT_HEADER, payloadHeaders } from '../payload.js';
 import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 import { failed, leastBusy, type RequestClient } from './client.js';
@@ -38,6 +38,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private abortRequest: ((err: Error) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private done = false;
+  /** The answer's x-sluice-endpoint: set by TracedExchange only (declared, so no other exchange carries it). */
+  protected declare endpoint?: string;
 
   constructor(
     private readonly owner: H1Client,
@@ -55,7 +57,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.abortRequest = abort;
   }
 
-  onHeaders(statusCode: number): boolean {
+  onHeaders(statusCode: number, _headers: Buffer[]): boolean {
     this.status = statusCode;
     return true;
   }
@@ -101,11 +103,25 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.connection.active--;
     this.owner.settled(this);
     if (errorClass === undefined) {
-      this.owner.recorder.success(this.times, performance.now());
+      this.owner.recorder.success(this.times, performance.now(), this.endpoint);
       this.resolve();
     } else {
       this.reject(failed(this.owner.recorder, errorClass, this.times));
     }
+  }
+}
+
+/** Tracing (LoadOptions.trace): an Exchange that also reads x-sluice-endpoint from undici's raw headers. */
+class TracedExchange extends Exchange {
+  override onHeaders(statusCode: number, headers: Buffer[]): boolean {
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i]!;
+      if (name.length === ENDPOINT_HEADER.length && name.toString('latin1').toLowerCase() === ENDPOINT_HEADER) {
+        this.endpoint = headers[i + 1]!.toString('latin1');
+        break;
+      }
+    }
+    return super.onHeaders(statusCode, headers);
   }
 }
 
@@ -117,12 +133,15 @@ class H1Client implements RequestClient {
   private readonly dispatchOptions: Dispatcher.DispatchOptions;
   private cursor = 0;
   private closed = false;
+  /** Chosen once: only a traced run reads the answers' headers. */
+  private readonly exchangeClass: typeof Exchange;
 
   constructor(
     private readonly options: LoadOptions,
     readonly recorder: Recorder,
   ) {
     this.url = new URL(options.url);
+    this.exchangeClass = options.trace !== undefined ? TracedExchange : Exchange;
     const body = options.bodyBytes > 0 ? Buffer.alloc(options.bodyBytes, 0x78) : null;
     this.dispatchOptions = {
       path: `${this.url.pathname}${this.url.search}`,
@@ -168,7 +187,7 @@ class H1Client implements RequestClient {
     const connection = leastBusy(this.connections, connectionActive, this.cursor++);
     connection.active++;
     return new Promise<void>((resolve, reject) => {
-      const exchange = new Exchange(this, connection, times, resolve, reject);
+      const exchange = new this.exchangeClass(this, connection, times, resolve, reject);
       this.inFlight.add(exchange);
       exchange.arm(this.options.timeoutMs);
       try {

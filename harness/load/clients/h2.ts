@@ -6,7 +6,7 @@ import net, { type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { classifyError, goawayClass, h2Code, rstClass, statusClass, TIMEOUT, TRUNCATED } from '../errors.js';
-import { payloadHeaders } from '../payload.js';
+import { ENDPOINT_HEADER, payloadHeaders } from '../payload.js';
 import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 import { DEFAULT_CONN_WINDOW, DEFAULT_STREAM_WINDOW } from '../options.js';
@@ -67,12 +67,15 @@ class H2Client implements RequestClient {
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private closed = false;
   private cursor = 0;
+  /** Tracing: each answer's x-sluice-endpoint is read. */
+  private readonly readEndpoint: boolean;
 
   constructor(
     private readonly options: LoadOptions,
     private readonly recorder: Recorder,
   ) {
     this.url = new URL(options.url);
+    this.readEndpoint = options.trace !== undefined;
     this.body = options.bodyBytes > 0 ? Buffer.alloc(options.bodyBytes, 0x78) : undefined;
     this.headers = {
       ':method': options.method,
@@ -281,6 +284,7 @@ class H2Client implements RequestClient {
       let contentLength: number | undefined;
       let bytes = 0;
       let endedAt: number | undefined;
+      let endpoint: string | undefined;
       let timedOut = false;
       let streamError: (Error & { code?: string }) | undefined;
       const timer = setTimeout(
@@ -294,6 +298,10 @@ class H2Client implements RequestClient {
         status = Number(headers[':status']);
         const length = headers['content-length'];
         if (length !== undefined) contentLength = Number(length);
+        if (this.readEndpoint) {
+          const answered = headers[ENDPOINT_HEADER];
+          if (typeof answered === 'string') endpoint = answered;
+        }
       });
       stream.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
@@ -315,7 +323,7 @@ class H2Client implements RequestClient {
           if (bodyExpected && contentLength !== undefined && bytes < contentLength) return reject(failed(this.recorder, TRUNCATED, times));
           const errorStatus = statusClass(status);
           if (errorStatus) return reject(failed(this.recorder, errorStatus, times));
-          this.recorder.success(times, endedAt);
+          this.recorder.success(times, endedAt, endpoint);
           return resolve();
         }
         reject(failed(this.recorder, this.classifyFailure(session, stream, state, rstCode, streamError, contentLength, bytes, times), times));

@@ -6,6 +6,7 @@ import { Tally, h2CodeName, TIMEOUT } from '../errors.js';
 import type { OutcomeHistograms } from './outcome-histograms.js';
 import type { Ramp } from './ramp.js';
 import type { TimeSeries } from './time-series.js';
+import type { Trace } from './trace.js';
 
 /** When a request was meant to leave (open loop's schedule; else when it was started) and when it did. */
 export interface RequestTimes {
@@ -33,6 +34,14 @@ export interface RecordedCounts {
   goawayStreamsCut: Record<string, number>;
   /** Response body bytes that arrived inside the measured window, whichever request they belonged to. */
   bodyBytes: number;
+  /** attack 'rapid-reset': streams sent (HEADERS then RST_STREAM) for the window; no request outcome. */
+  attackStreams: number;
+  /** From the window's opening to the end of the run: connections the peer ended, and new ones that became ready. */
+  connectionsClosedByPeer: number;
+  connectionsOpened: number;
+  /** stallStreams: streams sent in the window that stalled, and the RST_STREAM codes the peer reset them with. */
+  stalledStreams: number;
+  stalledResets: Record<string, number>;
 }
 
 /** Where one run's outcomes go. */
@@ -41,6 +50,8 @@ export interface RunSinks {
   series?: TimeSeries;
   /** The first calls of each connection (clients that report them: the wire pool). */
   ramp?: Ramp;
+  /** Outcomes by arrival time (LoadOptions.trace). */
+  trace?: Trace;
 }
 
 export class Recorder {
@@ -59,6 +70,13 @@ export class Recorder {
   private phaseRequests = 0;
   private phaseErrors = 0;
   private windowBytes = 0;
+  private attackStreams = 0;
+  private peerClosed = 0;
+  private opened = 0;
+  private stalled = 0;
+  private stalledResets = new Tally();
+  /** The run's trace, or undefined (the only cost of tracing when off: one check per outcome). */
+  private trace: Trace | undefined;
 
   /** `timeoutMs`: a timed-out request is recorded at exactly this latency (a lower bound of its own). */
   constructor(private readonly timeoutMs: number) {}
@@ -77,6 +95,12 @@ export class Recorder {
     this.goaways = new Tally();
     this.cuts = new Tally();
     this.windowBytes = 0;
+    this.attackStreams = 0;
+    this.peerClosed = 0;
+    this.opened = 0;
+    this.stalled = 0;
+    this.stalledResets = new Tally();
+    this.trace = sinks.trace;
     this.restartProgress();
   }
 
@@ -85,6 +109,7 @@ export class Recorder {
     this.windowStart = atMs;
     this.windowEnd = Infinity;
     this.sinks?.series?.begin(atMs);
+    this.trace?.begin(atMs);
     this.restartProgress();
   }
 
@@ -97,6 +122,7 @@ export class Recorder {
   seal(): void {
     this.open = false;
     this.sinks = undefined;
+    this.trace = undefined;
   }
 
   /** Progress counts (outcomes arriving, whatever their window) restart, at each phase. */
@@ -110,12 +136,16 @@ export class Recorder {
     return this.open && intended >= this.windowStart && intended < this.windowEnd;
   }
 
-  /** A request answered in full with a non-error status, its last byte read at `endMs`. */
-  success(times: RequestTimes, endMs: number): void {
+  /**
+   * A request answered in full with a non-error status, its last byte read at `endMs`; `endpoint` is the
+   * answer's x-sluice-endpoint, which clients read only when tracing.
+   */
+  success(times: RequestTimes, endMs: number, endpoint?: string): void {
     this.phaseRequests++;
     if (!this.measures(times.intended)) return;
     this.successes++;
     this.recordLatency(times, endMs, true);
+    this.trace?.success(endMs, endMs - times.intended, endpoint);
   }
 
   /**
@@ -127,10 +157,41 @@ export class Recorder {
     this.phaseErrors++;
     if (!this.measures(times.intended)) return;
     this.errors.add(errorClass);
-    if (errorClass !== TIMEOUT) return this.recordLatency(times, endMs, false);
+    if (errorClass !== TIMEOUT) {
+      this.recordLatency(times, endMs, false);
+      this.trace?.failure(errorClass, endMs, endMs - times.intended);
+      return;
+    }
     this.timeouts++;
     // However late the timer fired, the request was given up at its deadline.
-    this.recordLatency(times, times.intended + this.timeoutMs, false);
+    const deadline = times.intended + this.timeoutMs;
+    this.recordLatency(times, deadline, false);
+    this.trace?.failure(errorClass, deadline, this.timeoutMs);
+  }
+
+  /** attack 'rapid-reset': a stream was sent and reset at once; counted (apart from requests) when sent in the window. */
+  attackStream(times: RequestTimes): void {
+    if (this.measures(times.intended)) this.attackStreams++;
+  }
+
+  /** A stream of a request sent at `times` stalled (it never reads its response). */
+  stalledStream(times: RequestTimes): void {
+    if (this.measures(times.intended)) this.stalled++;
+  }
+
+  /** The peer reset a stalled stream with `code` (counted whether or not its request had an outcome). */
+  stalledReset(code: number, times: RequestTimes): void {
+    if (this.measures(times.intended)) this.stalledResets.add(h2CodeName(code));
+  }
+
+  /** A connection was ended by the peer (GOAWAY, or its side of the socket closed); counted as goawayReceived is. */
+  connectionClosedByPeer(): void {
+    if (this.open && this.windowStart !== Infinity) this.peerClosed++;
+  }
+
+  /** A new connection became ready; counted as goawayReceived is. */
+  connectionOpened(): void {
+    if (this.open && this.windowStart !== Infinity) this.opened++;
   }
 
   /**
@@ -195,6 +256,11 @@ export class Recorder {
       goawayReceived: this.goaways.toRecord(),
       goawayStreamsCut: this.cuts.toRecord(),
       bodyBytes: this.windowBytes,
+      attackStreams: this.attackStreams,
+      connectionsClosedByPeer: this.peerClosed,
+      connectionsOpened: this.opened,
+      stalledStreams: this.stalled,
+      stalledResets: this.stalledResets.toRecord(),
     };
   }
 

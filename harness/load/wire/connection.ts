@@ -76,7 +76,7 @@ export class H2Connection implements FrameHandler, TransportEvents {
 
   constructor(
     private readonly options: ConnectionOptions,
-    private readonly owner: ConnectionOwner,
+    protected readonly owner: ConnectionOwner,
   ) {
     this.reader = new FrameReader(this, undefined, options.readBodies === true);
     this.transport = new Transport(options.host, options.port, this);
@@ -101,6 +101,11 @@ export class H2Connection implements FrameHandler, TransportEvents {
   /** The socket connected at some point (a connection that never did is a failed connect). */
   get wasEstablished(): boolean {
     return this.transport.connected;
+  }
+
+  /** Once closed: the peer ended the connection (it sent GOAWAY, or closed or reset the socket before we closed our side). */
+  get closedByPeer(): boolean {
+    return this.wasEstablished && (this.goaway !== undefined || (!this.ending && this.abortClass === undefined));
   }
 
   /** New streams may be opened: not closing, no GOAWAY, stream ids left. */
@@ -231,7 +236,8 @@ export class H2Connection implements FrameHandler, TransportEvents {
     if (stream !== undefined && !stream.stalled) stream.onBodyBytes(buf, start, end);
   }
 
-  private start(stream: WireStream): void {
+  /** Writes the stream's HEADERS (and what its body's windows allow) now; rapid-reset.ts resets it right after. */
+  protected start(stream: WireStream): void {
     const id = this.nextStreamId;
     this.nextStreamId += 2;
     stream.id = id;
@@ -243,6 +249,17 @@ export class H2Connection implements FrameHandler, TransportEvents {
     this.out.frame(FRAME.HEADERS, FLAG.END_HEADERS | (stream.body ? 0 : FLAG.END_STREAM), id, stream.headerBlock);
     if (stream.body) this.send.send(stream);
     this.transport.flushSoon();
+    if (stream.stalled) stream.onStalled();
+  }
+
+  /**
+   * RST_STREAM(code) on a stream start() just wrote, into the same socket write; the stream leaves the table
+   * (what the peer still sends on it is then ignored, its DATA credited back to the connection). Nothing else
+   * follows, so a burst of these started from sendWaiting does not recurse.
+   */
+  protected resetStarted(stream: WireStream, code: number): void {
+    this.streams.delete(stream.id);
+    this.writeRst(stream, code);
   }
 
   private sendWaiting(): void {

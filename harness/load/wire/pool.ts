@@ -1,18 +1,24 @@
 // The request side of the wire clients: `connections` H2Connections, each request on the least busy one,
 // one deadline list for every timeout, outcomes recorded as clients/h2.ts records them. A protocol (plain
 // HTTP/2, gRPC) only brings its constant header block and body and its judgement of a finished response.
+// What a run turns on (tracing, a rapid-reset attack, server streaming) picks the exchange and connection
+// classes once, here, so the per-request path of a run without them is unchanged.
 import { performance } from 'node:perf_hooks';
 import { h2Code, rstClass, TIMEOUT } from '../errors.js';
 import { RAMP_CALLS } from '../statistic/ramp.js';
-import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
+import { requestTimes, type Recorder } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 import { failed, leastBusy, type RequestClient } from '../clients/client.js';
 // The same default windows as the node:http2 client, so the two announce alike.
 import { DEFAULT_CONN_WINDOW, DEFAULT_STREAM_WINDOW } from '../options.js';
 import { H2Connection, type ConnectionOptions, type ConnectionOwner } from './connection.js';
-import { WireStream } from './stream.js';
+import { AttackExchange, Exchange, withEndpoint, type ExchangeClass } from './exchange.js';
+import { RapidResetConnection } from './rapid-reset.js';
+import type { WireStream } from './stream.js';
 import { DEFAULT_MAX_FRAME_SIZE } from './frames.js';
 import type { StreamingSpec } from './stream-exchange.js';
+
+export { Exchange, type ExchangeClass } from './exchange.js';
 
 const CANCEL = h2Code('CANCEL');
 // Reconnect back-off after a failed connect, so a dead target is not spun on (as clients/h2.ts does).
@@ -31,9 +37,6 @@ export interface WireRequestSpec {
   streaming?: StreamingSpec;
 }
 
-/** What the pool makes of each request: Exchange, or a subclass that reads its body (StreamExchange). */
-export type ExchangeClass = new (pool: WirePool, slot: Slot, times: RequestTimes, deadline: number, spec: WireRequestSpec) => Exchange;
-
 export interface Slot {
   conn: H2Connection | undefined;
   /** Requests assigned here and not settled. */
@@ -45,60 +48,7 @@ export interface Slot {
   timer: NodeJS.Timeout | undefined;
 }
 
-/** One request: a stream, its response so far, and its place in the deadline list. */
-export class Exchange extends WireStream {
-  status = 0;
-  contentLength = -1;
-  bytes = 0;
-  grpcStatus = -1;
-  settled = false;
-  attempts = 1;
-  /** The ramp's calls (the connection's first RAMP_CALLS): when the response's HEADERS arrived (0: not yet). */
-  headersAt = 0;
-  prev: Exchange | undefined = undefined;
-  next: Exchange | undefined = undefined;
-  resolve: () => void = noop;
-  reject: (err: Error) => void = noop;
-
-  constructor(
-    protected readonly pool: WirePool,
-    readonly slot: Slot,
-    readonly times: RequestTimes,
-    readonly deadline: number,
-    spec: WireRequestSpec,
-  ) {
-    super(spec.headerBlock, spec.body);
-  }
-
-  onHeader(name: string, value: string): void {
-    if (name === ':status') this.status = Number(value);
-    else if (name === 'content-length') this.contentLength = Number(value);
-    else if (name === 'grpc-status') this.grpcStatus = Number(value);
-  }
-
-  onHeadersEnd(endStream: boolean): void {
-    // An informational (1xx) answer is followed by the real one.
-    if (!endStream && this.status >= 100 && this.status < 200) this.status = 0;
-    else if (endStream) this.pool.finished(this);
-    else if (this.call < RAMP_CALLS) this.headersAt = this.conn!.now;
-  }
-
-  onData(bytes: number, endStream: boolean): void {
-    this.bytes += bytes;
-    this.pool.recorder.bodyBytes(bytes, this.conn!.now);
-    if (endStream) this.pool.finished(this);
-  }
-
-  onReset(code: number): void {
-    this.pool.resetByPeer(this, code);
-  }
-
-  onAbort(errorClass: string): void {
-    this.pool.aborted(this, errorClass);
-  }
-}
-
-function noop(): void {}
+type ConnectionClass = new (options: ConnectionOptions, owner: ConnectionOwner) => H2Connection;
 
 export class WirePool implements RequestClient, ConnectionOwner {
   readonly kind = 'request' as const;
@@ -115,6 +65,7 @@ export class WirePool implements RequestClient, ConnectionOwner {
   private cursor = 0;
   private readonly slotLoad = (slot: Slot): number => slot.load;
   private readonly exchangeClass: ExchangeClass;
+  private readonly connectionClass: ConnectionClass;
 
   constructor(
     private readonly options: LoadOptions,
@@ -133,8 +84,11 @@ export class WirePool implements RequestClient, ConnectionOwner {
       stallStreams: options.stallStreams ?? 0,
       readBodies: spec.streaming !== undefined,
     };
-    // Chosen once: a unary run's exchanges never look at their bodies.
-    this.exchangeClass = spec.streaming?.exchange ?? Exchange;
+    // Chosen once: a unary run's exchanges never look at their bodies, nor (untraced) at x-sluice-endpoint.
+    const attack = options.attack === 'rapid-reset';
+    const base = attack ? AttackExchange : (spec.streaming?.exchange ?? Exchange);
+    this.exchangeClass = options.trace !== undefined && !attack ? withEndpoint(base) : base;
+    this.connectionClass = attack ? RapidResetConnection : H2Connection;
     this.slots = Array.from({ length: options.connections }, () => ({
       conn: undefined,
       load: 0,
@@ -192,6 +146,7 @@ export class WirePool implements RequestClient, ConnectionOwner {
   }
 
   onClose(conn: H2Connection): void {
+    if (conn.closedByPeer) this.recorder.connectionClosedByPeer();
     const slot = this.conns.get(conn);
     this.conns.delete(conn);
     if (!slot) return;
@@ -210,7 +165,7 @@ export class WirePool implements RequestClient, ConnectionOwner {
     if (errorClass !== undefined) return this.fail(exchange, errorClass);
     this.settle(exchange);
     const end = exchange.conn!.now;
-    this.recorder.success(exchange.times, end);
+    this.recorder.success(exchange.times, end, exchange.endpoint);
     if (exchange.call < RAMP_CALLS) this.recorder.rampCall(exchange.call, exchange.times, exchange.headersAt || end, end);
     exchange.resolve();
   }
@@ -220,7 +175,22 @@ export class WirePool implements RequestClient, ConnectionOwner {
     this.recorder.streamMessage(exchange.times, latencyMs);
   }
 
+  /** The stream of `exchange` stalled: it will never read its response. */
+  stalled(exchange: Exchange): void {
+    this.recorder.stalledStream(exchange.times);
+  }
+
+  /** attack 'rapid-reset': the exchange's HEADERS and RST_STREAM(CANCEL) are written; it is done, answered or not. */
+  attackSent(exchange: Exchange): void {
+    if (exchange.settled) return;
+    this.settle(exchange);
+    this.recorder.attackStream(exchange.times);
+    exchange.resolve();
+  }
+
   resetByPeer(exchange: Exchange, code: number): void {
+    // A stalled stream's reset is what the target did about a reader that never reads: kept even after its deadline.
+    if (exchange.stalled) this.recorder.stalledReset(code, exchange.times);
     if (exchange.settled) return;
     this.recorder.rstReceived(code, exchange.times);
     this.fail(exchange, rstClass(code));
@@ -245,8 +215,10 @@ export class WirePool implements RequestClient, ConnectionOwner {
   }
 
   private newConnection(slot: Slot): H2Connection {
-    const conn = new H2Connection(this.connOptions, this);
+    const conn = new this.connectionClass(this.connOptions, this);
     this.conns.set(conn, slot);
+    // Counted only from the window's opening (the session's first connections come before any window).
+    void conn.whenReady.then((ready) => ready && this.recorder.connectionOpened());
     return conn;
   }
 

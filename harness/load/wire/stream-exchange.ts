@@ -5,7 +5,8 @@ import { performance } from 'node:perf_hooks';
 import { TRUNCATED } from '../errors.js';
 import { MESSAGE_BYTES_HEADER } from '../payload.js';
 import type { RequestTimes } from '../statistic/recorder.js';
-import { Exchange, type ExchangeClass, type Slot, type WirePool, type WireRequestSpec } from './pool.js';
+import { Exchange, type ExchangeClass } from './exchange.js';
+import type { Slot, WirePool, WireRequestSpec } from './pool.js';
 import type { MessageFramer, MessageSink } from './messages.js';
 
 /** Epoch ms of performance.now() 0 in this thread: a read's time on the backends' clock (the same machine's). */

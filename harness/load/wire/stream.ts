@@ -39,6 +39,10 @@ export abstract class WireStream implements HeaderSink {
    * that reads bodies (server streaming). Valid only during the call.
    */
   onBodyBytes(_buf: Buffer, _start: number, _end: number): void {}
+  /** The connection made it one of its stalled streams (`stallStreams`), as its HEADERS went out. */
+  onStalled(): void {}
+  /** A rapid-reset connection (rapid-reset.ts) wrote its HEADERS (and body) and RST_STREAM(CANCEL) together. */
+  onResetSent(): void {}
   /** The peer reset the stream. */
   abstract onReset(code: number): void;
   /** The connection ended the stream (a GOAWAY cut it, the socket closed): `errorClass` says why. */

@@ -11,6 +11,12 @@ export interface TransportEvents {
   onBytes(chunk: Buffer, bytes: number): void;
   /** The socket closed, after `error` if one happened. */
   onTransportClose(error: Error | undefined): void;
+  /**
+   * Everything written so far has left the process: handed to the kernel at a flush, or, when the socket's
+   * buffer was full, at its 'drain'. Only for events that define it (rapid-reset.ts, whose sends are not
+   * bounded by answers and must wait for the socket instead).
+   */
+  onFlushed?(): void;
 }
 
 export class Transport {
@@ -23,8 +29,16 @@ export class Transport {
   private error: Error | undefined;
   private flushTimer: NodeJS.Immediate | undefined;
   private readonly flushNow = (): void => this.flush();
+  /** Looked up once: a connection without it costs a flush one check. */
+  private readonly flushed: (() => void) | undefined;
+  private awaitingDrain = false;
+  private readonly onDrain = (): void => {
+    this.awaitingDrain = false;
+    this.flushed?.();
+  };
 
   constructor(host: string, port: number, events: TransportEvents) {
+    this.flushed = events.onFlushed?.bind(events);
     this.socket = net.connect({
       host,
       port,
@@ -62,11 +76,15 @@ export class Transport {
     const parts = this.out.take();
     if (parts.length === 1) {
       this.socket.write(parts[0]!);
-      return;
+    } else {
+      this.socket.cork();
+      for (const part of parts) this.socket.write(part);
+      this.socket.uncork();
     }
-    this.socket.cork();
-    for (const part of parts) this.socket.write(part);
-    this.socket.uncork();
+    if (this.flushed === undefined || this.awaitingDrain) return;
+    if (!this.socket.writableNeedDrain) return this.flushed();
+    this.awaitingDrain = true;
+    this.socket.once('drain', this.onDrain);
   }
 
   /** Sends what is written, then FIN; destroyed once flushed (a peer that never closes cannot hold it open). */

@@ -4,6 +4,7 @@ import { GENERATOR_SATURATION } from '../statistic/generator-load.js';
 import { mergeEncoded, mergeEncodedSummary } from '../statistic/histogram.js';
 import { lowerBoundPercentiles } from '../statistic/outcome-histograms.js';
 import { mergeRamps } from '../statistic/ramp.js';
+import { mergeTraces } from '../statistic/trace.js';
 import type { LoadOptions, RepResult } from '../types.js';
 import type { SessionSetup, ShareResult } from './share.js';
 
@@ -39,6 +40,9 @@ export async function mergeShares(options: LoadOptions, shares: readonly ShareRe
     ? await mergeEncodedSummary(shares.map((s) => s.histograms.messages!))
     : undefined;
   const ramp = mergeRamps(shares.flatMap((s) => (s.ramp ? [s.ramp] : [])));
+  const connections = { closedByPeer: sum(counts.map((c) => c.connectionsClosedByPeer)), opened: sum(counts.map((c) => c.connectionsOpened)) };
+  // Only the wire clients count their connections' ends and reconnections.
+  const wire = options.protocol !== 'h1' && options.client !== 'lib';
   return {
     rps: per(successes),
     completedRps: per(requests),
@@ -73,6 +77,22 @@ export async function mergeShares(options: LoadOptions, shares: readonly ShareRe
       ? { streaming: { messages: messages.count, messagesPerS: per(messages.count), messageLatencyMs: messages.latencyMs, messageHistogram: messages.histogram } }
       : {}),
     ...(ramp ? { ramp } : {}),
+    ...(options.trace ? { trace: { bucketMs: options.trace.bucketMs, buckets: mergeTraces(options.trace.bucketMs, shares.map((s) => s.trace ?? [])) } } : {}),
+    ...(options.attack === 'rapid-reset'
+      ? {
+          attack: {
+            kind: 'rapid-reset' as const,
+            streams: sum(counts.map((c) => c.attackStreams)),
+            goaway: goawayReceived,
+            connectionsClosed: connections.closedByPeer,
+            reconnects: connections.opened,
+          },
+        }
+      : {}),
+    ...(wire ? { connections } : {}),
+    ...((options.stallStreams ?? 0) > 0
+      ? { stalled: { streams: sum(counts.map((c) => c.stalledStreams)), resetByPeer: addRecords(counts.map((c) => c.stalledResets)) } }
+      : {}),
   };
 }
 

@@ -17,6 +17,7 @@ import { OutcomeHistograms, type EncodedOutcomeHistograms } from '../statistic/o
 import { Ramp, type RampSums } from '../statistic/ramp.js';
 import { Recorder, type RecordedCounts } from '../statistic/recorder.js';
 import { TimeSeries, type SecondSample } from '../statistic/time-series.js';
+import { Trace, type TraceBucket } from '../statistic/trace.js';
 import { isServerStreaming } from '../payload.js';
 import type { Share } from './split.js';
 
@@ -50,6 +51,8 @@ export interface ShareResult {
   load: GeneratorLoadReading;
   /** The first calls of each connection sent in the window (absent when none was, or the client keeps no ramp). */
   ramp?: RampSums;
+  /** LoadOptions.trace: outcomes by arrival, from the window's opening to the end of this share's drain. */
+  trace?: TraceBucket[];
   /** Open loop only: this share's schedule and how it was kept. */
   openLoop?: {
     targetRps: number;
@@ -119,11 +122,12 @@ export class ShareSession {
     const histograms = new OutcomeHistograms(rate !== undefined, isServerStreaming(options));
     const ramp = new Ramp();
     const series = new TimeSeries(options.timeoutMs);
+    const trace = options.trace ? new Trace(options.trace.bucketMs) : undefined;
     const lag = rate !== undefined ? LatencyHistogram.create() : undefined;
     const load = new GeneratorLoad();
     let drainGuard: NodeJS.Timeout | undefined;
     try {
-      recorder.startRun({ histograms, series, ramp });
+      recorder.startRun({ histograms, series, ramp, ...(trace ? { trace } : {}) });
       const onPhase = (phase: Phase, atMs: number): void => {
         load.onPhase(phase);
         recorder.restartProgress();
@@ -168,6 +172,8 @@ export class ShareSession {
         });
       }
       recorder.seal();
+      // The drain is over: the trace runs to here.
+      const traced = trace?.finish(performance.now());
       const rampSums = ramp.result();
       return {
         timing,
@@ -177,6 +183,7 @@ export class ShareSession {
         load: load.reading(timing.measuredMs, pacerIdleMs),
         ...(rampSums ? { ramp: rampSums } : {}),
         ...(open ? { openLoop: open } : {}),
+        ...(traced ? { trace: traced } : {}),
       };
     } finally {
       clearTimeout(drainGuard);

@@ -39,6 +39,11 @@ function counts(successes: number, errors: Record<string, number> = {}): Recorde
     goawayReceived: {},
     goawayStreamsCut: {},
     bodyBytes: 0,
+    attackStreams: 0,
+    connectionsClosedByPeer: 0,
+    connectionsOpened: 0,
+    stalledStreams: 0,
+    stalledResets: {},
   };
 }
 

@@ -1,0 +1,96 @@
+// One request of the wire pool (pool.ts): a stream, its response so far, and its place in the deadline list.
+// The pool picks its exchange class once, when it is built, so a feature that is off costs a request nothing:
+// tracing wraps the class to read x-sluice-endpoint (withEndpoint), a rapid-reset attacker settles each
+// request as soon as its HEADERS and RST_STREAM are written (AttackExchange), server streaming reads bodies
+// (stream-exchange.ts). This file imports the pool only as types, so the pool can import it.
+import { ENDPOINT_HEADER } from '../payload.js';
+import { RAMP_CALLS } from '../statistic/ramp.js';
+import type { RequestTimes } from '../statistic/recorder.js';
+import type { Slot, WirePool, WireRequestSpec } from './pool.js';
+import { WireStream } from './stream.js';
+
+export class Exchange extends WireStream {
+  status = 0;
+  contentLength = -1;
+  bytes = 0;
+  grpcStatus = -1;
+  settled = false;
+  attempts = 1;
+  /** The ramp's calls (the connection's first RAMP_CALLS): when the response's HEADERS arrived (0: not yet). */
+  headersAt = 0;
+  prev: Exchange | undefined = undefined;
+  next: Exchange | undefined = undefined;
+  resolve: () => void = noop;
+  reject: (err: Error) => void = noop;
+  /** The answer's x-sluice-endpoint, set by a traced exchange only (declared, so no other exchange carries it). */
+  declare endpoint?: string;
+
+  constructor(
+    protected readonly pool: WirePool,
+    readonly slot: Slot,
+    readonly times: RequestTimes,
+    readonly deadline: number,
+    spec: WireRequestSpec,
+  ) {
+    super(spec.headerBlock, spec.body);
+  }
+
+  onHeader(name: string, value: string): void {
+    if (name === ':status') this.status = Number(value);
+    else if (name === 'content-length') this.contentLength = Number(value);
+    else if (name === 'grpc-status') this.grpcStatus = Number(value);
+  }
+
+  onHeadersEnd(endStream: boolean): void {
+    // An informational (1xx) answer is followed by the real one.
+    if (!endStream && this.status >= 100 && this.status < 200) this.status = 0;
+    else if (endStream) this.pool.finished(this);
+    else if (this.call < RAMP_CALLS) this.headersAt = this.conn!.now;
+  }
+
+  onData(bytes: number, endStream: boolean): void {
+    this.bytes += bytes;
+    this.pool.recorder.bodyBytes(bytes, this.conn!.now);
+    if (endStream) this.pool.finished(this);
+  }
+
+  onReset(code: number): void {
+    this.pool.resetByPeer(this, code);
+  }
+
+  onAbort(errorClass: string): void {
+    this.pool.aborted(this, errorClass);
+  }
+
+  override onStalled(): void {
+    this.pool.stalled(this);
+  }
+}
+
+/** What the pool makes of each request: Exchange, or a subclass. */
+export type ExchangeClass = new (pool: WirePool, slot: Slot, times: RequestTimes, deadline: number, spec: WireRequestSpec) => Exchange;
+
+/**
+ * Tracing (LoadOptions.trace): `Base` that also notes the answer's x-sluice-endpoint (response headers; gRPC's
+ * response metadata is its HEADERS). One string comparison per response header, in traced runs only.
+ */
+export function withEndpoint(Base: ExchangeClass): ExchangeClass {
+  return class TracedExchange extends Base {
+    override onHeader(name: string, value: string): void {
+      if (name === ENDPOINT_HEADER) this.endpoint = value;
+      else super.onHeader(name, value);
+    }
+  };
+}
+
+/**
+ * attack 'rapid-reset': settled the moment its HEADERS (and body) and RST_STREAM(CANCEL) are written (by
+ * rapid-reset.ts's connection); whatever the target answers afterwards arrives on a closed stream and is ignored.
+ */
+export class AttackExchange extends Exchange {
+  override onResetSent(): void {
+    this.pool.attackSent(this);
+  }
+}
+
+function noop(): void {}
