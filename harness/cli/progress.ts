@@ -2,7 +2,7 @@
 // On a TTY one status line is redrawn; elsewhere (CI logs) one line per finished cell.
 import type { BenchEvent } from '../orchestrator/orchestrator.js';
 import { formatDuration } from '../../common/duration.js';
-import { fmtErrors, fmtInt, fmtMs, fmtRps } from '../output/format-number.js';
+import { fmtErrors, fmtHeadline, fmtInt, fmtMs, fmtRps } from '../output/format-number.js';
 
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e: BenchEvent) => void {
   const tty = stream.isTTY === true;
@@ -44,7 +44,8 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
         const s = e.cell.summary;
         const what =
           e.cell.status === 'ok' && s
-            ? `goodput ${fmtRps(s.rps.mean)} rps  p50 ${fmtMs(s.latencyMs.p50)} ms  p99 ${s.latencyLowerBounds.includes('p99') ? '>=' : ''}${fmtMs(s.latencyMs.p99)} ms  errors ${fmtErrors(s.errors, 2)}` +
+            ? (s.headline && e.cell.params.scenario !== 'unary' ? `${fmtHeadline(s.headline)}  ` : '') +
+              `goodput ${fmtRps(s.rps.mean)} rps  p50 ${fmtMs(s.latencyMs.p50)} ms  p99 ${s.latencyLowerBounds.includes('p99') ? '>=' : ''}${fmtMs(s.latencyMs.p99)} ms  errors ${fmtErrors(s.errors, 2)}` +
               (s.generatorSaturatedReps ? '  GENERATOR SATURATED' : '')
             : `FAILED: ${e.cell.error ?? ''}`;
         line(`[${done}/${total}] ETA ${fmtEta(eta)}  ${e.cell.id}  ${what}`);

@@ -1,5 +1,6 @@
 // The generator's contract: what a load run is given and what one measured repetition yields.
 // results.json stores one RepResult per repetition; `npm run load -- --json` prints one.
+import type { TraceBucket } from '../../common/trace-bucket.js';
 
 export type Protocol = 'h1' | 'h2' | 'grpc';
 
@@ -75,18 +76,7 @@ export interface LoadOptions {
 }
 
 /** One bucket of RepResult.trace: the outcomes that arrived in [t, t + bucketMs) ms after the window opened. */
-export interface TraceBucket {
-  /** ms from the window's opening. */
-  t: number;
-  /** Successes that arrived in the bucket. */
-  ok: number;
-  /** Failures that arrived in the bucket, by class (a timeout at its deadline). */
-  errors: Record<string, number>;
-  /** Successes by the answering endpoint's x-sluice-endpoint (response header, or gRPC response metadata); a success without it counts in `ok` only. */
-  endpoints: Record<string, number>;
-  /** The largest latency of an outcome that arrived in the bucket (a timeout's is the timeout); 0 when none did. */
-  maxLatencyMs: number;
-}
+export type { TraceBucket } from '../../common/trace-bucket.js';
 
 export interface LatencySummaryMs {
   p50: number;

@@ -3,6 +3,7 @@
 // cells' parameters all derive from this table, so a new axis is one entry here (and the code that applies it).
 import { z } from 'zod';
 import { DEFAULT_STREAM_WINDOW } from '../load/options.js';
+import { SCENARIO_NAMES } from '../../workloads/scenarios/index.js';
 
 const MAX_WINDOW = 2 ** 31 - 1;
 const MAX_BYTES = 64 * 1024 * 1024;
@@ -30,10 +31,10 @@ const bytes = z.number().int().min(0).max(MAX_BYTES);
 export const AXES = {
   protocol: axis({ value: z.enum(['h1', 'h2', 'grpc']), default: 'h2', component: 'generator', doc: 'h1 | h2 (h2c prior knowledge) | grpc' }),
   scenario: axis({
-    value: z.enum(['unary', 'large-body', 'server-streaming']),
+    value: z.enum(SCENARIO_NAMES),
     default: 'unary',
     component: 'cell',
-    doc: 'unary: requestBytes up (POST when > 0), responseBytes down; large-body: POST of requestBytes (or responseBytes when 0) and responseBytes back; server-streaming: streamMessages messages of responseBytes each',
+    doc: 'a workloads/scenarios/ file: unary, large-body, server-streaming, or an incident of the source documents (README: Scenarios)',
   }),
   target: axis({ value: z.enum(['proxy', 'direct']), default: 'proxy', component: 'cell', doc: 'proxy, or direct: the generator talks to the first backend endpoint (the baseline)' }),
   concurrency: axis({ value: z.number().int().min(1).max(10_000), default: 8, component: 'generator', doc: 'requests in flight in total' }),
@@ -44,6 +45,14 @@ export const AXES = {
   streamWindow: axis({ value: window, default: 65_535, component: 'proxy', doc: "the proxy's stream window, both sides (linkerd2-proxy's default)" }),
   connWindow: axis({ value: connWindow, default: 1_048_576, component: 'proxy', doc: "the proxy's connection window, both sides (linkerd2-proxy's default)" }),
   adaptive: axis({ value: z.boolean(), default: false, component: 'proxy', doc: "the proxy's adaptive (BDP) flow control, starting from streamWindow/connWindow" }),
+  // The proxy's mitigations of the incidents (passed as flags only where a cell differs from the proxy's default).
+  h1ReuseGuard: axis({ value: z.boolean(), default: true, component: 'proxy', doc: 'reuse a released upstream HTTP/1.1 connection only after the next event-loop turn (Envoy\'s fix of the reuse race)' }),
+  h1Reissue: axis({ value: z.boolean(), default: true, component: 'proxy', doc: 'reissue an idempotent request reset on a reused upstream HTTP/1.1 connection, on a fresh one' }),
+  h1PoolIdleTimeoutMs: axis({ value: z.number().int().min(0).max(3_600_000), default: 3000, component: 'proxy', doc: "the proxy closes an idle upstream keep-alive connection after this (keep it below the upstream's; 0: never)" }),
+  delayedCloseMs: axis({ value: z.number().int().min(0).max(60_000), default: 1000, component: 'proxy', doc: 'after an early response (413), keep reading the client for this long before closing (0: close at once)' }),
+  failfastMs: axis({ value: z.number().int().min(1).max(600_000), default: 3000, component: 'proxy', doc: 'a balancer without a ready endpoint for this long answers 503 at once' }),
+  absorbCancels: axis({ value: z.number().int().min(0).max(100_000), default: 0, component: 'proxy', doc: 'cancelled bodiless requests let finish upstream (answer dropped) instead of reset, at most this many at once per upstream session (rapid reset; 0: off)' }),
+  controlConnWindow: axis({ value: connWindow, default: 1_048_576, component: 'proxy', doc: "the connection receive window of the proxy's control-plane (Destination) client (linkerd2-proxy's control client: 1 MiB)" }),
   endpoints: axis({ value: z.number().int().min(1).max(1000), default: 1, component: 'backends', doc: 'backend endpoints (ports) behind the proxy' }),
   responseBytes: axis({ value: bytes, default: 1024, component: 'backends', doc: 'response body bytes (server-streaming: bytes per message)' }),
   streamMessages: axis({ value: z.number().int().min(1).max(1_000_000), default: 10, component: 'backends', doc: 'server-streaming: messages per stream' }),

@@ -4,6 +4,7 @@
 import { AXES, AXIS_DEFAULTS, AXIS_NAMES, parseAxisText, type AxisName, type AxisScalar, type CellParams } from './axes.js';
 import type { MatrixSpec, Exclusion } from './schema.js';
 import { MatrixError } from './errors.js';
+import { SCENARIOS } from '../../workloads/scenarios/index.js';
 
 export type { CellParams };
 
@@ -27,8 +28,12 @@ export function cellId(axes: Partial<Record<AxisName, AxisScalar>>): string {
     .join(',');
 }
 
-/** Cells no matrix can run, whatever it says: excluded with the reason, never attempted and failed. */
-const IMPOSSIBLE: Exclusion[] = [{ scenario: 'server-streaming', protocol: 'h1', reason: 'server-streaming is an h2 and gRPC scenario' }];
+/** Cells no matrix can run, whatever it says (a scenario on a protocol it does not speak): excluded with the reason, never attempted and failed. */
+const PROTOCOLS = ['h1', 'h2', 'grpc'] as const;
+const IMPOSSIBLE: Exclusion[] = Object.values(SCENARIOS).flatMap((s) => {
+  const others = PROTOCOLS.filter((p) => !(s.protocols as readonly string[]).includes(p));
+  return others.length > 0 ? [{ scenario: s.name as Exclusion['scenario'], protocol: others, reason: `${s.name} runs on ${s.protocols.join(', ')} only` }] : [];
+});
 
 export function expandCells(spec: MatrixSpec): Expansion {
   const swept = (Object.keys(spec.axes) as AxisName[]).filter((k) => spec.axes[k] !== undefined);
@@ -57,7 +62,9 @@ export function paramsOf(spec: MatrixSpec, axes: Partial<Record<AxisName, AxisSc
     ...(spec.backend.responseBytes !== undefined ? { responseBytes: spec.backend.responseBytes } : {}),
     ...(spec.request.bodyBytes !== undefined ? { requestBytes: spec.request.bodyBytes } : {}),
   };
-  return { ...AXIS_DEFAULTS, ...fixed, ...stripUndefined(spec.defaults), ...axes } as CellParams;
+  // A scenario's own defaults come before the matrix's: a matrix that fixes or sweeps the axis has the last word.
+  const scenario = (axes.scenario ?? fixed.scenario) as keyof typeof SCENARIOS;
+  return { ...AXIS_DEFAULTS, ...fixed, ...SCENARIOS[scenario].defaults, ...stripUndefined(spec.defaults), ...axes } as CellParams;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

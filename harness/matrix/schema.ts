@@ -31,6 +31,26 @@ const latency = z.discriminatedUnion('dist', [
   }),
 ]);
 
+/**
+ * The backends' faults (workloads/backends/README.md), the same for every cell; a scenario may add its own. They
+ * apply to every endpoint, or with slowEndpoints K to the first K only.
+ */
+const faultKeys = {
+  slowEndpoints: z.number().int().min(1).max(1000).optional(),
+  slowLatency: z.string().min(1).optional(),
+  refuse: z.enum(['closed', 'reset']).optional(),
+  resetShare: z.number().min(0).max(1).optional(),
+  resetCode: z.string().min(1).optional(),
+  failShare: z.number().min(0).max(1).optional(),
+  failStatus: z.number().int().min(400).max(599).optional(),
+  failGrpc: z.string().min(1).optional(),
+  idleCloseMs: z.number().int().min(1).optional(),
+  earlyStatus: z.number().int().min(400).max(599).optional(),
+  earlyAfterBytes: z.number().int().min(0).optional(),
+  earlyLingerMs: z.number().int().min(0).max(60_000).optional(),
+  stallRead: z.boolean().optional(),
+} as const;
+
 const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'expected a percentage such as 5%');
 
 export const matrixSchema = z
@@ -51,6 +71,7 @@ export const matrixSchema = z
         latency: latency.default({ dist: 'fixed', ms: 0 }),
         /** The responseBytes of every cell unless swept (the same as `defaults: {responseBytes}`). */
         responseBytes: AXES.responseBytes.value.optional(),
+        ...faultKeys,
       })
       .default({ latency: { dist: 'fixed', ms: 0 } }),
     request: z

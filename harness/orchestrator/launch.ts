@@ -2,7 +2,9 @@
 // through their CLIs only (the harness never imports proxy or workload internals, so another proxy binary
 // can stand in).
 import { fileURLToPath } from 'node:url';
+import { AXES } from '../matrix/axes.js';
 import type { CellParams } from '../matrix/cells.js';
+import type { BackendFaults } from '../../workloads/scenarios/types.js';
 import type { LatencySpec } from '../matrix/schema.js';
 import { latencyFlag } from '../../workloads/backends/latency.js';
 import { freePort } from './ports.js';
@@ -18,6 +20,8 @@ export interface RunningBackends {
   child: Child;
   host: string;
   ports: number[];
+  /** The backends' admin URL (faults changed live), when started with one. */
+  adminUrl?: string;
 }
 
 export interface RunningProxy {
@@ -48,22 +52,55 @@ export function wantsLink(params: Pick<CellParams, 'rttMs' | 'bandwidthMbps'>): 
   return params.rttMs > 0 || params.bandwidthMbps > 0;
 }
 
-export function backendArgs(params: CellParams, latency: LatencySpec): string[] {
+/** The backends' fault flags (workloads/backends/README.md), one per fault set. */
+export function faultArgs(faults: BackendFaults): string[] {
+  const args: string[] = [];
+  const flag = (name: string, value: string | number | boolean | undefined): void => {
+    if (value === undefined || value === false) return;
+    args.push(`--${name}`);
+    if (value !== true) args.push(String(value));
+  };
+  flag('slow-endpoints', faults.slowEndpoints);
+  flag('slow-latency', faults.slowLatency);
+  flag('refuse', faults.refuse);
+  flag('reset-share', faults.resetShare);
+  flag('reset-code', faults.resetCode);
+  flag('fail-share', faults.failShare);
+  flag('fail-status', faults.failStatus);
+  flag('fail-grpc', faults.failGrpc);
+  flag('idle-close', faults.idleCloseMs !== undefined ? `${faults.idleCloseMs}ms` : undefined);
+  flag('early-status', faults.earlyStatus);
+  flag('early-after-bytes', faults.earlyAfterBytes);
+  flag('early-linger', faults.earlyLingerMs === undefined ? undefined : `${faults.earlyLingerMs}ms`);
+  flag('stall-read', faults.stallRead);
+  return args;
+}
+
+export interface BackendStart {
+  latency: LatencySpec;
+  faults?: BackendFaults;
+  /** Start the admin listener (a scenario changes faults during the window). */
+  admin?: boolean;
+}
+
+export function backendArgs(params: CellParams, start: BackendStart): string[] {
   return [
     '--protocol', params.protocol,
     '--endpoints', String(params.endpoints),
     '--base-port', '0',
-    '--latency', latencyFlag(latency),
+    '--latency', latencyFlag(start.latency),
     '--response-bytes', String(params.responseBytes),
     '--stream-window', String(params.backendStreamWindow),
     '--conn-window', String(params.backendConnWindow),
+    ...faultArgs(start.faults ?? {}),
+    ...(start.admin ? ['--admin', '127.0.0.1:0'] : []),
   ];
 }
 
-export async function startBackends(sup: Supervisor, params: CellParams, latency: LatencySpec, main = DEFAULT_BACKENDS_MAIN): Promise<RunningBackends> {
-  const child = sup.start('backends', main, backendArgs(params, latency));
-  const ready = await waitForReadyLine<{ event: string; host: string; ports: number[] }>(child, READY_TIMEOUT_MS);
-  return { child, host: ready.host, ports: ready.ports };
+export async function startBackends(sup: Supervisor, params: CellParams, start: BackendStart, main = DEFAULT_BACKENDS_MAIN, name = 'backends'): Promise<RunningBackends> {
+  const child = sup.start(name, main, backendArgs(params, start));
+  const ready = await waitForReadyLine<{ event: string; host: string; ports: number[]; admin?: string }>(child, READY_TIMEOUT_MS);
+  return { child, host: ready.host, ports: ready.ports, ...(ready.admin ? { adminUrl: `http://${ready.admin}` } : {}) };
 }
 
 export function linkArgs(settings: LinkSettings, targets: string[]): string[] {
@@ -86,22 +123,47 @@ export async function startLink(sup: Supervisor, name: string, settings: LinkSet
   };
 }
 
-export function proxyArgs(params: CellParams, listen: string, admin: string, endpoints: string[]): string[] {
+/** Where the proxy finds its endpoints: a static list, or a control plane and the service to resolve there. */
+export type Discovery = { endpoints: string[] } | { destination: string; service: string; idleServices?: string[] };
+
+/** The proxy's mitigation axes that differ from its own defaults, as its flags. */
+export function mitigationArgs(params: CellParams): string[] {
+  const args: string[] = [];
+  const differs = <K extends keyof CellParams>(key: K): boolean => params[key] !== AXES[key as keyof typeof AXES].default;
+  if (differs('h1ReuseGuard')) args.push('--h1-reuse-guard', params.h1ReuseGuard ? 'on' : 'off');
+  if (differs('h1Reissue')) args.push('--h1-reissue', params.h1Reissue ? 'on' : 'off');
+  if (differs('h1PoolIdleTimeoutMs')) args.push('--h1-pool-idle-timeout', `${params.h1PoolIdleTimeoutMs}ms`);
+  if (differs('delayedCloseMs')) args.push('--delayed-close', `${params.delayedCloseMs}ms`);
+  if (differs('failfastMs')) args.push('--failfast', `${params.failfastMs}ms`);
+  if (differs('absorbCancels')) args.push('--absorb-cancels', String(params.absorbCancels));
+  return args;
+}
+
+export function proxyArgs(params: CellParams, listen: string, admin: string, discovery: Discovery, extra: string[] = []): string[] {
   const args = [
     '--listen', listen,
     '--admin', admin,
-    '--endpoints', endpoints.join(','),
+    ...('endpoints' in discovery
+      ? ['--endpoints', discovery.endpoints.join(',')]
+      : [
+          '--destination', discovery.destination,
+          '--service', discovery.service,
+          '--control-conn-window', String(params.controlConnWindow),
+          ...(discovery.idleServices?.length ? ['--idle-services', discovery.idleServices.join(',')] : []),
+        ]),
     '--upstream-protocol', 'auto',
     '--stream-window', String(params.streamWindow),
     '--conn-window', String(params.connWindow),
+    ...mitigationArgs(params),
+    ...extra,
   ];
   if (params.adaptive) args.push('--adaptive');
   return args;
 }
 
-export async function startProxy(sup: Supervisor, params: CellParams, endpoints: string[], main = DEFAULT_PROXY_MAIN): Promise<RunningProxy> {
+export async function startProxy(sup: Supervisor, params: CellParams, discovery: Discovery, main = DEFAULT_PROXY_MAIN, extra: string[] = []): Promise<RunningProxy> {
   const [port, adminPort] = [await freePort(), await freePort()];
-  const child = sup.start('proxy', main, proxyArgs(params, `127.0.0.1:${port}`, `127.0.0.1:${adminPort}`, endpoints));
+  const child = sup.start('proxy', main, proxyArgs(params, `127.0.0.1:${port}`, `127.0.0.1:${adminPort}`, discovery, extra));
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   await waitForHttpReady(`${adminUrl}/ready`, child, READY_TIMEOUT_MS);
   return { child, url: `http://127.0.0.1:${port}/`, adminUrl };

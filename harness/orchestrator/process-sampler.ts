@@ -4,6 +4,7 @@
 // Only the one pid is read: a proxy run as a tree of processes (a wrapper script, worker processes) would need
 // its descendants summed too (/proc/PID/task/*/children); sluice's proxy is one process, so not done yet.
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 
 /** USER_HZ: /proc/PID/stat counts utime and stime in these ticks. The kernel fixes it at 100 for user space
  *  on every Linux ABI Node runs on (`getconf CLK_TCK` says 100), whatever the kernel's own HZ is. */
@@ -21,6 +22,8 @@ export interface ProcessWindow {
   endRssBytes: number;
   /** RSS readings taken. */
   samples: number;
+  /** Each RSS reading with its time (performance.now() ms): memory over the window, for a scenario's outcome. */
+  series: { atMs: number; rssBytes: number }[];
 }
 
 export class ProcessSampler {
@@ -30,6 +33,7 @@ export class ProcessSampler {
   private peak = 0;
   private last = 0;
   private samples = 0;
+  private series: ProcessWindow['series'] = [];
 
   /** `pid` undefined: there is no process to measure, and stop() reports zeros with `samples: 0`. */
   constructor(
@@ -43,6 +47,7 @@ export class ProcessSampler {
     this.clearTimer();
     this.cpuAtStart = this.cpuLast = processCpuSeconds(this.pid);
     this.peak = this.last = this.samples = 0;
+    this.series = [];
     this.sample();
     if (this.pid === undefined) return;
     // unref'd: a sampler left running must never keep the harness alive.
@@ -55,13 +60,14 @@ export class ProcessSampler {
     this.sample();
     this.clearTimer();
     const cpuS = this.cpuAtStart === undefined || this.cpuLast === undefined ? 0 : this.cpuLast - this.cpuAtStart;
-    return { cpuS: Math.max(0, cpuS), peakRssBytes: this.peak, endRssBytes: this.last, samples: this.samples };
+    return { cpuS: Math.max(0, cpuS), peakRssBytes: this.peak, endRssBytes: this.last, samples: this.samples, series: this.series };
   }
 
   private sample(): void {
     const rss = rssBytes(this.pid);
     if (rss === undefined) return; // gone (or a zombie, which has no VmRSS line): keep what was sampled
     this.samples++;
+    this.series.push({ atMs: performance.now(), rssBytes: rss });
     this.last = rss;
     this.peak = Math.max(this.peak, rss);
     this.cpuLast = processCpuSeconds(this.pid) ?? this.cpuLast;

@@ -1,10 +1,14 @@
-// One matrix cell: start its processes (backends, links, proxy: topology.ts), open the generator's
-// connections once, warm up, measure each repetition on those same connections (reading the proxy's and the
-// links' CPU and memory over each window and the proxy's /metrics around each repetition), stop everything.
-// Failures become a failed cell with the processes' stderr, never an exception out of here.
+// One matrix cell: start its processes (backends, links, control plane, proxy: topology.ts), open the
+// generator's connections once (and an attacker's beside them, for scenarios with one), warm up, measure each
+// repetition on those same connections while the scenario's timeline plays (scenario-run.ts), reading the
+// proxy's and the links' CPU and memory over each window and the proxy's /metrics around each repetition;
+// stop everything. Failures become a failed cell with the processes' stderr, never an exception out of here.
 import type { Cell } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
-import type { LoadOptions } from '../load/types.js';
+import type { LoadOptions, RepResult } from '../load/types.js';
+import { latencyFlag } from '../../workloads/backends/latency.js';
+import { SCENARIOS } from '../../workloads/scenarios/index.js';
+import type { BackendFaults, ClientSetup, ScenarioSetup } from '../../workloads/scenarios/types.js';
 import { openGeneratorSession, type LoadSession } from '../load/generate.js';
 import type { CellResult, LinkRepRecord, MeasuredRep } from '../results/model.js';
 import { summarize } from '../results/summary.js';
@@ -13,6 +17,7 @@ import { scrape } from './metrics-scrape.js';
 import { ProcessSampler, type ProcessWindow } from './process-sampler.js';
 import { proxyMetricsDelta } from './proxy-metrics.js';
 import { Supervisor } from './supervisor.js';
+import { ScenarioRun } from './scenario-run.js';
 import { startTopology, type Mains, type Topology } from './topology.js';
 
 export interface CellPlan {
@@ -35,32 +40,48 @@ export class InterruptedError extends Error {
   }
 }
 
-/** The generator's options for a cell: its protocol and scenario, its share of the concurrency, its windows. */
-export function loadOptionsFor(cell: Cell, spec: MatrixSpec, plan: CellPlan, url: string): LoadOptions {
+/**
+ * The generator's options for a cell: its protocol and payload, its share of the concurrency, its windows; a
+ * scenario's client settings (or its attacker's, `client`) over them.
+ */
+export function loadOptionsFor(cell: Cell, spec: MatrixSpec, plan: CellPlan, url: string, client: ClientSetup = {}, traceMs?: number): LoadOptions {
   const p = cell.params;
+  const concurrency = client.concurrency ?? p.concurrency;
   // h1 has one request in flight per connection; h2 and gRPC multiplex concurrency over `connections`.
-  const connections = p.protocol === 'h1' ? p.concurrency : Math.min(p.connections, p.concurrency);
+  const connections = p.protocol === 'h1' ? concurrency : Math.min(client.connections ?? p.connections, concurrency);
   // large-body sends as much as it asks for, unless the cell sizes the request itself.
-  const bodyBytes = p.scenario === 'large-body' && p.requestBytes === 0 ? p.responseBytes : p.requestBytes;
-  const method = p.scenario === 'large-body' ? 'POST' : bodyBytes > 0 && spec.request.method === 'GET' ? 'POST' : spec.request.method;
+  const bodyBytes = client.bodyBytes ?? (p.scenario === 'large-body' && p.requestBytes === 0 ? p.responseBytes : p.requestBytes);
+  const method = client.method ?? (p.scenario === 'large-body' ? 'POST' : bodyBytes > 0 && spec.request.method === 'GET' ? 'POST' : spec.request.method);
+  const payload = p.scenario === 'large-body' || p.scenario === 'server-streaming' ? p.scenario : 'unary';
   return {
     url,
     protocol: p.protocol,
     connections,
-    streamsPerConnection: p.protocol === 'h1' ? 1 : Math.max(1, Math.round(p.concurrency / connections)),
+    streamsPerConnection: p.protocol === 'h1' ? 1 : Math.max(1, Math.round(concurrency / connections)),
     durationMs: plan.durationMs,
     warmupMs: 0,
-    timeoutMs: plan.timeoutMs,
+    timeoutMs: client.timeoutMs ?? plan.timeoutMs,
     method,
     bodyBytes,
-    responseBytes: p.responseBytes,
-    scenario: p.scenario,
-    ...(p.scenario === 'server-streaming' ? { streamMessages: p.streamMessages } : {}),
-    h2StreamWindow: p.clientStreamWindow,
-    h2ConnWindow: p.clientConnWindow,
+    responseBytes: client.responseBytes ?? p.responseBytes,
+    scenario: payload,
+    ...(payload === 'server-streaming' ? { streamMessages: p.streamMessages } : {}),
+    h2StreamWindow: client.streamWindow ?? p.clientStreamWindow,
+    h2ConnWindow: client.connWindow ?? p.clientConnWindow,
+    ...(client.rate !== undefined ? { rate: client.rate } : {}),
+    ...(client.receiver ? { receiver: client.receiver } : {}),
+    ...(client.stallStreams !== undefined ? { stallStreams: client.stallStreams } : {}),
+    ...(client.attack ? { attack: client.attack } : {}),
+    ...(traceMs !== undefined ? { trace: { bucketMs: traceMs } } : {}),
     // Results written before the key existed have no generator: theirs was sluice.
     generator: spec.generator ?? 'sluice',
   };
+}
+
+/** The backends' faults of a cell: the matrix's `backend:` keys, and the scenario's on top. */
+function faultsOf(spec: MatrixSpec, setup: ScenarioSetup): BackendFaults {
+  const { latency: _latency, responseBytes: _bytes, ...matrix } = spec.backend;
+  return { ...matrix, ...setup.backend };
 }
 
 export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hooks: CellHooks = {}): Promise<CellResult> {
@@ -71,14 +92,20 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
   let error: string | undefined;
   let stderrTail: string | undefined;
   let session: LoadSession | undefined;
+  let attackerSession: LoadSession | undefined;
   let topology: Topology | undefined;
   try {
     const step = <T>(work: Promise<T>): Promise<T> => abortable(work, hooks.signal);
-    topology = await startTopology(sup, cell.params, spec.backend.latency, hooks, step);
+    const scenario = SCENARIOS[cell.params.scenario];
+    const setup = scenario.setup(cell.params);
+    const faults = faultsOf(spec, setup);
+    topology = await startTopology(sup, cell.params, { latency: spec.backend.latency, faults }, setup, hooks, step);
     startMs = Date.now() - startedAt.getTime();
     const { proxy, links } = topology;
-    const options = loadOptionsFor(cell, spec, plan, topology.url);
+    const options = loadOptionsFor(cell, spec, plan, topology.url, setup.client, setup.traceMs);
     const opened = (session = await step(openGeneratorSession(options)));
+    const attacker = setup.attacker ? (attackerSession = await step(openGeneratorSession(loadOptionsFor(cell, spec, plan, topology.url, setup.attacker)))) : undefined;
+    const timeline = new ScenarioRun(scenario, setup, topology, faults.slowLatency ?? latencyFlag(spec.backend.latency));
     const run = (rep: number, durationMs: number, onPhase?: (phase: 'measure' | 'done') => void): Promise<MeasuredRep> =>
       // Each repetition opens its window on a refilled pipeline when the cell warms up at all (the previous run
       // drained it); a cell without warm-up measures cold on purpose (the ramp of a connection's first calls).
@@ -93,20 +120,29 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     const metricsUrl = proxy ? `${proxy.adminUrl}/metrics` : undefined;
     for (let rep = 0; rep < plan.reps; rep++) {
       hooks.onRepStart?.(rep);
+      await step(timeline.reset());
       const before = metricsUrl ? await scrape(metricsUrl) : [];
       // CPU and memory over the measured window only (not the drain nor the gap between repetitions).
       let window: ProcessWindow | undefined;
       let linkWindows: ProcessWindow[] = [];
+      let attacking: Promise<RepResult> | undefined;
       const result = await run(rep, plan.durationMs, (phase) => {
         if (phase === 'measure') {
           proxySampler.start();
           for (const s of linkSamplers) s.start();
+          timeline.windowOpened();
+          // The attacker's window runs beside the well-behaved client's, started as it opens.
+          attacking = attacker?.run({ warmupMs: 0, durationMs: plan.durationMs, turnover: false }, hooks.signal ? { signal: hooks.signal } : {});
         } else {
           window = proxySampler.stop();
           linkWindows = linkSamplers.map((s) => s.stop());
+          timeline.windowClosed();
         }
       });
       window ??= proxySampler.stop();
+      const attackerRep = attacking ? await step(attacking) : undefined;
+      if (attackerRep) result.attacker = attackerRep;
+      result.scenario = await timeline.outcome(result, window, attackerRep, cell.params);
       if (proxy) {
         const after = metricsUrl ? await scrape(metricsUrl) : [];
         // An unanswered scrape reads as no samples: a delta against it would be the proxy's whole life.
@@ -122,6 +158,7 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
   } catch (err) {
     if (err instanceof InterruptedError) {
       await session?.close();
+      await attackerSession?.close();
       await sup.stopAll();
       throw err;
     }
@@ -129,6 +166,7 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     stderrTail = sup.stderrTails() || undefined;
   }
   await session?.close();
+  await attackerSession?.close();
   const stopStart = Date.now();
   await sup.stopAll();
   const stopMs = Date.now() - stopStart;

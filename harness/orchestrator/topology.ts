@@ -1,12 +1,16 @@
 // A cell's processes and how they are wired: backends, then (when the cell asks for delay or bandwidth) an
-// emulated link on the chosen paths, then the proxy, so that every hop is what the cell's axes say:
+// emulated link on the chosen paths, then (when a scenario has the proxy discover its endpoints) the control
+// plane, then the proxy, so that every hop is what the cell's axes and its scenario say:
 //
 //   generator --[downstream link]--> proxy --[upstream link, one route per endpoint]--> backends
+//                                      ^-- control plane (scenarios with discovery)
 //   generator --[link]--> first backend                                                 (target: direct)
 //
 // Every process goes through the cell's Supervisor, which stops them all (also on error and Ctrl-C).
 import type { CellParams } from '../matrix/cells.js';
 import type { LatencySpec } from '../matrix/schema.js';
+import type { BackendFaults, ScenarioSetup } from '../../workloads/scenarios/types.js';
+import { applyControlSteps, bulkyProfile, startControlPlane, DEFAULT_DESTINATION_MAIN, type RunningControlPlane } from './control-plane.js';
 import {
   DEFAULT_BACKENDS_MAIN,
   DEFAULT_LINK_MAIN,
@@ -24,45 +28,78 @@ import type { Supervisor } from './supervisor.js';
 /** Where a link sits: between the proxy and the backends, the generator and the proxy, or (direct) the generator and the backend. */
 export type LinkRole = 'upstream' | 'downstream' | 'direct';
 
+/** Routes in an idle service's profile: enough that its updates fill a 64 KiB window in a few dozen messages. */
+const IDLE_PROFILE_ROUTES = 100;
+
 export interface Topology {
   backends: RunningBackends;
   proxy?: RunningProxy;
   links: { role: LinkRole; link: RunningLink }[];
+  controlPlane?: RunningControlPlane;
+  /** The addresses the proxy reaches the first backends at (through the upstream link, if any). */
+  upstream: string[];
   /** What the generator sends to. */
   url: string;
+  /** Starts another set of backends like the first (a roll's new pods) and returns the addresses the proxy reaches them at, and their ports. */
+  morePods(): Promise<{ upstream: string[]; ports: number[] }>;
 }
 
 export interface Mains {
   proxyMain?: string;
   backendsMain?: string;
   linkMain?: string;
+  destinationMain?: string;
 }
 
 /** Starts the cell's processes in order; `step` wraps each start (the caller's abort handling). */
 export async function startTopology(
   sup: Supervisor,
   params: CellParams,
-  latency: LatencySpec,
+  backend: { latency: LatencySpec; faults: BackendFaults },
+  setup: ScenarioSetup,
   mains: Mains,
   step: <T>(work: Promise<T>) => Promise<T>,
 ): Promise<Topology> {
-  const backends = await step(startBackends(sup, params, latency, mains.backendsMain ?? DEFAULT_BACKENDS_MAIN));
+  const admin = (setup.timeline ?? []).some((s) => s.action.kind === 'faults');
+  const backendsMain = mains.backendsMain ?? DEFAULT_BACKENDS_MAIN;
+  const backends = await step(startBackends(sup, params, { latency: backend.latency, faults: backend.faults, admin }, backendsMain));
   const links: Topology['links'] = [];
   const link = async (role: LinkRole, targets: string[]): Promise<string[]> => {
     if (!wantsLink(params)) return targets;
-    const running = await step(startLink(sup, `link-${role}`, params, targets, mains.linkMain ?? DEFAULT_LINK_MAIN));
+    const running = await step(startLink(sup, `link-${role}-${links.length}`, params, targets, mains.linkMain ?? DEFAULT_LINK_MAIN));
     links.push({ role, link: running });
     return running.listen;
   };
-  const addresses = backends.ports.map((p) => `${backends.host}:${p}`);
+  const addresses = (b: RunningBackends): string[] => b.ports.map((p) => `${b.host}:${p}`);
+  let pods = 0;
+  // New pods are healthy: the faults were the old pods'.
+  const morePods = async (): Promise<{ upstream: string[]; ports: number[] }> => {
+    const fresh = await startBackends(sup, params, { latency: backend.latency }, backendsMain, `backends-${++pods}`);
+    const upstream = params.link === 'downstream' || params.target === 'direct' ? addresses(fresh) : await link('upstream', addresses(fresh));
+    return { upstream, ports: fresh.ports };
+  };
   if (params.target === 'direct') {
     // The baseline crosses the same network as the proxied cells, without the proxy.
-    const [to] = await link('direct', [addresses[0]!]);
-    return { backends, links, url: `http://${to}/` };
+    const [to] = await link('direct', [addresses(backends)[0]!]);
+    return { backends, links, upstream: addresses(backends), url: `http://${to}/`, morePods };
   }
-  const upstream = params.link === 'downstream' ? addresses : await link('upstream', addresses);
-  const proxy = await step(startProxy(sup, params, upstream, mains.proxyMain ?? DEFAULT_PROXY_MAIN));
+  const upstream = params.link === 'downstream' ? addresses(backends) : await link('upstream', addresses(backends));
+  let controlPlane: RunningControlPlane | undefined;
+  const cp = setup.controlPlane;
+  if (cp) {
+    controlPlane = await step(startControlPlane(sup, mains.destinationMain ?? DEFAULT_DESTINATION_MAIN));
+    await step(
+      applyControlSteps(controlPlane.adminUrl, [
+        { service: cp.service, set: upstream },
+        ...(cp.profiles ?? []).map((service) => bulkyProfile(service, IDLE_PROFILE_ROUTES)),
+      ]),
+    );
+  }
+  const discovery = cp && controlPlane
+    ? { destination: controlPlane.address, service: cp.service, ...(cp.idleServices ? { idleServices: cp.idleServices } : {}) }
+    : { endpoints: upstream };
+  const proxy = await step(startProxy(sup, params, discovery, mains.proxyMain ?? DEFAULT_PROXY_MAIN, setup.proxyFlags ?? []));
   const proxyAddress = new URL(proxy.url).host;
   const [front] = params.link === 'upstream' ? [proxyAddress] : await link('downstream', [proxyAddress]);
-  return { backends, proxy, links, url: `http://${front}/` };
+  return { backends, proxy, links, ...(controlPlane ? { controlPlane } : {}), upstream, url: `http://${front}/`, morePods };
 }

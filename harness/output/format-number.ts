@@ -49,3 +49,9 @@ export function fmtRps(n: number): string {
   if (n < 100) return n.toFixed(1);
   return fmtInt(n);
 }
+
+/** A scenario headline: its name, value and unit, and which way is better. */
+export function fmtHeadline(h: { name: string; value: number; unit: string; better: 'lower' | 'higher' }): string {
+  const v = Math.abs(h.value) >= 100 ? h.value.toFixed(0) : Math.abs(h.value) >= 10 ? h.value.toFixed(1) : h.value.toFixed(2);
+  return `${h.name}: ${v} ${h.unit} (${h.better} is better)`;
+}

@@ -1,7 +1,7 @@
 // report.md: a pure function of results.json. One row per cell; values are medians over repetitions.
 import { LITTLES_LAW_BAND } from '../load/worker/merge.js';
 import type { CellResult, RunResults } from '../results/model.js';
-import { fmtBytes, fmtErrors, fmtInterval, fmtMicros, fmtMs, fmtPercent, fmtRate, fmtRps } from './format-number.js';
+import { fmtBytes, fmtErrors, fmtHeadline, fmtInterval, fmtMicros, fmtMs, fmtPercent, fmtRate, fmtRps } from './format-number.js';
 
 export function formatMarkdown(r: RunResults): string {
   const out: string[] = [];
@@ -69,13 +69,16 @@ function warnings(cells: CellResult[]): string[] {
 function table(cells: CellResult[]): string[] {
   if (cells.length === 0) return ['No cells measured yet.'];
   const axes = [...new Set(cells.flatMap((c) => Object.keys(c.axes)))];
-  const head = [...axes, 'goodput RPS', 'RPS 95% CI', 'MB/s', 'error rate', 'P50 ms', 'P99 ms', 'P99.9 ms', 'RST rate', 'errors', 'proxy CPU µs/req', 'status'];
+  // A scenario's own number gets its own column, where any cell has one beyond plain goodput.
+  const headlines = cells.some((c) => c.summary?.headline && c.params.scenario !== 'unary');
+  const head = [...axes, ...(headlines ? ['scenario headline'] : []), 'goodput RPS', 'RPS 95% CI', 'MB/s', 'error rate', 'P50 ms', 'P99 ms', 'P99.9 ms', 'RST rate', 'errors', 'proxy CPU µs/req', 'status'];
   const rows = cells.map((c) => {
     const s = c.summary;
     const lower = new Set<string>(s?.latencyLowerBounds ?? []);
     const ms = (key: 'p50' | 'p99' | 'p999'): string => (s ? (lower.has(key) ? '>=' : '') + fmtMs(s.latencyMs[key]) : '-');
     return [
       ...axes.map((a) => String(c.axes[a] ?? '')),
+      ...(headlines ? [s?.headline ? fmtHeadline(s.headline) : '-'] : []),
       s ? fmtRps(s.rps.mean) : '-',
       s ? fmtInterval(s.rps.ci95, fmtRps) : '-',
       s?.bodyBytesPerS ? fmtRps(s.bodyBytesPerS.mean / 1e6) : '-',
@@ -92,6 +95,7 @@ function table(cells: CellResult[]): string[] {
   return ['## Cells', '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
+/** "name: value unit (lower is better)", the median over repetitions. */
 /** The proxy's CPU over the measured windows per request sent in them; '-' where no proxy ran (target direct). */
 function proxyCpuPerRequest(c: CellResult): string {
   const measured = c.reps.filter((r) => r.proxy !== undefined);
@@ -105,6 +109,7 @@ const LEGEND = `## What the numbers mean
 - **goodput RPS**: successful responses per second of measured time, the mean over repetitions; **RPS 95% CI**: the 95% confidence interval of that mean (Student's t), never below 0. Failed requests are not in it: see **error rate** (failed / requests sent).
 - **P50 / P99 / P99.9 ms**: percentiles of every request sent in the measured windows of all repetitions together (their histograms merged exactly), from its (intended) send to its outcome; a timed-out request counts at the timeout, and a percentile it reached is a lower bound, marked ">=".
 - **MB/s**: response body bytes that arrived during the measured windows, per second (decimal MB), mean over repetitions: the byte rate, steady even where whole responses arrive in bursts longer than the window.
+- **scenario headline** (scenario cells): the number the scenario measures (workloads/scenarios/, README "Scenarios"), the median over repetitions, and which way is better.
 - **RST rate**: RST_STREAM frames received by the generator / requests sent in the window (mean over repetitions).
 - **errors**: failed requests by class (rst:<code>, goaway:<code>, ECONNRESET, ECONNREFUSED, timeout, status:5xx, grpc:<status>, ...), summed over repetitions.
 - **proxy CPU µs/req**: CPU the proxy process used during the measured windows / requests sent in them; "-" for cells without a proxy (target direct).`;

@@ -1,6 +1,7 @@
 // results.json, schema sluice.results/v1 (DESIGN.md "Results"). compare, gate and the reports read this.
 import type { LatencySummaryMs, PercentileName, RepResult } from '../load/types.js';
 import type { ProxyMetricsDelta } from '../orchestrator/proxy-metrics.js';
+import type { Headline, ObservedEvent, ScenarioOutcome } from '../../workloads/scenarios/types.js';
 import type { CellParams } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
 
@@ -41,6 +42,10 @@ export interface LinkRepRecord {
 export interface MeasuredRep extends RepResult {
   proxy?: ProxyRepRecord;
   links?: LinkRepRecord[];
+  /** The scenario's outcome for this repetition (workloads/scenarios/): its headline, its own fields and the timeline's events as they happened. */
+  scenario?: ScenarioOutcome & { events: ObservedEvent[] };
+  /** The attacker's record, for scenarios with one beside the well-behaved client (whose record this is). */
+  attacker?: RepResult;
 }
 
 export interface Estimate {
@@ -77,6 +82,8 @@ export interface CellSummary {
   errors: Record<string, number>;
   /** Repetitions in which the generator itself was saturated: their numbers bound the generator, not the proxy. */
   generatorSaturatedReps: number;
+  /** The scenario's headline over the repetitions: its median, with the per-repetition values' estimate. */
+  headline?: Headline & { estimate: Estimate };
 }
 
 export interface CellResult {

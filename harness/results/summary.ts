@@ -4,8 +4,7 @@
 // are few, so the normal 1.96 would claim too much certainty).
 import { mergeEncodedSummary } from '../load/statistic/histogram.js';
 import { lowerBoundPercentiles } from '../load/statistic/outcome-histograms.js';
-import type { RepResult } from '../load/types.js';
-import type { CellSummary, Estimate } from './model.js';
+import type { CellSummary, Estimate, MeasuredRep } from './model.js';
 
 // Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom.
 const T975 = [
@@ -35,8 +34,17 @@ export function estimate(values: number[], nonNegative = true): Estimate {
   return { median: median(values), ci95: [nonNegative ? Math.max(0, lo) : lo, mean + half], mean, n };
 }
 
+/** The scenario headline over repetitions: the median of theirs (signed: a headline may be a difference). */
+function headlineOf(reps: readonly MeasuredRep[]): Pick<CellSummary, 'headline'> {
+  const headlines = reps.flatMap((r) => (r.scenario ? [r.scenario.headline] : []));
+  const first = headlines[0];
+  if (!first) return {};
+  const e = estimate(headlines.map((h) => h.value), false);
+  return { headline: { ...first, value: e.median, estimate: e } };
+}
+
 /** The cell's summary; `timeoutMs` tells which merged percentiles timeouts reached (lower bounds). */
-export async function summarize(reps: RepResult[], timeoutMs: number): Promise<CellSummary> {
+export async function summarize(reps: MeasuredRep[], timeoutMs: number): Promise<CellSummary> {
   const errors: Record<string, number> = {};
   for (const rep of reps) for (const [k, v] of Object.entries(rep.errors)) errors[k] = (errors[k] ?? 0) + v;
   const requests = reps.reduce((a, r) => a + r.requests, 0);
@@ -60,5 +68,6 @@ export async function summarize(reps: RepResult[], timeoutMs: number): Promise<C
     successes,
     errors,
     generatorSaturatedReps: reps.filter((r) => r.generatorSaturated).length,
+    ...headlineOf(reps),
   };
 }

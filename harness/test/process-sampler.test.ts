@@ -103,7 +103,7 @@ test('a process that exits inside the window keeps what was sampled; stop() does
 });
 
 test('no pid (a direct cell) or one that never existed: zeros and samples 0', () => {
-  const zero = { cpuS: 0, peakRssBytes: 0, endRssBytes: 0, samples: 0 };
+  const zero = { cpuS: 0, peakRssBytes: 0, endRssBytes: 0, samples: 0, series: [] };
   const none = new ProcessSampler(undefined);
   none.start();
   assert.deepEqual(none.stop(), zero);

@@ -107,8 +107,8 @@ test('a real proxy: the delta holds the repetition\'s streams, sessions, request
   const sup = new Supervisor();
   try {
     // 30 ms at the backend, so the request reset below is still in flight at the proxy.
-    const backends = await startBackends(sup, PARAMS, { dist: 'fixed', ms: 30 });
-    const proxy = await startProxy(sup, PARAMS, backends.ports.map((p) => `${backends.host}:${p}`));
+    const backends = await startBackends(sup, PARAMS, { latency: { dist: 'fixed', ms: 30 } });
+    const proxy = await startProxy(sup, PARAMS, { endpoints: backends.ports.map((p) => `${backends.host}:${p}`) });
     const metricsUrl = `${proxy.adminUrl}/metrics`;
 
     // Traffic before the window must not show in the delta.

@@ -77,6 +77,8 @@ export interface Config {
   h1ReuseGuard: boolean;
   /** A bodiless idempotent request that fails on a reused connection is reissued once (upstream/h1.ts). */
   h1Reissue: boolean;
+  /** Cancelled bodiless requests let finish upstream instead of reset, at most this many at once per upstream session; 0: off. */
+  absorbCancels: number;
   downstreamIdleTimeout: number;
   maxConnectionDuration: number;
   drainTimeout: number;
@@ -526,6 +528,14 @@ export const FLAGS: FlagSpec[] = [
     default: 'on',
     why: "Envoy's and hyper's pools (seeds 001/003): a bodiless request of an idempotent method that fails on a reused keep-alive connection the upstream reset or closed, before any response byte, is sent once more on a new connection. off: it fails (502 connection-reset; the retry layer may still retry a GET).",
     parse: onOff,
+  },
+  {
+    flag: '--absorb-cancels',
+    key: 'absorbCancels',
+    valueName: 'N',
+    default: '0',
+    why: "Rapid reset through a proxy (CVE-2023-44487): every RST_STREAM a client sends is passed upstream, where the backend's own reset budget (nghttp2's, in Node) closes the shared upstream connection with GOAWAY and fails the well-behaved requests on it. With N > 0, a cancelled request whose request side was complete (no body left to send) is not reset upstream: it finishes there and its answer is dropped, at most N at once per upstream HTTP/2 session (beyond that, RST_STREAM(CANCEL) as before). 0: every cancel is passed on.",
+    parse: integer(0, 100_000, 'cancelled streams let finish at once per upstream session'),
   },
   {
     flag: '--downstream-idle-timeout',

@@ -296,6 +296,11 @@ export class ProxyMetrics {
     help: 'Client connections half-closed after a response sent before the request body was read, then read until the client closed or --delayed-close passed.',
     registers: [this.registry],
   });
+  readonly cancelsAbsorbed = new Counter({
+    name: 'sluice_proxy_upstream_cancels_absorbed_total',
+    help: 'Cancelled requests let finish upstream with their answer dropped instead of reset (--absorb-cancels).',
+    registers: [this.registry],
+  });
   readonly h1Reissued = new Counter({
     name: 'sluice_proxy_upstream_h1_reissued_total',
     help: 'Requests without a body of an idempotent method reissued once on a new upstream HTTP/1.1 connection after a reused one was closed before any response byte.',

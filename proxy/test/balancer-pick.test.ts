@@ -105,3 +105,30 @@ describe('round robin picker', () => {
     assert.deepEqual([0, 1, 2, 3, 4, 5].map(() => pick(eps).name), ['a', 'b', 'c', 'a', 'b', 'c']);
   });
 });
+
+describe('PeakEWMA samples of failed requests', () => {
+  test('a request cancelled after waiting raises the estimate (the silent endpoint of a partial partition); a fast failure does not lower it', async () => {
+    let now = 0;
+    let fail!: (err: Error) => void;
+    const e = new EndpointState({
+      name: 'silent',
+      service: () => new Promise<ProxyResponse>((_resolve, reject) => (fail = reject)),
+      probe: () => new Promise(() => {}),
+      decayMs: 10_000,
+      defaultRttMs: 5,
+      clock: () => now,
+      schedule: () => () => {},
+    });
+    const call = e.call({} as Parameters<EndpointState['call']>[0]).catch(() => undefined);
+    now = 1000;
+    fail(new Error('cancelled by the client after 1 s'));
+    await call;
+    assert.equal(e.rtt.peek(), 1000, 'the wait became the peak estimate');
+    assert.ok(e.cost() > 900, `cost ${e.cost()}: the endpoint is now avoided`);
+    const fast = e.call({} as Parameters<EndpointState['call']>[0]).catch(() => undefined);
+    now = 1001;
+    fail(new Error('refused at once'));
+    await fast;
+    assert.ok(e.rtt.peek() > 990, `a 1 ms failure left the estimate at ${e.rtt.peek()}`);
+  });
+});

@@ -59,6 +59,7 @@ describe('config', () => {
       h1PoolIdleTimeout: 3000,
       h1ReuseGuard: true,
       h1Reissue: true,
+      absorbCancels: 0,
       downstreamIdleTimeout: 3_600_000,
       maxConnectionDuration: 0,
       drainTimeout: 5000,

@@ -31,6 +31,7 @@ export class Endpoint implements LiveFaults, RequestFaults {
   readonly idleCloseMs: number | null;
   readonly earlyStatus: number | null;
   readonly earlyAfterBytes: number;
+  readonly earlyLingerMs: number;
 
   /** True when a request here may meet a fault; false sends every request down the healthy path. */
   requestFaults = false;
@@ -43,6 +44,7 @@ export class Endpoint implements LiveFaults, RequestFaults {
     this.idleCloseMs = faulty ? f.idleCloseMs : null;
     this.earlyStatus = faulty ? f.earlyStatus : null;
     this.earlyAfterBytes = f.earlyAfterBytes;
+    this.earlyLingerMs = f.earlyLingerMs;
     this.latency = faulty ? f.slowLatency : config.latency;
     this.sample = createLatencySampler(this.latency);
     if (faulty) this.update({ refuse: f.refuse, resetShare: f.resetShare, failShare: f.failShare, stallRead: f.stallRead });

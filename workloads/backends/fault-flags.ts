@@ -19,6 +19,7 @@ export const FAULT_OPTIONS = {
   'idle-close': { type: 'string' },
   'early-status': { type: 'string' },
   'early-after-bytes': { type: 'string' },
+  'early-linger': { type: 'string' },
   'stall-read': { type: 'boolean' },
   'down-at': { type: 'string' },
   'up-at': { type: 'string' },
@@ -28,7 +29,7 @@ export const FAULT_OPTIONS = {
 type FaultFlag = keyof typeof FAULT_OPTIONS;
 export type FaultFlagValues = { [K in FaultFlag]?: (typeof FAULT_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 
-export const FAULT_DEFAULTS = { resetCode: 'INTERNAL_ERROR', failStatus: 503, failGrpc: 'UNAVAILABLE', earlyAfterBytes: 0 } as const;
+export const FAULT_DEFAULTS = { resetCode: 'INTERNAL_ERROR', failStatus: 503, failGrpc: 'UNAVAILABLE', earlyAfterBytes: 0, earlyLingerMs: 0 } as const;
 
 export interface AdminAddress {
   host: string;
@@ -58,6 +59,7 @@ export function parseFaultFlags(
     idleCloseMs: values['idle-close'] === undefined ? null : duration('--idle-close', values['idle-close'], 1),
     earlyStatus: values['early-status'] === undefined ? null : integer('--early-status', values['early-status'], 0, 200, 599),
     earlyAfterBytes: integer('--early-after-bytes', values['early-after-bytes'], FAULT_DEFAULTS.earlyAfterBytes, 0, Number.MAX_SAFE_INTEGER),
+    earlyLingerMs: values['early-linger'] === undefined ? FAULT_DEFAULTS.earlyLingerMs : duration('--early-linger', values['early-linger'], 0),
     stallRead: values['stall-read'] === true,
     downAtMs: values['down-at'] === undefined ? null : duration('--down-at', values['down-at'], 0),
     upAtMs: values['up-at'] === undefined ? null : duration('--up-at', values['up-at'], 0),
@@ -88,6 +90,12 @@ export function parseFaultFlags(
   // Flags that qualify another one that is missing.
   if (given('early-after-bytes') && !given('early-status')) {
     throw new ConfigError('--early-after-bytes', 'is the body size above which --early-status answers; give --early-status too');
+  }
+  if (given('early-linger') && !given('early-status')) {
+    throw new ConfigError('--early-linger', 'is how long an --early-status answer keeps reading before it closes; give --early-status too');
+  }
+  if (given('early-linger') && protocol !== 'h1') {
+    throw new ConfigError('--early-linger', `delays the close of an HTTP/1.1 connection; --protocol ${protocol} ends the stream alone (use --protocol h1)`);
   }
   if (given('reset-code') && !given('reset-share') && admin === null) {
     throw new ConfigError('--reset-code', 'is the code of --reset-share\'s resets; give --reset-share (or --admin, to set resetShare later)');

@@ -21,6 +21,8 @@ export interface FaultConfig {
   idleCloseMs: number | null;
   earlyStatus: number | null;
   earlyAfterBytes: number;
+  /** After an early answer: keep reading (and dropping) the body this long before closing, as nginx's lingering close; 0 closes at once. */
+  earlyLingerMs: number;
   stallRead: boolean;
   downAtMs: number | null;
   upAtMs: number | null;

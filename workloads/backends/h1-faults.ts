@@ -38,7 +38,7 @@ export function serveFaulty(req: http.IncomingMessage, res: http.ServerResponse,
       req.socket.pause();
       return;
     case 'early':
-      return answerEarly(res, endpoint);
+      return answerEarly(req, res, endpoint);
     case 'reset':
       return afterBody(req, kit, () => {
         endpoint.stats.requests.reset++;
@@ -73,10 +73,13 @@ function afterBody(req: http.IncomingMessage, kit: H1Kit, act: () => void): void
 
 /**
  * --early-status: answered as soon as the headers are in, the body unread, with `Connection: close`; Node
- * then ends the connection once the response is written (socket.destroySoon()), with no lingering read of
- * the rest of the body: the case a proxy's delayed close protects against.
+ * then ends the connection once the response is written (socket.destroySoon()): close(2) with the body
+ * still unread makes the kernel send RST, which can destroy the answer at the client (seed 001). With
+ * --early-linger the close waits, reading and dropping the body, until the client closes or the time passes
+ * (nginx's lingering close): the answer arrives whole.
  */
-function answerEarly(res: http.ServerResponse, endpoint: Endpoint): void {
+function answerEarly(req: http.IncomingMessage, res: http.ServerResponse, endpoint: Endpoint): void {
+  if (endpoint.earlyLingerMs > 0) lingerOnClose(req, endpoint.earlyLingerMs);
   const status = endpoint.earlyStatus!;
   endpoint.stats.requests.early++;
   countAnswer(endpoint.stats, status);
@@ -88,6 +91,20 @@ function answerEarly(res: http.ServerResponse, endpoint: Endpoint): void {
     [ENDPOINT_HEADER]: endpoint.portText,
   });
   res.end(body);
+}
+
+/** Replaces Node's close after the response, on this socket only: half-close, drop what still comes, then close. */
+function lingerOnClose(req: http.IncomingMessage, ms: number): void {
+  const socket = req.socket;
+  const closeNow = socket.destroySoon.bind(socket);
+  socket.destroySoon = () => {
+    if (req.complete || socket.destroyed) return closeNow();
+    req.resume();
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), ms);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  };
 }
 
 /**

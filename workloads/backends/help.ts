@@ -70,6 +70,9 @@ body is read and its latency waited); shares are drawn per request.
                             h1: with Connection: close, the connection closed once the response is written
                             (no lingering read); h2: HEADERS with END_STREAM, then RST_STREAM(NO_ERROR)
   --early-after-bytes N     body size above which --early-status answers  (default ${FAULT_DEFAULTS.earlyAfterBytes})
+  --early-linger D          h1: after the early answer, half-close and keep reading (dropping) the body until
+                            the client closes or D passes, as nginx's lingering close; without it the close
+                            with the body unread makes the kernel reset the connection  (default: close at once)
   --stall-read              never read request bodies: a request with a body is never answered and its
                             bytes never consumed (h1: the socket is paused; h2/gRPC: the stream is paused, so
                             its window fills); a request without a body is answered as usual

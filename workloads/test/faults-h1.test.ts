@@ -17,6 +17,13 @@ async function withBackends(argv: string[], body: (backends: RunningBackends) =>
   }
 }
 
+/** withBackends for a body that returns what it measured. */
+async function withBackendsValue<T>(argv: string[], body: (backends: RunningBackends) => Promise<T>): Promise<T> {
+  let value!: T;
+  await withBackends(argv, async (backends) => void (value = await body(backends)));
+  return value;
+}
+
 const stats = (backends: RunningBackends, index = 0) => backends.faults.stats().endpoints[index]!;
 
 describe('h1 backend faults', { timeout: 20_000 }, () => {
@@ -168,6 +175,36 @@ describe('h1 backend faults', { timeout: 20_000 }, () => {
       assert.equal((await h1Request(port, { method: 'POST' }, Buffer.alloc(1024))).status, 200);
       assert.equal((await h1Request(port)).status, 200);
     });
+  });
+
+  it('--early-linger: after the early answer the server half-closes and keeps reading, so the rest of the upload is no reset', async () => {
+    // Without it the close leaves the body unread and the kernel resets the connection under the client's writes.
+    const uploadAfterAnswer = async (argv: string[]): Promise<{ error?: string; fin: boolean }> =>
+      withBackendsValue(argv, async (backends) => {
+        // Half-open allowed: like an uploading client, it keeps writing after the server's FIN.
+        const port = backends.ports[0]!;
+        const socket = await rawConnect(port, { port, allowHalfOpen: true });
+        const received: Buffer[] = [];
+        const ended = rawEnd(socket, received);
+        let fin = false;
+        socket.on('end', () => (fin = true));
+        const total = 8 * 1024 * 1024;
+        socket.write(`POST /upload HTTP/1.1\r\nHost: backend\r\nContent-Length: ${total}\r\n\r\n`);
+        socket.write(Buffer.alloc(64 * 1024, 1));
+        await until(socket, (text) => text.includes('\r\n\r\n'), 2000);
+        await sleep(50); // the server has closed (or half-closed) by now
+        // The rest of the upload, as a client that has not read the answer yet would send it.
+        for (let sent = 64 * 1024; sent < total && !socket.destroyed; sent += 256 * 1024) {
+          await new Promise<void>((resolve) => socket.write(Buffer.alloc(256 * 1024, 1), () => resolve()));
+        }
+        socket.end();
+        const outcome = await ended;
+        return { ...(outcome.error ? { error: outcome.error } : {}), fin };
+      });
+    const lingering = await uploadAfterAnswer(['--early-status', '413', '--early-linger', '2s']);
+    assert.deepEqual(lingering, { fin: true }, 'the whole upload went, and the server closed with FIN');
+    const abrupt = await uploadAfterAnswer(['--early-status', '413']);
+    assert.match(abrupt.error ?? '', /ECONNRESET|EPIPE/, 'closing with the body unread resets the connection');
   });
 
   it('--early-status answers an Expect: 100-continue request without inviting the body', async () => {

@@ -116,8 +116,18 @@ export class H2Connection implements FrameHandler, TransportEvents {
   /** Sends the stream's HEADERS (and body) now, or once the peer's SETTINGS have come and its limit allows. */
   open(stream: WireStream): void {
     stream.conn = this;
-    if (!this.ready || this.streams.size >= this.peerMaxStreams) this.waiting.push(stream);
+    if (!this.ready || this.streams.size >= this.peerMaxStreams || this.waiting.length > 0 || !this.mayStart(stream)) this.waiting.push(stream);
     else this.start(stream);
+  }
+
+  /** Whether a stream may start now besides the peer's stream limit; rapid-reset.ts waits for its whole body's window. */
+  protected mayStart(_stream: WireStream): boolean {
+    return true;
+  }
+
+  /** Whether `bytes` of body fit the peer's connection window and a new stream's initial window, in one go. */
+  protected bodyFits(bytes: number): boolean {
+    return this.send.fits(bytes);
   }
 
   /**
@@ -164,6 +174,18 @@ export class H2Connection implements FrameHandler, TransportEvents {
     this.transport.flushSoon();
   }
 
+  /**
+   * Closes at the run's end: every stream left is aborted with `errorClass`, then GOAWAY(NO_ERROR) and FIN after
+   * what is already written, as h2load does; unlike destroy(), no written frame is thrown away.
+   */
+  close(errorClass: string): void {
+    if (this.closed) return;
+    this.abortClass ??= errorClass;
+    this.abortAll(errorClass);
+    if (this.ending) return;
+    this.end(NO_ERROR);
+  }
+
   /** Closes at once: every stream is aborted with `errorClass`. */
   destroy(errorClass: string): void {
     this.abortClass ??= errorClass;
@@ -208,6 +230,7 @@ export class H2Connection implements FrameHandler, TransportEvents {
         if (streamId === 0 && increment === 0) throw new H2ProtocolError(PROTOCOL_ERROR, 'WINDOW_UPDATE of 0');
         this.send.grow(streamId === 0 ? undefined : this.streams.get(streamId), increment);
         if (this.send.resume()) this.transport.flushSoon();
+        if (streamId === 0 && this.waiting.length > 0) this.sendWaiting();
         return;
       }
       case FRAME.PUSH_PROMISE:
@@ -264,6 +287,7 @@ export class H2Connection implements FrameHandler, TransportEvents {
 
   private sendWaiting(): void {
     while (this.waiting.length > 0 && this.ready && this.streams.size < this.peerMaxStreams) {
+      if (this.acceptsStreams && !this.mayStart(this.waiting[0]!)) return;
       const stream = this.waiting.shift()!;
       if (this.acceptsStreams) this.start(stream);
       else this.owner.onUnsent(stream, 'other:CONNECTION_CLOSED');

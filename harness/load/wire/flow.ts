@@ -105,6 +105,11 @@ export class SendFlow {
     stream.sendWindow = this.initialWindow;
   }
 
+  /** Whether `bytes` of a new stream's body can all go now (the connection window and the initial stream window). */
+  fits(bytes: number): boolean {
+    return bytes <= this.window && bytes <= this.initialWindow;
+  }
+
   /** Writes as much of the stream's body as the windows allow. */
   send(stream: WireStream): void {
     const body = stream.body!;

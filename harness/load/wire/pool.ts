@@ -297,7 +297,7 @@ export class WirePool implements RequestClient, ConnectionOwner {
       for (const exchange of slot.waiting.splice(0)) if (!exchange.settled) this.fail(exchange, 'other:closed');
     }
     const conns = [...this.conns.keys()];
-    for (const conn of conns) conn.destroy('other:closed');
+    for (const conn of conns) conn.close('other:closed');
     await Promise.all(conns.map((conn) => conn.whenClosed));
     // Anything left (nothing should be) is settled so no caller waits forever.
     while (this.head) this.fail(this.head, 'other:closed');

@@ -4,9 +4,9 @@
 // work of starting each request and is told to forget it before it can answer. A server that bounds this
 // (nghttp2 >= 1.57: a budget of resets per connection, see README.md) answers GOAWAY; the pool then opens a
 // new connection, as after any GOAWAY.
-// A stream is done (its request settles) when its frames have been handed to the socket, at the end of the
-// event-loop turn, not when they were queued: streams queued on a connection that closed first were never
-// sent, and go back to the pool for another connection instead of being counted.
+// A stream is done (its request settles) when the write holding its frames has been handed to the kernel (the
+// write's callback), not when they were queued or passed to the socket: streams whose write was dropped by a
+// close were never sent, and go back to the pool for another connection instead of being counted.
 import { goawayClass, h2Code } from '../errors.js';
 import { H2Connection } from './connection.js';
 import type { WireStream } from './stream.js';
@@ -17,16 +17,33 @@ export class RapidResetConnection extends H2Connection {
   /** Streams written and reset this turn, not yet handed to the socket. */
   private unflushed: WireStream[] = [];
 
+  /**
+   * The body goes whole with its HEADERS, or the stream waits for the connection window: a body cut by flow
+   * control would be followed by the reset alone, a different attack (and a smaller one) than the one asked for.
+   */
+  protected override mayStart(stream: WireStream): boolean {
+    return stream.body === undefined || this.bodyFits(stream.body.length);
+  }
+
   protected override start(stream: WireStream): void {
     super.start(stream);
     this.resetStarted(stream, CANCEL);
     this.unflushed.push(stream);
   }
 
-  onFlushed(): void {
-    const sent = this.unflushed;
+  takeWritten(): ((error: Error | null | undefined) => void) | undefined {
+    if (this.unflushed.length === 0) return undefined;
+    const batch = this.unflushed;
     this.unflushed = [];
-    for (const stream of sent) stream.onResetSent();
+    return (error) => {
+      if (!error) {
+        for (const stream of batch) stream.onResetSent();
+        return;
+      }
+      // Destroyed before the kernel took the bytes: never sent, so never counted.
+      const why = this.goaway ? goawayClass(this.goaway.code) : 'other:CONNECTION_CLOSED';
+      for (const stream of batch) this.owner.onUnsent(stream, why);
+    };
   }
 
   override onTransportClose(error: Error | undefined): void {

@@ -5,6 +5,8 @@ import { FrameWriter } from './frames.js';
 
 // One read buffer for every socket of this thread: a read is parsed to the end before the next one.
 const readBuffer = Buffer.allocUnsafe(64 * 1024);
+/** How long a closing socket waits for the peer's FIN after sending its own. */
+const END_GRACE_MS = 500;
 
 export interface TransportEvents {
   /** bytes arrived in chunk[0, bytes); the buffer is reused after the call. */
@@ -12,11 +14,11 @@ export interface TransportEvents {
   /** The socket closed, after `error` if one happened. */
   onTransportClose(error: Error | undefined): void;
   /**
-   * Everything written so far has left the process: handed to the kernel at a flush, or, when the socket's
-   * buffer was full, at its 'drain'. Only for events that define it (rapid-reset.ts, whose sends are not
-   * bounded by answers and must wait for the socket instead).
+   * Called as a flush writes: returns what to call once that write has been handed to the kernel (`error` set
+   * when the socket was destroyed first and the bytes never left). Only for events that define it
+   * (rapid-reset.ts, whose sends are not bounded by answers and must know which ones really left).
    */
-  onFlushed?(): void;
+  takeWritten?(): ((error: Error | null | undefined) => void) | undefined;
 }
 
 export class Transport {
@@ -30,15 +32,10 @@ export class Transport {
   private flushTimer: NodeJS.Immediate | undefined;
   private readonly flushNow = (): void => this.flush();
   /** Looked up once: a connection without it costs a flush one check. */
-  private readonly flushed: (() => void) | undefined;
-  private awaitingDrain = false;
-  private readonly onDrain = (): void => {
-    this.awaitingDrain = false;
-    this.flushed?.();
-  };
+  private readonly takeWritten: (() => ((error: Error | null | undefined) => void) | undefined) | undefined;
 
   constructor(host: string, port: number, events: TransportEvents) {
-    this.flushed = events.onFlushed?.bind(events);
+    this.takeWritten = events.takeWritten?.bind(events);
     this.socket = net.connect({
       host,
       port,
@@ -74,23 +71,30 @@ export class Transport {
     this.flushTimer = undefined;
     if (this.out.empty || this.closed || this.socket.destroyed) return;
     const parts = this.out.take();
+    // The callback rides on the last part: a stream's write completes in order, after every part before it.
+    const written = this.takeWritten?.();
     if (parts.length === 1) {
-      this.socket.write(parts[0]!);
+      this.socket.write(parts[0]!, written);
     } else {
       this.socket.cork();
-      for (const part of parts) this.socket.write(part);
+      for (let i = 0; i < parts.length; i++) this.socket.write(parts[i]!, i === parts.length - 1 ? written : undefined);
       this.socket.uncork();
     }
-    if (this.flushed === undefined || this.awaitingDrain) return;
-    if (!this.socket.writableNeedDrain) return this.flushed();
-    this.awaitingDrain = true;
-    this.socket.once('drain', this.onDrain);
   }
 
-  /** Sends what is written, then FIN; destroyed once flushed (a peer that never closes cannot hold it open). */
+  /**
+   * Sends what is written, then FIN, and waits a moment for the peer's FIN before destroying the socket. Closing
+   * at once would make our kernel answer the peer's next frame (a WINDOW_UPDATE for data it is still reading)
+   * with a TCP RST, and an RST throws away what the peer had received but not yet read: frames we sent and
+   * counted would never reach it. A peer that never closes cannot hold the socket open longer than the grace.
+   */
   end(): void {
     this.flush();
-    this.socket.end(() => this.socket.destroy());
+    this.socket.end(() => {
+      const grace = setTimeout(() => this.socket.destroy(), END_GRACE_MS);
+      grace.unref();
+      this.socket.once('close', () => clearTimeout(grace));
+    });
   }
 
   destroy(): void {

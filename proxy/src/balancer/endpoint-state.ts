@@ -86,7 +86,14 @@ export class EndpointState {
     return peakEwmaCost(this.rtt.estimate(this.clock()), this.inFlight);
   }
 
-  /** Sends one request: counts it in flight until its response completes, and samples the RTT at the headers. */
+  /**
+   * Sends one request: counts it in flight until its response completes, and samples the RTT at the headers.
+   * A request that fails (or is cancelled: a client's timeout) is a sample too when it waited longer than the
+   * estimate, as tower's PeakEwma records a request whenever its handle is dropped: an endpoint that stopped
+   * answering (seed 002's partial partition) would otherwise keep the low estimate of its last answers and
+   * draw a new request each time its stuck ones were cancelled. A fast failure never lowers the estimate: a
+   * quickly failing endpoint must not look attractive.
+   */
   call(req: ProxyRequest): Promise<ProxyResponse> {
     this.inFlight++;
     const started = this.clock();
@@ -100,6 +107,8 @@ export class EndpointState {
         return res;
       },
       (err: unknown) => {
+        const now = this.clock();
+        if (now - started > this.rtt.peek()) this.rtt.observe(now - started, now);
         this.finished();
         if (isTransportFailure(err)) this.fail();
         throw err;

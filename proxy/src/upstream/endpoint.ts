@@ -28,6 +28,7 @@ export function newEndpoint(
     | 'h1PoolIdleTimeout'
     | 'h1ReuseGuard'
     | 'h1Reissue'
+    | 'absorbCancels'
     | 'maxFrameSize'
     | 'maxHeaderListSize'
     | 'keepaliveInterval'
@@ -53,6 +54,7 @@ export function newEndpoint(
     adaptive,
     metrics,
     idleMs: config.idleEvict,
+    absorbCancels: config.absorbCancels,
     connectTimeoutMs,
     maxFrameSize,
     maxHeaderListSize,

@@ -27,11 +27,15 @@ export interface H2ClientConfig
   idleMs: number;
   /** ms; 0 or absent: the OS's own limit. */
   connectTimeoutMs?: number;
+  /** --absorb-cancels: cancelled bodiless streams let finish (answer dropped) at once per session; 0 or absent: none. */
+  absorbCancels?: number;
 }
 
 /** A session not yet closed: its open streams, and its one idle timer (restarted, never re-made). */
 interface OpenSession {
   streams: number;
+  /** Cancelled streams left to finish, their answers dropped (--absorb-cancels). */
+  absorbing: number;
   idle: NodeJS.Timeout;
 }
 
@@ -86,6 +90,18 @@ export class H2Client {
 
       const onAbort = (): void => {
         if (stream.closed || stream.destroyed) return;
+        if (entry && req.endStream && entry.absorbing < (this.config.absorbCancels ?? 0)) {
+          // Not passed upstream: a reset there spends the backend's reset budget, shared by every request on
+          // this session. The stream finishes and its answer is read and dropped; the caller is let go now.
+          entry.absorbing++;
+          metrics.cancelsAbsorbed.inc();
+          stream.once('close', () => entry.absorbing--);
+          stream.resume();
+          const cancelled = new CancelledError();
+          if (settle) settle.reject(cancelled);
+          else reject(cancelled);
+          return;
+        }
         resetByUs = true;
         metrics.rst('upstream', 'sent', H2_CODE.CANCEL);
         stream.close(H2_CODE.CANCEL);
@@ -174,6 +190,7 @@ export class H2Client {
     // whenever the last stream closes; firing while streams are open does nothing.
     const entry: OpenSession = {
       streams: 0,
+      absorbing: 0,
       idle: setTimeout(() => {
         if (entry.streams > 0) return;
         this.drop(session);
