@@ -1,6 +1,6 @@
 // `npm run bench -- [flags]`: runs a matrix of cells through the proxy and writes results/<run-id>/.
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDuration, formatDuration } from '../../common/duration.js';
 import { loadMatrix } from '../matrix/load.js';
@@ -8,9 +8,13 @@ import { expandCells, restrictAxes, type Expansion } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
 import { ASSUMED_OVERHEAD_MS, Orchestrator, estimateRunMs, newRunResults } from '../orchestrator/orchestrator.js';
 import type { CellPlan } from '../orchestrator/run-cell.js';
-import { ResultsWriter, readResults } from '../results/writer.js';
-import type { RunResults } from '../results/model.js';
+import { scheduleVisits } from '../orchestrator/schedule.js';
+import { allowedCpus, childCpus, parsePin, pinSelf, requireTaskset, unavailableCpus, type ChildCpus } from '../orchestrator/pinning.js';
+import { ResultsWriter } from '../results/writer.js';
+import { readResults } from '../results/read.js';
+import type { Pinning, RepOrder, RunResults } from '../results/model.js';
 import { gitInfo, hostInfo } from '../results/host.js';
+import { sluiceComponents } from '../results/components.js';
 import { formatMarkdown } from '../output/markdown.js';
 import { h2loadVersion } from '../load/external/h2load.js';
 import { progressPrinter } from './progress.js';
@@ -25,8 +29,12 @@ to results/<run-id>/results.json at once (report.md beside it). results/latest p
 Options:
   --matrix NAME|PATH   matrix to run: NAME means workloads/matrices/NAME.yaml (default: quick)
   --duration D         measured time per repetition, overrides the matrix (e.g. 500ms, 5s, 2m)
-  --warmup D           load before the first repetition of each cell, not recorded, overrides the matrix
+  --warmup D           load before the first repetition of each visit of a cell, not recorded, overrides the matrix
   --reps N             repetitions per cell, overrides the matrix
+  --order O            interleave (default): every cell's repetition 1, then every cell's repetition 2, ...,
+                       each visit restarting the cell's processes; cell: a cell's repetitions back to back
+  --pin ROLE=CPU,...   run the proxy, the load generator (this process) and the backends on these CPUs with
+                       taskset, e.g. --pin proxy=0,load=1 (a role may take a range: backends=2-3)
   --timeout D          per-request timeout, overrides the matrix (default 5s)
   --generator G        sluice (default) | h2load: nghttp2's h2load generates the load (h2 cells only),
                        overrides the matrix's generator: key
@@ -46,6 +54,8 @@ async function main(): Promise<number> {
       duration: { type: 'string' },
       warmup: { type: 'string' },
       reps: { type: 'string' },
+      order: { type: 'string' },
+      pin: { type: 'string' },
       timeout: { type: 'string' },
       generator: { type: 'string' },
       only: { type: 'string', multiple: true, default: [] },
@@ -66,15 +76,18 @@ async function main(): Promise<number> {
   let writer: ResultsWriter;
   let expansion: Expansion;
   let plan: CellPlan;
+  let cpus: ChildCpus | undefined;
   const derived = [{ file: 'report.md', format: formatMarkdown }];
 
   if (values.resume) {
-    if (values.only.length || values.duration || values.warmup || values.reps || values.generator) {
-      throw new CliError('--resume continues a run with its own settings; --only, --duration, --warmup, --reps and --generator cannot be changed');
+    if (values.only.length || values.duration || values.warmup || values.reps || values.generator || values.order || values.pin) {
+      throw new CliError('--resume continues a run with its own settings; --only, --duration, --warmup, --reps, --generator, --order and --pin cannot be changed');
     }
-    const dir = resolve(values.resume);
-    if (!existsSync(join(dir, 'results.json'))) throw new CliError(`--resume ${values.resume}: no results.json in ${dir}`);
+    if (!existsSync(join(resolve(values.resume), 'results.json'))) throw new CliError(`--resume ${values.resume}: no results.json in ${resolve(values.resume)}`);
+    // The run's own folder, not results/latest: the writer re-points latest at it.
+    const dir = realpathSync(resolve(values.resume));
     results = readResults(dir);
+    cpus = await applyPinning(results.run.pinning);
     const spec = results.run.matrix.spec;
     expansion = expandCells(restrictAxes(spec, results.run.options.only));
     const o = results.run.options;
@@ -89,13 +102,18 @@ async function main(): Promise<number> {
       reps: values.reps ? positiveInt(values.reps, '--reps') : spec.reps,
       timeoutMs: parseDuration(values.timeout ?? spec.timeout, values.timeout ? '--timeout' : `${loaded.file}: timeout`),
     };
+    const order = orderFlag(values.order);
+    const pinning = values.pin !== undefined ? parsePin(values.pin, allowedCpus()) : {};
     expansion = expandCells(spec);
     if (values['dry-run']) {
-      process.stdout.write(dryRun(spec, expansion, plan));
+      process.stdout.write(dryRun(spec, expansion, plan, order));
       return 0;
     }
     if (expansion.cells.length === 0) throw new CliError(`${loaded.file}: every cell is excluded; nothing to run`);
-    await checkGenerator(spec, expansion, values.generator ? '--generator' : `${loaded.file}: generator`);
+    const h2load = await checkGenerator(spec, expansion, values.generator ? '--generator' : `${loaded.file}: generator`);
+    const git = gitInfo(process.cwd());
+    // Before the run's folder exists: a missing taskset leaves nothing behind.
+    cpus = await applyPinning(pinning);
     const id = runId(spec.name, resolve(values.out));
     writer = new ResultsWriter(join(resolve(values.out), id), derived);
     results = newRunResults({
@@ -105,9 +123,12 @@ async function main(): Promise<number> {
       sha256: loaded.sha256,
       only: values.only,
       plan,
-      git: gitInfo(process.cwd()),
+      git,
       host: hostInfo(),
       excluded: expansion.excluded,
+      components: sluiceComponents(spec, git, h2load),
+      pinning,
+      order,
     });
   }
   writer.linkLatest();
@@ -124,7 +145,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
 
-  const orchestrator = new Orchestrator({ results, expansion, plan, writer, signal: abort.signal });
+  const orchestrator = new Orchestrator({ results, expansion, plan, writer, signal: abort.signal, ...(cpus ? { cpus } : {}) });
   orchestrator.on('event', progressPrinter());
   const final = await orchestrator.run();
   process.stderr.write(`sluice: results in ${writer.resultsFile} (report.md beside it)\n`);
@@ -138,15 +159,34 @@ function generatorFlag(raw: string): MatrixSpec['generator'] {
   return raw;
 }
 
-/** h2load generates h2 only, and must be installed: refused before any process is started. */
-async function checkGenerator(spec: MatrixSpec, expansion: Expansion, where: string): Promise<void> {
-  if (spec.generator !== 'h2load') return;
+function orderFlag(raw: string | undefined): RepOrder {
+  if (raw === undefined) return 'interleave';
+  if (raw !== 'interleave' && raw !== 'cell') throw new CliError(`--order ${raw}: expected interleave | cell`);
+  return raw;
+}
+
+/** Pins this process (the generator) and says which CPUs each child gets; undefined when nothing is pinned. */
+async function applyPinning(pinning: Pinning): Promise<ChildCpus | undefined> {
+  if (Object.keys(pinning).length === 0) return undefined;
+  // The CPUs this process may use before it pins itself: the children that are not pinned get all of them back.
+  const allowed = allowedCpus();
+  // A resumed run is pinned as it was recorded, which another machine may not allow.
+  const missing = unavailableCpus(pinning, allowed);
+  if (missing) throw new CliError(`--resume: the run was pinned (--pin) to ${missing}`);
+  await requireTaskset();
+  if (pinning.load) await pinSelf(pinning.load);
+  return childCpus(pinning, allowed);
+}
+
+/** h2load generates h2 only, and must be installed: refused before any process is started. Its version. */
+async function checkGenerator(spec: MatrixSpec, expansion: Expansion, where: string): Promise<string | undefined> {
+  if (spec.generator !== 'h2load') return undefined;
   const other = [...new Set(expansion.cells.map((c) => c.params.protocol).filter((p) => p !== 'h2'))];
   if (other.length > 0) {
     throw new CliError(`${where} h2load: it generates h2 only, and this matrix has ${other.join(', ')} cells; add --only protocol=h2`);
   }
   try {
-    await h2loadVersion();
+    return await h2loadVersion();
   } catch (err) {
     throw new CliError(`${where} h2load: ${(err as Error).message}`);
   }
@@ -164,7 +204,7 @@ function runId(name: string, outDir: string): string {
   return id;
 }
 
-function dryRun(spec: MatrixSpec, expansion: Expansion, plan: CellPlan): string {
+function dryRun(spec: MatrixSpec, expansion: Expansion, plan: CellPlan, order: RepOrder): string {
   const lines = [
     `matrix ${spec.name}: ${expansion.cells.length} cells, ${expansion.excluded.length} excluded` +
       (spec.generator === 'h2load' ? ', load generated by h2load' : ''),
@@ -173,12 +213,14 @@ function dryRun(spec: MatrixSpec, expansion: Expansion, plan: CellPlan): string 
   const reasons = new Map<string, number>();
   for (const e of expansion.excluded) reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1);
   for (const [reason, n] of reasons) lines.push(`excluded ${n} cells: ${reason}`);
-  const est = estimateRunMs(expansion.cells.length, plan);
+  const visits = scheduleVisits(expansion.cells.map((cell) => ({ cell, done: 0 })), plan.reps, order);
+  const est = estimateRunMs(visits, plan);
+  const perVisit = visits.length === expansion.cells.length ? 'each cell' : `${visits.length} visits (repetitions interleaved), each`;
   lines.push(
-    `each cell: ${formatDuration(plan.warmupMs)} warm-up + ${plan.reps} x ${formatDuration(plan.durationMs)} + ~${formatDuration(ASSUMED_OVERHEAD_MS)} start/stop`,
+    `${perVisit}: ${formatDuration(plan.warmupMs)} warm-up + ${visits[0]?.reps ?? plan.reps} x ${formatDuration(plan.durationMs)} + ~${formatDuration(ASSUMED_OVERHEAD_MS)} start/stop`,
     `estimated time: ${formatDuration(Math.round(est / 1000) * 1000)} (${Math.round(est / 60000)} min)`,
   );
   return lines.join('\n') + '\n';
 }
 
-runMain('bench', main, ['MatrixError', 'DurationError']);
+runMain('bench', main, ['MatrixError', 'DurationError', 'PinError', 'ResultsError']);

@@ -1,5 +1,6 @@
-// Draws the orchestrator's events as progress on stderr: cells done / total, ETA, current cell.
-// On a TTY one status line is redrawn; elsewhere (CI logs) one line per finished cell.
+// Draws the orchestrator's events as progress on stderr: visits done / total (a cell once per repetition when
+// they are interleaved, else once), ETA, current cell. On a TTY one status line is redrawn; elsewhere (CI logs)
+// one line per finished visit.
 import type { BenchEvent } from '../orchestrator/orchestrator.js';
 import { formatDuration } from '../../common/duration.js';
 import { fmtErrors, fmtHeadline, fmtInt, fmtMs, fmtRps } from '../output/format-number.js';
@@ -20,7 +21,8 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
         total = e.todo;
         eta = e.estimateMs;
         line(
-          `sluice: run ${e.runId}: ${e.todo} cells to measure` +
+          `sluice: run ${e.runId}: ${e.cells} cells to measure` +
+            (e.todo !== e.cells ? ` in ${e.todo} visits (repetitions interleaved)` : '') +
             (e.done ? ` (${e.done} already done)` : '') +
             (e.excluded ? `, ${e.excluded} excluded` : '') +
             `, estimated ${formatDuration(Math.round(e.estimateMs / 1000) * 1000)} -> ${e.dir}`,
@@ -48,7 +50,8 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
               `goodput ${fmtRps(s.rps.mean)} rps  p50 ${fmtMs(s.latencyMs.p50)} ms  p99 ${s.latencyLowerBounds.includes('p99') ? '>=' : ''}${fmtMs(s.latencyMs.p99)} ms  errors ${fmtErrors(s.errors, 2)}` +
               (s.generatorSaturatedReps ? '  GENERATOR SATURATED' : '')
             : `FAILED: ${e.cell.error ?? ''}`;
-        line(`[${done}/${total}] ETA ${fmtEta(eta)}  ${e.cell.id}  ${what}`);
+        const reps = e.reps > 1 ? `  rep ${e.cell.reps.length}/${e.reps}` : '';
+        line(`[${done}/${total}] ETA ${fmtEta(eta)}  ${e.cell.id}${reps}  ${what}`);
         break;
       }
       case 'run-done':

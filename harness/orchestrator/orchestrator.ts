@@ -1,24 +1,30 @@
-// The run loop: cells in order, each measured by runCell and written at once. It emits events and never prints;
-// the progress display, the results writer and anything else listen (autocannon's engine/tracker split).
+// The run loop: visits of cells (schedule.ts: interleaved repetitions by default), each measured by runCell,
+// merged into its cell and written at once. It emits events and never prints; the progress display, the
+// results writer and anything else listen (autocannon's engine/tracker split).
 import { EventEmitter } from 'node:events';
 import type { Cell, Expansion } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
-import type { CellResult, RunResults } from '../results/model.js';
+import { RESULTS_SCHEMA, type CellResult, type Component, type Pinning, type RepOrder, type RunResults } from '../results/model.js';
+import { sluiceComponents } from '../results/components.js';
 import type { ResultsWriter } from '../results/writer.js';
+import { mergeVisit } from './merge-visit.js';
+import type { ChildCpus } from './pinning.js';
 import { runCell, InterruptedError, type CellPlan, type CellHooks } from './run-cell.js';
+import { scheduleVisits, type Visit } from './schedule.js';
 
-/** What a cell costs beyond its load: starting and stopping processes (backends, links, proxy: ~0.5-1 s), the
+/** What a visit costs beyond its load: starting and stopping processes (backends, links, proxy: ~0.5-1 s), the
  *  generator's worker and connections, and each repetition's drain and refill. Measured: the 168-cell h2 sweep over
  *  emulated links took 1430 s for 6.5 s of load per cell, 8.5 s a cell. The ETA shown during a run is refined by
- *  measurement as cells finish. */
+ *  measurement as visits finish. */
 export const ASSUMED_OVERHEAD_MS = 2000;
 
 export type BenchEvent =
-  | { type: 'run-start'; runId: string; dir: string; todo: number; done: number; excluded: number; estimateMs: number }
+  | { type: 'run-start'; runId: string; dir: string; cells: number; todo: number; done: number; excluded: number; estimateMs: number; order: RepOrder }
   | { type: 'cell-start'; index: number; todo: number; id: string }
   | { type: 'rep-start'; id: string; rep: number; reps: number; warmupMs: number }
   | { type: 'tick'; id: string; rep: number; elapsedS: number; requests: number; errors: number; phase: string }
-  | { type: 'cell-done'; index: number; todo: number; cell: CellResult; etaMs: number }
+  /** A visit ended: `index` and `todo` count visits; `cell` is the cell so far (every repetition it has), of `reps`. */
+  | { type: 'cell-done'; index: number; todo: number; cell: CellResult; reps: number; etaMs: number }
   | { type: 'run-done'; results: RunResults; interrupted: boolean };
 
 export interface OrchestratorOptions {
@@ -29,10 +35,23 @@ export interface OrchestratorOptions {
   signal?: AbortSignal;
   proxyMain?: string;
   backendsMain?: string;
+  /** The CPUs of each child process (--pin; the harness itself is pinned by the caller). */
+  cpus?: ChildCpus;
 }
 
-export function estimateRunMs(cells: number, plan: CellPlan, overheadMs = ASSUMED_OVERHEAD_MS): number {
-  return cells * (overheadMs + plan.warmupMs + plan.reps * plan.durationMs);
+/** Every visit's start, warm-up and repetitions. */
+export function estimateRunMs(visits: readonly Visit[], plan: CellPlan, overheadMs = ASSUMED_OVERHEAD_MS): number {
+  return visits.reduce((acc, v) => acc + overheadMs + plan.warmupMs + v.reps * plan.durationMs, 0);
+}
+
+/**
+ * The visits a run still owes: a cell that is ok and has every repetition is done; one that is ok with fewer
+ * (an interleaved run interrupted) gets the rest; a failed cell starts over.
+ */
+export function pendingVisits(results: RunResults, expansion: Expansion, reps: number): Visit[] {
+  const have = new Map(results.cells.filter((c) => c.status === 'ok').map((c) => [c.id, c.reps.length]));
+  const cells = expansion.cells.map((cell) => ({ cell, done: have.get(cell.id) ?? 0 }));
+  return scheduleVisits(cells, reps, results.run.options.order);
 }
 
 export class Orchestrator extends EventEmitter<{ event: [BenchEvent] }> {
@@ -44,11 +63,13 @@ export class Orchestrator extends EventEmitter<{ event: [BenchEvent] }> {
     this.emit('event', e);
   }
 
-  /** Runs every cell not already ok in the results (a resumed run skips those). Resolves when done or interrupted. */
+  /** Runs every visit still owed (a resumed run keeps what it has). Resolves when done or interrupted. */
   async run(): Promise<RunResults> {
     const { results, expansion, plan, writer, signal } = this.opts;
-    const done = new Set(results.cells.filter((c) => c.status === 'ok').map((c) => c.id));
-    const todo = expansion.cells.filter((c) => !done.has(c.id));
+    const visits = pendingVisits(results, expansion, plan.reps);
+    const touched = new Set(visits.map((v) => v.cell.id));
+    // A failed cell starts over: its old repetitions were measured before whatever broke it.
+    results.cells = results.cells.filter((c) => c.status === 'ok' || !touched.has(c.id));
     results.run.status = 'running';
     delete results.run.finishedAt;
     writer.write(results);
@@ -56,31 +77,39 @@ export class Orchestrator extends EventEmitter<{ event: [BenchEvent] }> {
       type: 'run-start',
       runId: results.run.id,
       dir: writer.dir,
-      todo: todo.length,
-      done: done.size,
+      cells: touched.size,
+      todo: visits.length,
+      done: expansion.cells.length - touched.size,
       excluded: expansion.excluded.length,
-      estimateMs: estimateRunMs(todo.length, plan),
+      estimateMs: estimateRunMs(visits, plan),
+      order: results.run.options.order,
     });
     const startedAt = Date.now();
+    const failed = new Set<string>();
     let interrupted = false;
-    for (const [index, cell] of todo.entries()) {
+    for (const [index, visit] of visits.entries()) {
       if (signal?.aborted) {
         interrupted = true;
         break;
       }
-      this.emitEvent({ type: 'cell-start', index, todo: todo.length, id: cell.id });
-      let result: CellResult;
+      // A cell that failed is not visited again in this run (--resume retries it whole).
+      if (failed.has(visit.cell.id)) continue;
+      const { cell } = visit;
+      this.emitEvent({ type: 'cell-start', index, todo: visits.length, id: cell.id });
+      let measured: CellResult;
       try {
-        result = await runCell(cell, results.run.matrix.spec, plan, this.hooksFor(cell));
+        measured = await runCell(cell, results.run.matrix.spec, { ...plan, reps: visit.reps }, this.hooksFor(cell), visit.firstRep);
       } catch (err) {
         if (!(err instanceof InterruptedError)) throw err;
         interrupted = true;
         break;
       }
-      this.record(results, result, expansion);
+      const merged = await mergeVisit(results.cells.find((c) => c.id === cell.id), measured, plan.timeoutMs);
+      if (merged.status === 'failed') failed.add(cell.id);
+      this.record(results, merged, expansion);
       writer.write(results);
-      const perCell = (Date.now() - startedAt) / (index + 1);
-      this.emitEvent({ type: 'cell-done', index, todo: todo.length, cell: result, etaMs: perCell * (todo.length - index - 1) });
+      const perVisit = (Date.now() - startedAt) / (index + 1);
+      this.emitEvent({ type: 'cell-done', index, todo: visits.length, cell: merged, reps: plan.reps, etaMs: perVisit * (visits.length - index - 1) });
     }
     results.run.status = interrupted ? 'interrupted' : 'complete';
     results.run.finishedAt = new Date().toISOString();
@@ -90,11 +119,12 @@ export class Orchestrator extends EventEmitter<{ event: [BenchEvent] }> {
   }
 
   private hooksFor(cell: Cell): CellHooks {
-    const { plan, signal, proxyMain, backendsMain } = this.opts;
+    const { plan, signal, proxyMain, backendsMain, cpus } = this.opts;
     return {
       signal,
       proxyMain,
       backendsMain,
+      cpus,
       // rep -1 is the warm-up
       onRepStart: (rep) =>
         this.emitEvent({ type: 'rep-start', id: cell.id, rep, reps: plan.reps, warmupMs: rep < 0 ? plan.warmupMs : 0 }),
@@ -126,9 +156,14 @@ export function newRunResults(args: {
   git: RunResults['run']['git'];
   host: RunResults['run']['host'];
   excluded: Expansion['excluded'];
+  /** The generator and the proxy (default: ours, at the checkout's commit). */
+  components?: { generator: Component; proxy: Component };
+  pinning?: Pinning;
+  order?: RepOrder;
 }): RunResults {
+  const components = args.components ?? sluiceComponents(args.spec, args.git);
   return {
-    schema: 'sluice.results/v1',
+    schema: RESULTS_SCHEMA,
     run: {
       id: args.id,
       startedAt: new Date().toISOString(),
@@ -136,7 +171,9 @@ export function newRunResults(args: {
       git: args.git,
       host: args.host,
       matrix: { name: args.spec.name, file: args.file, sha256: args.sha256, spec: args.spec },
-      options: { only: args.only, durationMs: args.plan.durationMs, warmupMs: args.plan.warmupMs, reps: args.plan.reps },
+      ...components,
+      pinning: args.pinning ?? {},
+      options: { only: args.only, durationMs: args.plan.durationMs, warmupMs: args.plan.warmupMs, reps: args.plan.reps, order: args.order ?? 'interleave' },
     },
     cells: [],
     excluded: args.excluded,

@@ -17,6 +17,7 @@ import { scrape } from './metrics-scrape.js';
 import { ProcessSampler, type ProcessWindow } from './process-sampler.js';
 import { proxyMetricsDelta } from './proxy-metrics.js';
 import { Supervisor } from './supervisor.js';
+import type { ChildCpus } from './pinning.js';
 import { ScenarioRun } from './scenario-run.js';
 import { startTopology, type Mains, type Topology } from './topology.js';
 
@@ -32,6 +33,8 @@ export interface CellHooks extends Mains {
   onTick?(rep: number, t: { elapsedS: number; requests: number; errors: number; phase: string }): void;
   /** Aborted (Ctrl-C): the cell stops as soon as it can and is reported as interrupted. */
   signal?: AbortSignal;
+  /** The CPUs of each child process (--pin). */
+  cpus?: ChildCpus;
 }
 
 export class InterruptedError extends Error {
@@ -84,8 +87,12 @@ function faultsOf(spec: MatrixSpec, setup: ScenarioSetup): BackendFaults {
   return { ...matrix, ...setup.backend };
 }
 
-export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hooks: CellHooks = {}): Promise<CellResult> {
-  const sup = new Supervisor();
+/**
+ * One visit of a cell: its processes started, warmed up, `plan.reps` repetitions measured, stopped. `firstRep`
+ * numbers them within the cell when a run visits it once per repetition (interleaved).
+ */
+export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hooks: CellHooks = {}, firstRep = 0): Promise<CellResult> {
+  const sup = new Supervisor(hooks.cpus);
   const startedAt = new Date();
   const reps: MeasuredRep[] = [];
   let startMs = 0;
@@ -118,7 +125,7 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     const proxySampler = new ProcessSampler(proxy?.child.pid);
     const linkSamplers = links.map((l) => new ProcessSampler(l.link.child.pid));
     const metricsUrl = proxy ? `${proxy.adminUrl}/metrics` : undefined;
-    for (let rep = 0; rep < plan.reps; rep++) {
+    for (let rep = firstRep; rep < firstRep + plan.reps; rep++) {
       hooks.onRepStart?.(rep);
       await step(timeline.reset());
       const before = metricsUrl ? await scrape(metricsUrl) : [];
@@ -181,6 +188,7 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     overheadMs: { start: startMs, stop: stopMs },
+    visits: 1,
     ...(session?.connect ? { connect: session.connect } : {}),
     ...(topology && topology.links.length > 0 ? { links: topology.links.map((l) => ({ role: l.role, routes: l.link.listen.length, ...(l.link.warning ? { warning: l.link.warning } : {}) })) } : {}),
     ...(linkWarnings.length > 0 ? { warnings: linkWarnings } : {}),

@@ -1,6 +1,7 @@
 // Starts child processes and guarantees they are stopped: on success, on error and on SIGINT.
 // Every process the harness starts goes through here; stopAll() is the one way out.
 import { execa, type ResultPromise } from 'execa';
+import { pinnedCommand, type ChildCpus } from './pinning.js';
 
 const STDERR_TAIL_BYTES = 4096;
 
@@ -18,6 +19,8 @@ const CHILD_OPTIONS = {
 export interface Child {
   name: string;
   pid: number | undefined;
+  /** The command line it was started with (under `taskset -c` when pinned). */
+  command: string[];
   process: ResultPromise<typeof CHILD_OPTIONS>;
   /** The last few KiB of the child's stderr, for the error of a failed cell. */
   stderrTail(): string;
@@ -30,8 +33,12 @@ export class Supervisor {
   private readonly children = new Set<Child>();
   private readonly started: Child[] = [];
 
+  /** `cpus`: the CPUs each child is started on, by its name (--pin); absent, children inherit the harness's. */
+  constructor(private readonly cpus?: ChildCpus) {}
+
   start(name: string, file: string, args: string[], env: Record<string, string> = {}): Child {
-    const subprocess = execa(process.execPath, [file, ...args], { ...CHILD_OPTIONS, env });
+    const [command, argv] = pinnedCommand(file, args, this.cpus?.(name));
+    const subprocess = execa(command, argv, { ...CHILD_OPTIONS, env });
     let tail = '';
     subprocess.stderr?.setEncoding('utf8');
     subprocess.stderr?.on('data', (chunk: string) => {
@@ -45,6 +52,7 @@ export class Supervisor {
     const child: Child = {
       name,
       pid: subprocess.pid,
+      command: [command, ...argv],
       process: subprocess,
       stderrTail: () => tail,
       exited,

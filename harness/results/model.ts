@@ -1,11 +1,15 @@
 // results.json, schema sluice.results/v1 (DESIGN.md "Results"). compare, gate and the reports read this.
+// These interfaces carry the documentation; schema/ holds the same model as zod (the source of
+// results.schema.json), and schema/agreement.ts makes tsc fail when the two differ.
 import type { LatencySummaryMs, PercentileName, RepResult } from '../load/types.js';
+import type { H2loadSummary } from '../load/external/h2load-output.js';
 import type { ProxyMetricsDelta } from '../orchestrator/proxy-metrics.js';
 import type { Headline, ObservedEvent, ScenarioOutcome } from '../../workloads/scenarios/types.js';
 import type { CellParams } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
 
-export const RESULTS_SCHEMA = 'sluice.results/v1';
+import { RESULTS_SCHEMA } from './schema/run.js';
+export { RESULTS_SCHEMA };
 
 export interface HostInfo {
   cpuModel: string;
@@ -46,6 +50,9 @@ export interface MeasuredRep extends RepResult {
   scenario?: ScenarioOutcome & { events: ObservedEvent[] };
   /** The attacker's record, for scenarios with one beside the well-behaved client (whose record this is). */
   attacker?: RepResult;
+  /** h2load's records only: where the record differs from one of the sluice generator, and h2load's own summary. */
+  generatorNotes?: string[];
+  h2load?: H2loadSummary & { version: string; args: string[] };
 }
 
 export interface Estimate {
@@ -97,9 +104,11 @@ export interface CellResult {
   stderrTail?: string;
   startedAt: string;
   finishedAt: string;
-  /** Time to start backends + proxy until ready, and to stop them: the per-cell cost outside measurement. */
+  /** Time to start backends + proxy until ready, and to stop them: the cost of a visit outside measurement (the mean over the cell's visits). */
   overheadMs: { start: number; stop: number };
-  /** How the generator's connections were opened, once, before the warm-up; every repetition reused them. */
+  /** How many times its processes were started: 1 when its repetitions ran back to back, else one per repetition. */
+  visits: number;
+  /** How the generator's connections were opened before the warm-up (of the first visit); a visit's repetitions reuse them. */
   connect?: RepResult['connect'];
   /** The emulated links the cell ran through (their settings are the cell's rttMs, bandwidthMbps, jitterMs, link). */
   links?: { role: LinkRepRecord['role']; routes: number; warning?: string }[];
@@ -110,6 +119,23 @@ export interface CellResult {
   scenario?: Record<string, unknown>;
 }
 
+/** A program that took part in a run: the generator (sluice or h2load), the proxy under test. */
+export interface Component {
+  name: string;
+  version: string;
+  /** The git commit it was built from, where known (ours: the checkout's). */
+  revision: string | null;
+}
+
+/** The roles `--pin` can place on CPUs. */
+export type PinRole = 'proxy' | 'load' | 'backends';
+
+/** The CPUs each role was pinned to; a role left out was not pinned ({}: nothing was). */
+export type Pinning = Partial<Record<PinRole, number[]>>;
+
+/** interleave: every cell's first repetition, then every cell's second, ...; cell: a cell's repetitions back to back. */
+export type RepOrder = 'interleave' | 'cell';
+
 export interface RunInfo {
   id: string;
   startedAt: string;
@@ -119,9 +145,12 @@ export interface RunInfo {
   git: { commit: string; dirty: boolean } | null;
   host: HostInfo;
   matrix: { name: string; file: string; sha256: string; spec: MatrixSpec };
-  /** The command-line restrictions this run was made with (`--only`, overrides). */
-  options: { only: string[]; durationMs: number; warmupMs: number; reps: number };
-  /** Mean per-cell overhead over the cells run so far. */
+  generator: Component;
+  proxy: Component;
+  pinning: Pinning;
+  /** The command-line restrictions this run was made with (`--only`, overrides) and the order of repetitions. */
+  options: { only: string[]; durationMs: number; warmupMs: number; reps: number; order: RepOrder };
+  /** The mean over the cells run so far of their overhead per visit. */
   overheadMs?: { start: number; stop: number };
 }
 

@@ -1,8 +1,8 @@
-// Writes a run to disk cell by cell: results.json is replaced atomically (write + rename) after every cell,
+// Writes a run to disk cell by cell: results.json is replaced atomically (write + rename) after every visit of a cell,
 // so a crash or Ctrl-C at any moment leaves the last complete state; report.md is derived each time.
-import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { RESULTS_SCHEMA, type RunResults } from './model.js';
+import type { RunResults } from './model.js';
 
 export class ResultsWriter {
   constructor(
@@ -34,21 +34,27 @@ export class ResultsWriter {
   }
 }
 
-function writeAtomic(file: string, text: string): void {
+/**
+ * Replaces `file` whole: the text goes to a temporary file in the same folder (a rename is atomic within one
+ * file system only), is flushed to disk, and is renamed over `file`. A reader sees the old file or the new one,
+ * never a part; a crash leaves at worst a stray `.tmp-<pid>` file.
+ */
+export function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
-export function readResults(dir: string): RunResults {
-  const file = join(dir, 'results.json');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`${file}: cannot read results (${(err as Error).message})`);
-  }
-  const schema = (parsed as { schema?: unknown }).schema;
-  if (schema !== RESULTS_SCHEMA) throw new Error(`${file}: schema is ${String(schema)}, expected ${RESULTS_SCHEMA}`);
-  return parsed as RunResults;
-}
+// readResults moved to read.ts (with validation and one-line errors); kept importable from here for older callers.
+export { readResults } from './read.js';

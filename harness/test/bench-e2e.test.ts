@@ -5,8 +5,13 @@ import { mkdtempSync, writeFileSync, readFileSync, existsSync, readlinkSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import type { RunResults } from '../results/model.js';
+import { readResults } from '../results/read.js';
+import { resultsSchema } from '../results/schema/run.js';
+import { allowedCpus, formatCpuList } from '../orchestrator/pinning.js';
+import { sluiceVersion } from '../results/components.js';
 import { childPids, isAlive } from './helpers/processes.js';
 
 const BENCH = fileURLToPath(new URL('../cli/bench.js', import.meta.url));
@@ -104,6 +109,138 @@ axes:
   for (const c of results.cells) {
     assert.equal(c.status, 'ok', `${c.id}: ${c.error ?? ''}\n${c.stderrTail ?? ''}\nbench stderr:\n${r.stderr}`);
     assert.equal(c.reps.length, 1, `${c.id}: ${c.reps.length} repetitions saved`);
+  }
+});
+
+/** The CPUs a process may run on, as /proc says. */
+function cpusAllowed(pid: number): string {
+  return /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+test('2 cells x 2 reps interleave (c1r1, c2r1, c1r2, c2r2); results.json is valid after every visit and records the run', { timeout: 90_000 }, async () => {
+  const matrix = `
+name: interleave
+duration: 1s
+warmup: 200ms
+reps: 2
+axes:
+  concurrency: [1, 4]
+`;
+  const { dir, file } = tempMatrix(matrix);
+  const out = join(dir, 'out');
+  const bench = execa(process.execPath, [BENCH, '--matrix', file, '--out', out], { reject: false });
+  // Read the file as the bench rewrites it: every state must be a valid results.json.
+  const seen = new Set<string>();
+  let reading = true;
+  const poll = (async () => {
+    while (reading) {
+      const latest = join(out, 'latest');
+      if (existsSync(latest)) {
+        const text = readFileSync(join(out, readlinkSync(latest), 'results.json'), 'utf8');
+        if (!seen.has(text)) {
+          seen.add(text);
+          const parsed = resultsSchema.safeParse(JSON.parse(text));
+          assert.ok(parsed.success, `an intermediate results.json is invalid: ${parsed.success ? '' : JSON.stringify(parsed.error.issues[0])}`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const r = await bench;
+  reading = false;
+  await poll;
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.match(r.stderr, /2 cells to measure in 4 visits \(repetitions interleaved\)/);
+  assert.match(r.stderr, /\[4\/4\].* rep 2\/2/);
+  assert.ok(seen.size >= 3, `${seen.size} states of results.json seen`);
+
+  const resultsFile = join(out, readlinkSync(join(out, 'latest')), 'results.json');
+  const raw: unknown = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  const results = readResults(resultsFile);
+  // Nothing written that the schema does not describe (zod drops unknown keys; JSON Schema would refuse them).
+  assert.deepEqual(results, raw);
+  const [c1, c2] = results.cells;
+  assert.ok(c1 && c2);
+  for (const cell of [c1, c2]) {
+    assert.equal(cell.status, 'ok', cell.error);
+    assert.equal(cell.reps.length, 2);
+    assert.equal(cell.visits, 2);
+    assert.equal(cell.summary?.rps.n, 2);
+  }
+  // c1's second visit came after c2's first.
+  assert.ok(c1.startedAt < c2.startedAt && c2.startedAt < c1.finishedAt, `${c1.startedAt} ${c2.startedAt} ${c1.finishedAt}`);
+
+  const run = results.run;
+  assert.equal(run.options.order, 'interleave');
+  assert.deepEqual(run.pinning, {});
+  assert.equal(run.matrix.file, file);
+  assert.equal(run.matrix.sha256, createHash('sha256').update(matrix).digest('hex'));
+  assert.equal(run.host.node, process.version);
+  assert.ok(run.host.cores >= 1 && run.host.memoryBytes > 0 && run.host.cpuModel && run.host.kernel);
+  assert.match(run.git?.commit ?? '', /^[0-9a-f]{40}$/);
+  assert.equal(typeof run.git?.dirty, 'boolean');
+  assert.deepEqual(run.generator, { name: 'sluice', version: sluiceVersion(), revision: run.git?.commit });
+  assert.deepEqual(run.proxy, { name: 'sluice-proxy', version: sluiceVersion(), revision: run.git?.commit });
+});
+
+test('--pin proxy=0,load=1 runs the proxy on CPU 0 and the generator on CPU 1, and records it', { timeout: 60_000, skip: allowedCpus().length < 2 && 'needs 2 CPUs' }, async () => {
+  const [a, b] = allowedCpus();
+  const { dir, file } = tempMatrix(`
+name: pinned
+duration: 1s
+warmup: 0ms
+reps: 2
+axes:
+  concurrency: [2]
+`);
+  const out = join(dir, 'out');
+  const bench = execa(process.execPath, [BENCH, '--matrix', file, '--out', out, '--pin', `proxy=${a},load=${b}`, '--order', 'cell'], { reject: false });
+  const pid = bench.pid!;
+  let finished = false;
+  void bench.finally(() => (finished = true));
+  const affinity = new Map<string, string>();
+  const deadline = Date.now() + 30_000;
+  while (!affinity.has('proxy') && Date.now() < deadline && !finished) {
+    for (const child of childPids(pid)) {
+      const line = cmdline(child);
+      const role = line.includes('proxy/src/main.js') ? 'proxy' : line.includes('backends/main.js') ? 'backends' : undefined;
+      // The proxy reads its flags only after taskset has exec'd node: its command line is then node's.
+      if (role && line.startsWith(process.execPath)) affinity.set(role, cpusAllowed(child));
+    }
+    affinity.set('bench', cpusAllowed(pid));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const r = await bench;
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(affinity.get('proxy'), String(a));
+  assert.equal(affinity.get('bench'), String(b), 'the bench process runs the generator');
+  assert.equal(affinity.get('backends'), formatCpuList(allowedCpus()), 'the backends get every CPU back');
+  const results = readResults(join(out, 'latest'));
+  assert.deepEqual(results.run.pinning, { proxy: [a], load: [b] });
+  assert.equal(results.run.options.order, 'cell');
+  assert.equal(results.cells[0]?.visits, 1);
+  assert.equal(results.cells[0]?.reps.length, 2);
+});
+
+test('bad --pin and --order values exit 2 naming the flag', async () => {
+  for (const [args, message] of [
+    [['--pin', 'gpu=0'], /^sluice bench: --pin gpu=0: unknown role "gpu"/],
+    [['--pin', 'proxy=4096'], /^sluice bench: --pin proxy=4096: CPU 4096 is not available here/],
+    [['--pin', 'proxy:0'], /^sluice bench: --pin proxy:0: "proxy:0" is not role=CPU/],
+    [['--order', 'sideways'], /^sluice bench: --order sideways: expected interleave \| cell/],
+  ] as const) {
+    const r = await execa(process.execPath, [BENCH, '--dry-run', ...args], { reject: false });
+    assert.equal(r.exitCode, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
 });
 

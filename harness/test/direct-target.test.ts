@@ -18,7 +18,8 @@ test('a direct cell runs without a proxy; a proxy cell beside it reads the proxy
   const expansion = expandCells(spec);
   assert.deepEqual(expansion.cells.map((c) => c.id), ['target=direct', 'target=proxy']);
   const plan = { durationMs: 500, warmupMs: 200, reps: 2, timeoutMs: 2000 };
-  const results = newRunResults({ id: 'd', spec, file: 'd.yaml', sha256: '0', only: [], plan, git: null, host: hostInfo(), excluded: [] });
+  // order cell: both repetitions of a cell on the same processes and connections, which this test reads.
+  const results = newRunResults({ id: 'd', spec, file: 'd.yaml', sha256: '0', only: [], plan, git: null, host: hostInfo(), excluded: [], order: 'cell' });
   const events: string[] = [];
   const orchestrator = new Orchestrator({ results, expansion, plan, writer: new ResultsWriter(join(dir, 'd')) });
   orchestrator.on('event', (e) => events.push(e.type));
