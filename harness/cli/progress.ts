@@ -1,8 +1,9 @@
 // Draws the orchestrator's events as progress on stderr: cells done / total, ETA, current cell.
-// On a TTY one status line is redrawn; elsewhere (CI logs) one line per finished cell.
+// On a TTY one status line is redrawn; elsewhere (CI logs) one line per finished cell. At the end, the summary table.
 import type { BenchEvent } from '../orchestrator/orchestrator.js';
 import { formatDuration } from '../../common/duration.js';
 import { fmtErrors, fmtHeadline, fmtInt, fmtMs, fmtRps } from '../output/format-number.js';
+import { formatSummaryTable } from '../output/summary-table.js';
 
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e: BenchEvent) => void {
   const tty = stream.isTTY === true;
@@ -53,6 +54,8 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
       }
       case 'run-done':
         line(e.interrupted ? `sluice: interrupted; finished cells are saved` : `sluice: run complete`);
+        // The run at a glance, as the last screen: the cells' goodput, latency, errors and headlines.
+        stream.write('\n' + formatSummaryTable(e.results.cells) + '\n');
         break;
     }
   };
