@@ -15,7 +15,7 @@ import { readResults } from '../results/read.js';
 import type { Pinning, RepOrder, RunResults } from '../results/model.js';
 import { gitInfo, hostInfo } from '../results/host.js';
 import { sluiceComponents } from '../results/components.js';
-import { formatMarkdown } from '../output/markdown.js';
+import { REPORT_FORMATS } from '../output/formats.js';
 import { h2loadVersion } from '../load/external/h2load.js';
 import { progressPrinter } from './progress.js';
 import { CliError, runMain } from './cli-error.js';
@@ -24,7 +24,7 @@ const HELP = `Usage: npm run bench -- [options]
 
 Runs every cell of a matrix (the cartesian product of its axes, minus exclusions): for each cell it starts the
 synthetic backends and the proxy with the cell's settings, warms up, measures, stops them, and appends the cell
-to results/<run-id>/results.json at once (report.md beside it). results/latest points at the newest run.
+to results/<run-id>/results.json at once (report.md, results.csv and report.html beside it). results/latest points at the newest run.
 
 Options:
   --matrix NAME|PATH   matrix to run: NAME means workloads/matrices/NAME.yaml (default: quick)
@@ -77,7 +77,7 @@ async function main(): Promise<number> {
   let expansion: Expansion;
   let plan: CellPlan;
   let cpus: ChildCpus | undefined;
-  const derived = [{ file: 'report.md', format: formatMarkdown }];
+  const derived = REPORT_FORMATS;
 
   if (values.resume) {
     if (values.only.length || values.duration || values.warmup || values.reps || values.generator || values.order || values.pin) {
@@ -148,7 +148,7 @@ async function main(): Promise<number> {
   const orchestrator = new Orchestrator({ results, expansion, plan, writer, signal: abort.signal, ...(cpus ? { cpus } : {}) });
   orchestrator.on('event', progressPrinter());
   const final = await orchestrator.run();
-  process.stderr.write(`sluice: results in ${writer.resultsFile} (report.md beside it)\n`);
+  process.stderr.write(`sluice: results in ${writer.resultsFile} (report.md and results.csv beside it)\nsluice: report: ${join(writer.dir, 'report.html')}\n`);
   const failed = final.cells.filter((c) => c.status === 'failed').length;
   if (final.run.status === 'interrupted') return 130;
   return failed > 0 ? 1 : 0;

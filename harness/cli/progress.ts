@@ -1,9 +1,10 @@
 // Draws the orchestrator's events as progress on stderr: visits done / total (a cell once per repetition when
 // they are interleaved, else once), ETA, current cell. On a TTY one status line is redrawn; elsewhere (CI logs)
-// one line per finished visit.
+// one line per finished visit. At the end, the summary table.
 import type { BenchEvent } from '../orchestrator/orchestrator.js';
 import { formatDuration } from '../../common/duration.js';
 import { fmtErrors, fmtHeadline, fmtInt, fmtMs, fmtRps } from '../output/format-number.js';
+import { formatSummaryTable } from '../output/summary-table.js';
 
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e: BenchEvent) => void {
   const tty = stream.isTTY === true;
@@ -56,6 +57,8 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
       }
       case 'run-done':
         line(e.interrupted ? `sluice: interrupted; finished cells are saved` : `sluice: run complete`);
+        // The run at a glance, as the last screen: the cells' goodput, latency, errors and headlines.
+        stream.write('\n' + formatSummaryTable(e.results.cells) + '\n');
         break;
     }
   };

@@ -1,6 +1,6 @@
 // report.md: a pure function of results.json. One row per cell; values are medians over repetitions.
-import { LITTLES_LAW_BAND } from '../load/worker/merge.js';
 import type { CellResult, RunResults } from '../results/model.js';
+import { findWarnings, warningText } from './report-warnings.js';
 import { fmtBytes, fmtErrors, fmtHeadline, fmtInterval, fmtMicros, fmtMs, fmtPercent, fmtRate, fmtRps } from './format-number.js';
 
 export function formatMarkdown(r: RunResults): string {
@@ -33,36 +33,7 @@ export function formatMarkdown(r: RunResults): string {
 }
 
 function warnings(cells: CellResult[]): string[] {
-  const lines: string[] = [];
-  const saturated = cells.filter((c) => (c.summary?.generatorSaturatedReps ?? 0) > 0);
-  if (saturated.length > 0) {
-    lines.push(
-      `- **generator saturated** in ${saturated.length} cells (it used over 90% of a core): their RPS and latency bound the generator, not the proxy: ${saturated.map((c) => c.id).join('; ')}`,
-    );
-  }
-  const slowLinks = cells.filter((c) => c.reps.some((r) => r.links?.some((l) => l.saturated)));
-  if (slowLinks.length > 0) {
-    lines.push(
-      `- **link saturated** in ${slowLinks.length} cells (the emulated link could not keep its settings): their numbers bound the link, not the proxy: ` +
-        slowLinks.map((c) => `${c.id} (${[...new Set(c.reps.flatMap((r) => r.links?.filter((l) => l.saturated).map((l) => l.reason ?? l.role) ?? []))].join('; ')})`).join('; '),
-    );
-  }
-  const empty = cells.filter((c) => c.status === 'ok' && c.reps.some((r) => r.requests === 0));
-  if (empty.length > 0) {
-    lines.push(
-      `- **no request in the window** in ${empty.length} cells: no request was sent in some repetition's window (a pipeline slower than warm-up and window together); their figures are empty, not zero: ${empty.map((c) => c.id).join('; ')}`,
-    );
-  }
-  const [lo, hi] = LITTLES_LAW_BAND;
-  const unsteady = cells.filter((c) => c.reps.some((r) => r.littlesLaw && (r.littlesLaw.ratio < lo || r.littlesLaw.ratio > hi)));
-  if (unsteady.length > 0) {
-    lines.push(
-      `- **not a steady state** in ${unsteady.length} cells: throughput x latency differs from the concurrency by more than 25% (Little's law), so their RPS is not the target's steady rate (a window short against the latency, stalled slots, or a generator that did not keep its concurrency): ` +
-        unsteady.map((c) => `${c.id} (${c.reps.map((r) => r.littlesLaw?.ratio.toFixed(2) ?? '-').join(', ')})`).join('; '),
-    );
-  }
-  for (const c of cells) for (const w of c.warnings ?? []) lines.push(`- **warning** ${c.id}: ${w}`);
-  for (const c of cells.filter((c) => c.status === 'failed')) lines.push(`- **failed** ${c.id}: ${c.error ?? 'unknown error'}`);
+  const lines = findWarnings(cells).map((w) => `- **${w.title}** ${warningText(w)}`);
   return lines.length ? ['## Warnings', '', ...lines, ''] : [];
 }
 

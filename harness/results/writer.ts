@@ -1,5 +1,6 @@
 // Writes a run to disk cell by cell: results.json is replaced atomically (write + rename) after every visit of a cell,
-// so a crash or Ctrl-C at any moment leaves the last complete state; report.md is derived each time.
+// so a crash or Ctrl-C at any moment leaves the last complete state; the derived files (report.md, results.csv,
+// report.html: output/formats.ts) are made again each time.
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { RunResults } from './model.js';
@@ -7,7 +8,7 @@ import type { RunResults } from './model.js';
 export class ResultsWriter {
   constructor(
     readonly dir: string,
-    private readonly derived: { file: string; format: (r: RunResults) => string }[] = [],
+    private readonly derived: readonly { file: string; format: (r: RunResults) => string }[] = [],
   ) {
     mkdirSync(dir, { recursive: true });
   }
@@ -18,7 +19,16 @@ export class ResultsWriter {
 
   write(results: RunResults): void {
     writeAtomic(this.resultsFile, JSON.stringify(results, null, 2) + '\n');
-    for (const d of this.derived) writeAtomic(join(this.dir, d.file), d.format(results));
+    this.writeDerived(results);
+  }
+
+  /** The derived files alone (`npm run report`: results.json stays as the bench wrote it); returns their paths. */
+  writeDerived(results: RunResults): string[] {
+    return this.derived.map((d) => {
+      const file = join(this.dir, d.file);
+      writeAtomic(file, d.format(results));
+      return file;
+    });
   }
 
   /** Points <parent>/latest at this run (a relative symlink, so the results folder can be moved). */

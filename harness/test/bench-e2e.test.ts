@@ -27,7 +27,7 @@ function readJson(file: string): RunResults {
   return JSON.parse(readFileSync(file, 'utf8')) as RunResults;
 }
 
-test('a 2-cell matrix runs end to end and writes results.json, report.md and latest', { timeout: 60_000 }, async () => {
+test('a 2-cell matrix runs end to end and writes results.json, report.md, results.csv, report.html and latest', { timeout: 60_000 }, async () => {
   const { dir, file } = tempMatrix(`
 name: e2e
 duration: 1s
@@ -67,6 +67,15 @@ axes:
   const report = readFileSync(join(out, readlinkSync(latest), 'report.md'), 'utf8');
   assert.match(report, /\| protocol \| concurrency \| goodput RPS \|/);
   assert.match(report, /\| h2 \| 4 \| [\d,]+ \|/);
+  // The other derived files, and the last screen: the summary table and where the HTML report is.
+  const csv = readFileSync(join(out, readlinkSync(latest), 'results.csv'), 'utf8').split('\r\n');
+  assert.match(csv[0]!, /^cell,rep,protocol,concurrency,rps,/);
+  assert.equal(csv.filter((l) => l !== '').length, 3, 'a header and one row per repetition');
+  const html = readFileSync(join(out, readlinkSync(latest), 'report.html'), 'utf8');
+  assert.match(html, /<section id="distributions">/);
+  assert.match(r.stderr, /^cell +goodput rps +P50 ms +P99 ms +errors +headline$/m);
+  assert.match(r.stderr, /^concurrency=4,protocol=h2 +[\d,.]+ +[\d.]+ +[\d.]+ +0/m);
+  assert.match(r.stderr, new RegExp(`report: .*${readlinkSync(latest)}/report\\.html`));
 });
 
 test('SIGINT during a run stops every child and leaves a valid partial results.json', { timeout: 60_000 }, async () => {
