@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,4 +62,5 @@ test('without a baseline the nightly refuses at once, exit 2, saying how to crea
   assert.match(r.stderr, /no baseline at .*nightly\.json/);
   assert.match(r.stderr, /SLUICE_NIGHTLY_FIRST_RUN=1 bash scripts\/nightly\.sh \(or --first-run\)/);
   assert.equal(spawnSync('bash', [join(root, 'scripts/nightly.sh'), '--bogus'], { encoding: 'utf8' }).status, 2);
+  rmSync(empty, { recursive: true, force: true });
 });

@@ -1,15 +1,16 @@
 // The CLIs' contract: exit codes and files, on small hand-built runs (no bench is run).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { around, fixtureRun, TWO_CELLS, type RepValues } from '../helpers/results-fixture.js';
 
 const cli = (name: string) => fileURLToPath(new URL(`../../cli/${name}.js`, import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'sluice-gate-'));
+const dir = mkdtempSync(join(tmpdir(), 'sluice-gate-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const runFile = (name: string, reps: (id: string) => RepValues[] | undefined, yaml = TWO_CELLS) => {
   const f = join(dir, `${name}.json`);
   writeFileSync(f, JSON.stringify(fixtureRun(yaml, reps, name)));

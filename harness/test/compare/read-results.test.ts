@@ -1,12 +1,13 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readResultsFile, ResultsFileError } from '../../results/read-results.js';
 import { fixtureRun, TWO_CELLS } from '../helpers/results-fixture.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sluice-read-'));
+const dir = mkdtempSync(join(tmpdir(), 'sluice-read-results-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const run = fixtureRun(TWO_CELLS, () => [{ rps: 1000 }]);
 const write = (name: string, text: string) => {
   const f = join(dir, name);
