@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
 import { AXES, axesSchema, defaultsSchema, exclusionSchema } from './axes.js';
+import { gatesSchema } from './gates.js';
 
 const durationString = z.string().refine(
   (s) => {
@@ -51,8 +52,6 @@ const faultKeys = {
   stallRead: z.boolean().optional(),
 } as const;
 
-const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'expected a percentage such as 5%');
-
 export const matrixSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, . _ -'),
@@ -85,13 +84,8 @@ export const matrixSchema = z
     defaults: defaultsSchema.default({}),
     axes: axesSchema.refine((a) => Object.keys(a).length > 0, { message: 'at least one axis is needed' }),
     exclude: z.array(exclusionSchema).default([]),
-    gates: z
-      .strictObject({
-        rps: z.strictObject({ maxDrop: percent }).optional(),
-        p99: z.strictObject({ maxRise: percent }).optional(),
-        rstRate: z.strictObject({ max: z.number().min(0).max(1) }).optional(),
-      })
-      .default({}),
+    /** Thresholds for `npm run gate` (gates.ts). */
+    gates: gatesSchema.default({}),
   })
   .superRefine((spec, ctx) => {
     // One value, one place: a value given twice would leave the reader guessing which one a cell got.
