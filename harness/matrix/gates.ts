@@ -19,8 +19,11 @@ function fraction(limit: { below1: boolean }) {
       return z.NEVER;
     }
     return value;
-  });
+  }).meta({ storedAs: 'fraction' });
 }
+
+/** Marks what results.json stores for a threshold written as `5%` or `0.05`: the fraction (results' JSON Schema). */
+export const STORED_AS_FRACTION = 'fraction';
 
 const rise = z.strictObject({ maxRise: fraction({ below1: false }) });
 const rate = z.strictObject({ max: z.number().min(0).max(1) });

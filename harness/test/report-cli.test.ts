@@ -37,7 +37,7 @@ test('report with a missing or wrong RUN exits 2 naming it', async () => {
   writeFileSync(join(dir, 'results.json'), '{"schema": "other"}');
   const wrong = await execa(process.execPath, [REPORT, dir], { reject: false });
   assert.equal(wrong.exitCode, 2);
-  assert.match(wrong.stderr, /schema is other/);
+  assert.match(wrong.stderr, /not a sluice results file/);
   const noArg = await execa(process.execPath, [REPORT], { reject: false });
   assert.equal(noArg.exitCode, 2);
 });
