@@ -23,14 +23,16 @@ import { formatTrialTable, type PairOutcome, type TrialKind } from './gate-trial
 
 const BENCH = 'dist/harness/cli/bench.js';
 const HELP = `Usage: npm run gate:trial -- [--pairs 20] [--reps 5] [--duration 1s] [--warmup 1s] [--loss 0.10]
-                             [--throughput-latency SPEC] [--kinds aa,latency,throughput] [--out DIR]
+                             [--throughput-latency SPEC] [--kinds aa,latency,throughput] [--order cell|interleave]
+                             [--out DIR]
 
 Counts the gate's false alarms (A/A pairs) and detections (A/B pairs: backend latency 1 -> 3 ms; a ~10% goodput
 loss) over --pairs pairs of each kind, on a 2-cell matrix (h1 and h2, concurrency 8, 1 KiB), with the gates
 rps maxDrop 5%, p99 maxRise 10%, confidence 0.95. Each run takes about 2 x (warm-up + reps x duration + 2 s).
 The throughput pairs' backend latency is calibrated on a first A run for --loss, unless --throughput-latency
 gives it in the backends' --latency form (e.g. bimodal:1ms:3ms:0.3). The run folders go to --out (default: a
-temporary folder, removed at the end).`;
+temporary folder, removed at the end). --order is the bench's (default cell: a cell's repetitions back to back
+on one set of processes; A and B are separate runs, and swap their order every round).`;
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     loss: { type: 'string', default: '0.10' },
     'throughput-latency': { type: 'string' },
     kinds: { type: 'string', default: 'aa,latency,throughput' },
+    order: { type: 'string', default: 'cell' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -115,7 +118,7 @@ function matrixFile(tag: string, latency: LatencySpec): string {
 let benchRuns = 0;
 async function bench(matrix: string, label: string): Promise<{ file: string; results: RunResults }> {
   benchRuns += 1;
-  const child = execa(process.execPath, [BENCH, '--matrix', matrix, '--out', join(out, 'runs')], { reject: false, stdout: 'ignore', stderr: 'pipe' });
+  const child = execa(process.execPath, [BENCH, '--matrix', matrix, '--order', values.order, '--out', join(out, 'runs')], { reject: false, stdout: 'ignore', stderr: 'pipe' });
   // The bench prints one line per cell when not on a terminal: pass them on, marked with the pair.
   child.stderr?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (/^\[\d+\/\d+\]/.test(line)) process.stderr.write(`  ${label} ${line}\n`);
