@@ -51,10 +51,18 @@ test(
   },
 );
 
-test('16 MiB windows and an 80 Mbit/s link: four concurrent 1 MiB responses deliver 10 MB/s +- 15%', { timeout: 60_000 }, async () => {
-  const [cell] = await run(`rttMs: ${RTT_MS}, bandwidthMbps: 80, streamWindow: 16777216, connWindow: 16777216, connections: 1, link: upstream`, 'concurrency: [4]');
-  const rep = cell!.reps[0]!;
-  const bytesPerS = rep.rps * MIB;
-  assert.ok(Math.abs(bytesPerS - 10e6) <= 0.15 * 10e6, `${(bytesPerS / 1e6).toFixed(2)} MB/s (${rep.rps.toFixed(2)} responses/s)`);
-  assert.equal(rep.links?.[0]?.saturated, false, 'the link kept up with its 80 Mbit/s');
+test('16 MiB windows and an 80 Mbit/s link: four concurrent 1 MiB responses deliver 10 MB/s +- 15%', { timeout: 120_000 }, async () => {
+  // A link starved of CPU by other work on the machine flags itself saturated, and its number then bounds the
+  // link, not the bandwidth: such a run is measured again (at most three runs), never judged.
+  const tries: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const [cell] = await run(`rttMs: ${RTT_MS}, bandwidthMbps: 80, streamWindow: 16777216, connWindow: 16777216, connections: 1, link: upstream`, 'concurrency: [4]');
+    const rep = cell!.reps[0]!;
+    const bytesPerS = rep.rps * MIB;
+    tries.push(`${(bytesPerS / 1e6).toFixed(2)} MB/s, saturated ${String(rep.links?.[0]?.saturated)}`);
+    if (rep.links?.[0]?.saturated !== false) continue;
+    assert.ok(Math.abs(bytesPerS - 10e6) <= 0.15 * 10e6, `${(bytesPerS / 1e6).toFixed(2)} MB/s (${rep.rps.toFixed(2)} responses/s)`);
+    return;
+  }
+  assert.fail(`the link never kept up with its 80 Mbit/s: ${tries.join('; ')}`);
 });
