@@ -1,27 +1,8 @@
 // Error classes, never lumped: every failed request gets exactly one class (see RepResult.errors).
 // Protocol clients decide what happened; this file only names it, so every client names alike.
+import { GRPC_STATUS_NAMES } from '../../common/grpc-status.js';
 import { H2_CODE, h2CodeName, type H2CodeName } from '../../common/h2-codes.js';
 
-/** gRPC status codes, by value (grpc/doc/statuscodes.md). */
-const GRPC_STATUS_NAMES = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-] as const;
 
 /** The value of an RFC 9113 error code name (the inverse of h2CodeName for the standard codes). */
 export function h2Code(name: H2CodeName): number {

@@ -5,7 +5,7 @@ import type { H2CodeName } from '../../common/h2-codes.js';
 import type { BackendConfig } from './config.js';
 import { newStats, type EndpointStats } from './fault-stats.js';
 import type { LiveFaults, Refusal, RequestFaults } from './faults.js';
-import type { GrpcStatusName } from './grpc-status.js';
+import type { GrpcStatusName } from '../../common/grpc-status.js';
 import { createLatencySampler, type LatencySpec } from './latency.js';
 
 export class Endpoint implements LiveFaults, RequestFaults {

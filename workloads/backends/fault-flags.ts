@@ -4,7 +4,7 @@ import { H2_CODE_NAMES } from '../../common/h2-codes.js';
 import type { Protocol } from './config.js';
 import { ConfigError, duration, integer, latency, oneOf, share } from './flag-values.js';
 import { REFUSALS, type FaultConfig } from './faults.js';
-import { GRPC_STATUS_NAMES } from './grpc-status.js';
+import { GRPC_STATUS_NAMES } from '../../common/grpc-status.js';
 import type { LatencySpec } from './latency.js';
 
 export const FAULT_OPTIONS = {

@@ -1,7 +1,7 @@
 // What a backend endpoint can be made to do wrong, and the one decision taken per request. Pure: the
 // randomness is injected (latency.ts' seededRandom in tests), so a share gives the same answers every run.
 import type { H2CodeName } from '../../common/h2-codes.js';
-import type { GrpcStatusName } from './grpc-status.js';
+import type { GrpcStatusName } from '../../common/grpc-status.js';
 import type { LatencySpec, Random } from './latency.js';
 
 export const REFUSALS = ['closed', 'reset'] as const;

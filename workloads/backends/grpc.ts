@@ -11,7 +11,7 @@ import { Delays } from './delays.js';
 import { createEndpoints, type Endpoint } from './endpoint.js';
 import { countAnswer } from './fault-stats.js';
 import { socketOptionsOf } from './gate.js';
-import { GRPC_STATUS } from './grpc-status.js';
+import { GRPC_STATUS } from '../../common/grpc-status.js';
 import { serveFaultyStream, type StreamKit } from './h2-faults.js';
 import { h2ServerOptions, widenConnectionWindow } from './h2.js';
 import type { Random } from './latency.js';

@@ -1,6 +1,7 @@
 // Latency distributions for the synthetic backends: the matrix's object form, the --latency flag form,
 // and a sampler. Pure: randomness is injected, so tests can use a seeded generator.
 import { parseDuration } from '../../common/duration.js';
+import { mulberry32, type Random } from '../../common/seeded-random.js';
 
 /** The same shape as a matrix file's `backend.latency` (all times in milliseconds). */
 export type LatencySpec =
@@ -10,8 +11,7 @@ export type LatencySpec =
   | { dist: 'lognormal'; ms: number; sigma: number }
   | { dist: 'bimodal'; ms: number; slowMs: number; slowShare: number };
 
-/** A source of uniform numbers in [0, 1), like Math.random. */
-export type Random = () => number;
+export type { Random };
 
 /** No sample (and no parameter) exceeds this: setTimeout turns anything above 2^31-1 ms into 1 ms. */
 export const MAX_LATENCY_MS = 3_600_000;
@@ -168,13 +168,4 @@ function standardNormal(random: Random): number {
 }
 
 /** A small seeded generator (mulberry32) for reproducible samples in tests. */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;

@@ -1,5 +1,5 @@
 // gRPC status codes by name (the names grpc-js' `status` enum and the gRPC spec use). Kept here rather than
-// imported from @grpc/grpc-js so that parsing flags does not load gRPC's libraries (main.ts loads them lazily).
+// imported from @grpc/grpc-js so that parsing flags or naming an error does not load gRPC's libraries.
 
 export const GRPC_STATUS_NAMES = [
   'OK',
