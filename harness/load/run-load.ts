@@ -7,6 +7,7 @@
 import type { ClientFactory } from './clients/client.js';
 import { validateLoadOptions, LoadOptionsError } from './options.js';
 import type { LoopTick } from './sequencer/closed-loop.js';
+import type { LiveDelta } from './statistic/live.js';
 import type { LoadOptions, Protocol, RepResult } from './types.js';
 import { mergeSetups, mergeShares } from './worker/merge.js';
 import { WorkerSession } from './worker/pool.js';
@@ -40,6 +41,8 @@ export interface RunHooks {
   onTick?: (tick: LoadTick) => void;
   /** 'measure' when the window opens, 'done' when it closes (the drain follows): e.g. to read a proxy's CPU over it. */
   onPhase?: (phase: 'measure' | 'done') => void;
+  /** Every outcome since the last call, whatever its window, about once a second (a live /metrics). */
+  onLive?: (delta: LiveDelta) => void;
   signal?: AbortSignal;
 }
 

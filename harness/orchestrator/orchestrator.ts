@@ -2,14 +2,15 @@
 // merged into its cell and written at once. It emits events and never prints; the progress display, the
 // results writer and anything else listen (autocannon's engine/tracker split).
 import { EventEmitter } from 'node:events';
-import type { Cell, Expansion } from '../matrix/cells.js';
+import type { Cell, CellParams, Expansion } from '../matrix/cells.js';
+import type { LiveDelta } from '../load/statistic/live.js';
 import type { MatrixSpec } from '../matrix/schema.js';
 import { RESULTS_SCHEMA, type CellResult, type Component, type Pinning, type RepOrder, type RunResults } from '../results/model.js';
 import { sluiceComponents } from '../results/components.js';
 import type { ResultsWriter } from '../results/writer.js';
 import { mergeVisit } from './merge-visit.js';
 import type { ChildCpus } from './pinning.js';
-import { runCell, InterruptedError, type CellPlan, type CellHooks } from './run-cell.js';
+import { runCell, InterruptedError, type CellPlan, type CellHooks, type CellTargets } from './run-cell.js';
 import { scheduleVisits, type Visit } from './schedule.js';
 
 /** What a visit costs beyond its load: starting and stopping processes (backends, links, proxy: ~0.5-1 s), the
@@ -20,7 +21,11 @@ export const ASSUMED_OVERHEAD_MS = 2000;
 
 export type BenchEvent =
   | { type: 'run-start'; runId: string; dir: string; cells: number; todo: number; done: number; excluded: number; estimateMs: number; order: RepOrder }
-  | { type: 'cell-start'; index: number; todo: number; id: string }
+  | { type: 'cell-start'; index: number; todo: number; id: string; params: CellParams }
+  /** The visit's processes are up: where their metrics answer (live /metrics, Prometheus targets). */
+  | { type: 'cell-targets'; id: string; targets: CellTargets }
+  /** The generator's outcomes since the last 'live', whatever their window (warm-up and drain too). */
+  | { type: 'live'; id: string; delta: LiveDelta }
   | { type: 'rep-start'; id: string; rep: number; reps: number; warmupMs: number }
   | { type: 'tick'; id: string; rep: number; elapsedS: number; requests: number; errors: number; phase: string }
   /** A visit ended: `index` and `todo` count visits; `cell` is the cell so far (every repetition it has), of `reps`. */
@@ -95,7 +100,7 @@ export class Orchestrator extends EventEmitter<{ event: [BenchEvent] }> {
       // A cell that failed is not visited again in this run (--resume retries it whole).
       if (failed.has(visit.cell.id)) continue;
       const { cell } = visit;
-      this.emitEvent({ type: 'cell-start', index, todo: visits.length, id: cell.id });
+      this.emitEvent({ type: 'cell-start', index, todo: visits.length, id: cell.id, params: cell.params });
       let measured: CellResult;
       try {
         measured = await runCell(cell, results.run.matrix.spec, { ...plan, reps: visit.reps }, this.hooksFor(cell), visit.firstRep);
@@ -129,6 +134,8 @@ export class Orchestrator extends EventEmitter<{ event: [BenchEvent] }> {
       onRepStart: (rep) =>
         this.emitEvent({ type: 'rep-start', id: cell.id, rep, reps: plan.reps, warmupMs: rep < 0 ? plan.warmupMs : 0 }),
       onTick: (rep, t) => this.emitEvent({ type: 'tick', id: cell.id, rep, ...t }),
+      onLive: (delta) => this.emitEvent({ type: 'live', id: cell.id, delta }),
+      onTargets: (targets) => this.emitEvent({ type: 'cell-targets', id: cell.id, targets }),
     };
   }
 

@@ -6,6 +6,7 @@
 import type { Cell } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
 import type { LoadOptions, RepResult } from '../load/types.js';
+import type { LiveDelta } from '../load/statistic/live.js';
 import { latencyFlag } from '../../workloads/backends/latency.js';
 import { SCENARIOS } from '../../workloads/scenarios/index.js';
 import type { BackendFaults, ClientSetup, ScenarioSetup } from '../../workloads/scenarios/types.js';
@@ -31,10 +32,20 @@ export interface CellPlan {
 export interface CellHooks extends Mains {
   onRepStart?(rep: number): void;
   onTick?(rep: number, t: { elapsedS: number; requests: number; errors: number; phase: string }): void;
+  /** The generator's outcomes since the last call, whatever their window (live /metrics), about once a second. */
+  onLive?(delta: LiveDelta): void;
+  /** The cell's processes are up: where their metrics are read (live /metrics, Prometheus's file_sd targets). */
+  onTargets?(targets: CellTargets): void;
   /** Aborted (Ctrl-C): the cell stops as soon as it can and is reported as interrupted. */
   signal?: AbortSignal;
   /** The CPUs of each child process (--pin). */
   cpus?: ChildCpus;
+}
+
+/** Where a running cell's processes answer: the proxy's admin (absent for direct cells) and each link's. */
+export interface CellTargets {
+  proxyAdminUrl?: string;
+  links: { role: LinkRepRecord['role']; adminUrl: string }[];
 }
 
 export class InterruptedError extends Error {
@@ -109,6 +120,7 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     topology = await startTopology(sup, cell.params, { latency: spec.backend.latency, faults }, setup, hooks, step);
     startMs = Date.now() - startedAt.getTime();
     const { proxy, links } = topology;
+    hooks.onTargets?.({ ...(proxy ? { proxyAdminUrl: proxy.adminUrl } : {}), links: links.map((l) => ({ role: l.role, adminUrl: l.link.adminUrl })) });
     const options = loadOptionsFor(cell, spec, plan, topology.url, setup.client, setup.traceMs);
     const opened = (session = await step(openGeneratorSession(options)));
     const attacker = setup.attacker ? (attackerSession = await step(openGeneratorSession(loadOptionsFor(cell, spec, plan, topology.url, setup.attacker)))) : undefined;
@@ -116,7 +128,7 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     const run = (rep: number, durationMs: number, onPhase?: (phase: 'measure' | 'done') => void): Promise<MeasuredRep> =>
       // Each repetition opens its window on a refilled pipeline when the cell warms up at all (the previous run
       // drained it); a cell without warm-up measures cold on purpose (the ramp of a connection's first calls).
-      step(opened.run({ warmupMs: 0, durationMs, turnover: plan.warmupMs > 0 }, { onTick: (t) => hooks.onTick?.(rep, t), ...(hooks.signal ? { signal: hooks.signal } : {}), ...(onPhase ? { onPhase } : {}) }));
+      step(opened.run({ warmupMs: 0, durationMs, turnover: plan.warmupMs > 0 }, { onTick: (t) => hooks.onTick?.(rep, t), ...(hooks.onLive ? { onLive: hooks.onLive } : {}), ...(hooks.signal ? { signal: hooks.signal } : {}), ...(onPhase ? { onPhase } : {}) }));
     if (plan.warmupMs > 0) {
       // Its own run, not recorded, on the connections the repetitions then use.
       hooks.onRepStart?.(-1);

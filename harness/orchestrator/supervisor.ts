@@ -36,8 +36,18 @@ export class Supervisor {
   /** `cpus`: the CPUs each child is started on, by its name (--pin); absent, children inherit the harness's. */
   constructor(private readonly cpus?: ChildCpus) {}
 
+  /** A Node script of ours (proxy, backends, link, ...), under `taskset` when its role is pinned. */
   start(name: string, file: string, args: string[], env: Record<string, string> = {}): Child {
     const [command, argv] = pinnedCommand(file, args, this.cpus?.(name));
+    return this.spawn(name, command, argv, env);
+  }
+
+  /** An executable found on PATH (Debian's prometheus, a proxy of another make). */
+  startExecutable(name: string, command: string, args: string[], env: Record<string, string> = {}): Child {
+    return this.spawn(name, command, args, env);
+  }
+
+  private spawn(name: string, command: string, argv: string[], env: Record<string, string>): Child {
     const subprocess = execa(command, argv, { ...CHILD_OPTIONS, env });
     let tail = '';
     subprocess.stderr?.setEncoding('utf8');

@@ -3,6 +3,7 @@
 // closed, while the generator drains what is in flight. So every request sent in the window is accounted for,
 // by its latency or its failure, and nothing sent during warm-up or after the window counts.
 import { Tally, h2CodeName, TIMEOUT } from '../errors.js';
+import type { LiveTally } from './live.js';
 import type { OutcomeHistograms } from './outcome-histograms.js';
 import type { Ramp } from './ramp.js';
 import type { TimeSeries } from './time-series.js';
@@ -78,8 +79,14 @@ export class Recorder {
   /** The run's trace, or undefined (the only cost of tracing when off: one check per outcome). */
   private trace: Trace | undefined;
 
-  /** `timeoutMs`: a timed-out request is recorded at exactly this latency (a lower bound of its own). */
-  constructor(private readonly timeoutMs: number) {}
+  /**
+   * `timeoutMs`: a timed-out request is recorded at exactly this latency (a lower bound of its own). `live`:
+   * where every outcome also goes, whatever its window, for a live /metrics.
+   */
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly live?: LiveTally,
+  ) {}
 
   /** A new run: counts restart, outcomes go to `sinks`; nothing is in the window until openWindow. */
   startRun(sinks: RunSinks): void {
@@ -142,6 +149,7 @@ export class Recorder {
    */
   success(times: RequestTimes, endMs: number, endpoint?: string): void {
     this.phaseRequests++;
+    this.live?.settle(true, undefined, endMs - times.intended);
     if (!this.measures(times.intended)) return;
     this.successes++;
     this.recordLatency(times, endMs, true);
@@ -155,6 +163,7 @@ export class Recorder {
   failure(errorClass: string, times: RequestTimes, endMs: number): void {
     this.phaseRequests++;
     this.phaseErrors++;
+    this.live?.settle(false, errorClass, errorClass === TIMEOUT ? this.timeoutMs : endMs - times.intended);
     if (!this.measures(times.intended)) return;
     this.errors.add(errorClass);
     if (errorClass !== TIMEOUT) {
@@ -211,6 +220,7 @@ export class Recorder {
   }
 
   rstReceived(code: number, times: RequestTimes): void {
+    this.live?.rst(h2CodeName(code));
     if (this.measures(times.intended)) this.rstIn.add(h2CodeName(code));
   }
 
@@ -220,6 +230,7 @@ export class Recorder {
 
   /** A GOAWAY arrived now: counted when it arrives between the window's opening and the end of the run. */
   goawayReceived(code: number): void {
+    this.live?.goaway(h2CodeName(code));
     if (this.open && this.windowStart !== Infinity) this.goaways.add(h2CodeName(code));
   }
 
@@ -238,6 +249,11 @@ export class Recorder {
    */
   bodyBytes(bytes: number, nowMs: number): void {
     if (nowMs >= this.windowStart && nowMs < this.windowEnd) this.windowBytes += bytes;
+  }
+
+  /** A request was started (for the live count of requests in flight). */
+  started(): void {
+    this.live?.start();
   }
 
   /** Outcomes arrived so far in the current phase, for progress ticks. */

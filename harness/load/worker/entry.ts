@@ -46,6 +46,7 @@ async function runOnce(warmupMs: number, durationMs: number): Promise<void> {
       {
         signal: aborter.signal,
         onTick: (tick) => post({ type: 'tick', tick }),
+        onLive: (delta) => post({ type: 'live', delta }),
         onPhase: (phase) => post({ type: 'phase', phase }),
       },
     );

@@ -2,6 +2,7 @@
 // A worker holds one share's session: it opens its connections, says ready, then runs what it is told to,
 // one run at a time, until it is told to close.
 import type { LoopTick } from '../sequencer/closed-loop.js';
+import type { LiveDelta } from '../statistic/live.js';
 import type { RunPlan, SessionSetup, ShareResult } from './share.js';
 import type { Share } from './split.js';
 
@@ -27,6 +28,8 @@ export interface WorkerError {
 export type FromWorker =
   | { type: 'ready'; setup: SessionSetup }
   | { type: 'tick'; tick: LoopTick }
+  /** Outcomes since the last live message, whatever their window (live /metrics). */
+  | { type: 'live'; delta: LiveDelta }
   /** The measured window opened ('measure') or closed ('done'). */
   | { type: 'phase'; phase: 'measure' | 'done' }
   | { type: 'result'; result: ShareResult }

@@ -5,6 +5,7 @@
 // warning, so a leaked handle can never leave a thread behind.
 import { Worker } from 'node:worker_threads';
 import type { LoopTick } from '../sequencer/closed-loop.js';
+import type { LiveDelta } from '../statistic/live.js';
 import type { FromWorker, ToWorker, WorkerError, WorkerInput } from './messages.js';
 import type { RunPlan, SessionSetup, ShareHooks, ShareResult } from './share.js';
 import type { Share } from './split.js';
@@ -38,6 +39,7 @@ class RunningWorker {
   pending: Pending | undefined;
   onTick: ((tick: LoopTick) => void) | undefined;
   onPhase: ((phase: 'measure' | 'done') => void) | undefined;
+  onLive: ((delta: LiveDelta) => void) | undefined;
 
   constructor(share: Share, readonly index: number) {
     const input: WorkerInput = { share };
@@ -62,6 +64,8 @@ class RunningWorker {
           return this.onTick?.(message.tick);
         case 'phase':
           return this.onPhase?.(message.phase);
+        case 'live':
+          return this.onLive?.(message.delta);
         case 'result':
           this.pending?.resolve(message.result);
           this.pending = undefined;
@@ -112,8 +116,17 @@ export class WorkerSession {
     if (this.closing) throw new Error('the load session is closed');
     const ticks = new TickMerger(this.workers.length, (tick) => hooks.onTick?.(tick));
     const told = new Set<string>();
+    // Each worker says its own requests in flight; the session's are their sum.
+    const inFlight = this.workers.map(() => 0);
     for (const w of this.workers) {
       w.onTick = (tick) => ticks.add(w.index, tick);
+      w.onLive = (delta) => {
+        if (delta.inFlight !== undefined) {
+          inFlight[w.index] = delta.inFlight;
+          delta.inFlight = inFlight.reduce((a, b) => a + b, 0);
+        }
+        hooks.onLive?.(delta);
+      };
       // The workers' windows open and close within a millisecond of each other: the first one's says it.
       w.onPhase = (phase) => {
         if (told.has(phase)) return;
@@ -141,6 +154,7 @@ export class WorkerSession {
       for (const w of this.workers) {
         w.onTick = undefined;
         w.onPhase = undefined;
+        w.onLive = undefined;
       }
     }
   }

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ClientFactory, LoadClient } from '../clients/client.js';
 import { LoadOptionsError } from '../options.js';
+import { isEmptyDelta, LiveTally, type LiveDelta } from '../statistic/live.js';
 import { runClosedLoop, type LoopTick, type LoopTiming } from '../sequencer/closed-loop.js';
 import { runOpenLoop } from '../sequencer/open-loop.js';
 import type { Phase } from '../sequencer/phase-clock.js';
@@ -66,6 +67,8 @@ export interface ShareResult {
 
 export interface ShareHooks {
   onTick?: (tick: LoopTick) => void;
+  /** Every outcome since the last call, whatever its window (live /metrics): at each tick and at the run's end. */
+  onLive?: (delta: LiveDelta) => void;
   /** The window opened ('measure') or closed ('done'); then the drain follows. */
   onPhase?: (phase: 'measure' | 'done') => void;
   signal?: AbortSignal;
@@ -89,6 +92,7 @@ export class ShareSession {
     private readonly share: Share,
     private readonly client: LoadClient,
     private readonly recorder: Recorder,
+    private readonly live: LiveTally,
     readonly setup: SessionSetup,
   ) {}
 
@@ -96,7 +100,8 @@ export class ShareSession {
   static async open(share: Share, createClient: ClientFactory): Promise<ShareSession> {
     const { options } = share;
     await initHistograms();
-    const recorder = new Recorder(options.timeoutMs);
+    const live = new LiveTally();
+    const recorder = new Recorder(options.timeoutMs, live);
     const client = createClient(options, recorder);
     if (options.rate !== undefined && client.kind !== 'request') {
       await client.close();
@@ -106,7 +111,7 @@ export class ShareSession {
     // A driving client (autocannon) opens its connections at each run: it cannot keep them.
     const ready = client.kind === 'request' ? await client.connect() : 0;
     const setup = { connectMs: performance.now() - started, connections: options.connections, ready };
-    return new ShareSession(share, client, recorder, setup);
+    return new ShareSession(share, client, recorder, live, setup);
   }
 
   get closed(): boolean {
@@ -141,7 +146,10 @@ export class ShareSession {
         if (phase !== 'warmup') hooks.onPhase?.(phase);
       };
       const clock = { warmupMs: plan.warmupMs, durationMs: plan.durationMs, signal: hooks.signal, onPhase };
-      const onTick = (t: LoopTick): void => hooks.onTick?.(t);
+      const onTick = (t: LoopTick): void => {
+        hooks.onTick?.(t);
+        this.tellLive(hooks);
+      };
       let timing: LoopTiming;
       let open: ShareResult['openLoop'];
       let pacerIdleMs = 0;
@@ -153,7 +161,10 @@ export class ShareSession {
           ...clock,
           limiter: (startMs) => new LinearRateLimiter(rate, startMs + this.share.offsetMs),
           maxInFlight: inFlightCap(rate, options.timeoutMs),
-          startRequest: (intendedStart) => client.startRequest(intendedStart),
+          startRequest: (intendedStart) => {
+            recorder.started();
+            return client.startRequest(intendedStart);
+          },
           ...(lag ? { lag } : {}),
           onTick,
         });
@@ -165,7 +176,10 @@ export class ShareSession {
         timing = await runClosedLoop({
           ...clock,
           concurrency: options.connections * options.streamsPerConnection,
-          startRequest: () => client.startRequest(),
+          startRequest: () => {
+            recorder.started();
+            return client.startRequest();
+          },
           // Every request settles by its deadline, so the pipeline turns over within a timeout.
           ...((plan.turnover ?? plan.warmupMs > 0) ? { turnoverMaxMs: options.timeoutMs } : {}),
           onTick,
@@ -188,12 +202,19 @@ export class ShareSession {
     } finally {
       clearTimeout(drainGuard);
       recorder.seal();
+      this.tellLive(hooks);
       histograms.destroy();
       series.destroy();
       lag?.destroy();
       // A driving client runs its own connections per run; it is done with them.
       if (client.kind === 'driver') await client.close();
     }
+  }
+
+  private tellLive(hooks: ShareHooks): void {
+    if (!hooks.onLive) return;
+    const delta = this.live.take();
+    if (!isEmptyDelta(delta)) hooks.onLive(delta);
   }
 
   /** Cancels what is in flight and closes every connection. Idempotent. */
