@@ -13,6 +13,7 @@ import { endToEnd } from '../proxy/src/headers.js';
 import { ProxyMetrics } from '../proxy/src/metrics.js';
 import type { ProxyRequest, ProxyResponse, Service } from '../proxy/src/service.js';
 import { buildStack } from '../proxy/src/stack.js';
+import { LiveTally } from '../harness/load/statistic/live.js';
 import { formatMicroTable, type MicroRow } from './micro-table.js';
 
 const EMPTY_BODY = Readable.from([]);
@@ -92,6 +93,13 @@ async function main(): Promise<void> {
   bench.add('PeakEWMA observe', () => {
     t += 0.1;
     ewma.observe(1 + (t % 3), t);
+  });
+  // What the live /metrics costs the generator per request (harness/load/statistic/live.ts).
+  const live = new LiveTally();
+  let n = 0;
+  bench.add('generator: live tally of one outcome (settle, take every 10k)', () => {
+    live.settle(true, undefined, 0.2 + (++n % 7));
+    if (n % 10_000 === 0) live.take();
   });
   bench.add('endToEnd headers (gRPC request, 10 fields)', () => {
     endToEnd(GRPC_REQUEST_HEADERS);

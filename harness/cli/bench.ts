@@ -17,6 +17,9 @@ import { gitInfo, hostInfo } from '../results/host.js';
 import { sluiceComponents } from '../results/components.js';
 import { REPORT_FORMATS } from '../output/formats.js';
 import { h2loadVersion } from '../load/external/h2load.js';
+import { baselinePath } from '../results/baseline.js';
+import { startBenchTelemetry, type TelemetryFlags } from '../telemetry/bench-telemetry.js';
+import { requirePrometheusTools } from '../telemetry/prometheus-stack.js';
 import { progressPrinter } from './progress.js';
 import { CliError, runMain } from './cli-error.js';
 
@@ -41,6 +44,16 @@ Options:
   --only AXIS=V1,V2    keep only these values of a swept axis; repeatable (e.g. --only concurrency=8,64)
   --out DIR            folder that receives the run folder and the 'latest' link (default: results)
   --resume DIR         continue the run in DIR: cells already ok are kept, failed and missing cells are run
+  --metrics-port N     serve live metrics (sluice_*: requests, errors, RST, latency, in flight, the cell's
+                       parameters as labels) at http://127.0.0.1:N/metrics while the run lasts (0: any free
+                       port); file_sd targets for it and each cell's proxy go to grafana/prometheus/targets/
+  --prometheus         start Debian's prometheus and prometheus-pushgateway on 127.0.0.1 for the run (config:
+                       grafana/prometheus/prometheus.yml), keep Prometheus's data in <run>/prometheus/data,
+                       push the cells' summaries at the end, wait for one scrape, stop both
+  --push URL           at the end, push each cell's summary (RPS, P50/P99/P99.9, RST and error ratios, proxy
+                       CPU per request, scenario headlines, the gate's lines) to this Prometheus pushgateway
+  --baseline FILE      the run the pushed gate lines are drawn against (default:
+                       results/baselines/<matrix>.json when it exists)
   --dry-run            print the cells and the estimated time, run nothing
   -h, --help           this text
 
@@ -61,6 +74,10 @@ async function main(): Promise<number> {
       only: { type: 'string', multiple: true, default: [] },
       out: { type: 'string', default: 'results' },
       resume: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      prometheus: { type: 'boolean', default: false },
+      push: { type: 'string' },
+      baseline: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -71,6 +88,9 @@ async function main(): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
+
+  // Before a run folder exists: a missing Debian package leaves nothing behind.
+  if (values.prometheus) await requirePrometheusTools();
 
   let results: RunResults;
   let writer: ResultsWriter;
@@ -132,6 +152,8 @@ async function main(): Promise<number> {
     });
   }
   writer.linkLatest();
+  const telemetry = await startBenchTelemetry(telemetryFlags(values, results.run.matrix.name), results, writer.dir);
+  for (const line of telemetry.describe()) process.stderr.write(`sluice: ${line}\n`);
 
   const abort = new AbortController();
   let interrupts = 0;
@@ -147,11 +169,41 @@ async function main(): Promise<number> {
 
   const orchestrator = new Orchestrator({ results, expansion, plan, writer, signal: abort.signal, ...(cpus ? { cpus } : {}) });
   orchestrator.on('event', progressPrinter());
-  const final = await orchestrator.run();
+  orchestrator.on('event', telemetry.onEvent);
+  let final: RunResults;
+  try {
+    final = await orchestrator.run();
+  } catch (err) {
+    await telemetry.close();
+    throw err;
+  }
+  await telemetry.finish(final, (line) => process.stderr.write(`sluice: ${line}\n`));
   process.stderr.write(`sluice: results in ${writer.resultsFile} (report.md and results.csv beside it)\nsluice: report: ${join(writer.dir, 'report.html')}\n`);
   const failed = final.cells.filter((c) => c.status === 'failed').length;
   if (final.run.status === 'interrupted') return 130;
   return failed > 0 ? 1 : 0;
+}
+
+/** The telemetry flags, checked before anything starts. */
+function telemetryFlags(
+  values: { 'metrics-port'?: string | undefined; prometheus?: boolean | undefined; push?: string | undefined; baseline?: string | undefined },
+  matrix: string,
+): TelemetryFlags {
+  const flags: TelemetryFlags = {};
+  if (values['metrics-port'] !== undefined) {
+    const raw = values['metrics-port'];
+    if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new CliError(`--metrics-port ${raw}: expected a port number 0-65535 (0: any free port)`);
+    flags.metricsPort = Number(raw);
+    flags.targetsDir = resolve('grafana/prometheus/targets');
+  }
+  if (values.prometheus) flags.prometheus = true;
+  if (values.push !== undefined) {
+    if (!/^https?:\/\/[^/]+/.test(values.push)) throw new CliError(`--push ${values.push}: expected the pushgateway's URL, e.g. http://127.0.0.1:9091`);
+    flags.pushUrl = values.push;
+  }
+  const baseline = values.baseline ?? (existsSync(baselinePath(matrix)) ? baselinePath(matrix) : undefined);
+  if (baseline !== undefined && (flags.pushUrl || flags.prometheus)) flags.baseline = readResults(baseline);
+  return flags;
 }
 
 function generatorFlag(raw: string): MatrixSpec['generator'] {
@@ -223,4 +275,4 @@ function dryRun(spec: MatrixSpec, expansion: Expansion, plan: CellPlan, order: R
   return lines.join('\n') + '\n';
 }
 
-runMain('bench', main, ['MatrixError', 'DurationError', 'PinError', 'ResultsError']);
+runMain('bench', main, ['MatrixError', 'DurationError', 'PinError', 'ResultsError', 'MissingToolError']);

@@ -17,8 +17,8 @@ left out; gate lines are the matrix's absolute ones (relative ones need a baseli
 
 Options:
   --out FILE    write there instead of to stdout
-  --host NAME   the instance label (default: this machine, ${hostname()}); results.json does not record
-                the host's name, so name the machine that ran the runs, as its --push did
+  --host NAME   the instance label of every run (default: each run's recorded host name, as its --push
+                used; for runs too old to record one, this machine's, ${hostname()})
   -h, --help    this text
 
 Backfill (promtool and Prometheus from Debian's prometheus package):
@@ -55,7 +55,7 @@ async function main(): Promise<number> {
   if (inputs.length === 0) throw new CliError('export: expected one or more run folders or results.json files (see --help)');
   if (values.host !== undefined && values.host.trim() === '') throw new CliError('--host: expected a name');
   const runs = readAll(inputs);
-  const out = formatOpenMetrics(runs, { host: values.host ?? hostname() });
+  const out = formatOpenMetrics(runs, { ...(values.host !== undefined ? { host: values.host } : {}), defaultHost: hostname() });
   const what = `${plural(out.runs, 'run')}, ${plural(out.cells, 'cell')}, ${plural(out.samples, 'sample')}`;
   if (values.out === undefined) {
     process.stdout.write(out.text);

@@ -1,10 +1,10 @@
-import { cpus, totalmem, release } from 'node:os';
+import { cpus, hostname, totalmem, release } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import type { HostInfo } from './model.js';
 
 export function hostInfo(): HostInfo {
   const c = cpus();
-  return { cpuModel: c[0]?.model ?? 'unknown', cores: c.length, memoryBytes: totalmem(), kernel: release(), node: process.version };
+  return { name: hostname(), cpuModel: c[0]?.model ?? 'unknown', cores: c.length, memoryBytes: totalmem(), kernel: release(), node: process.version };
 }
 
 /** The commit of the working tree and whether it had uncommitted changes; null outside a git checkout. */

@@ -12,6 +12,8 @@ import { RESULTS_SCHEMA } from './schema/run.js';
 export { RESULTS_SCHEMA };
 
 export interface HostInfo {
+  /** The machine's host name (absent in runs written before it was recorded): the `instance` of pushed summaries. */
+  name?: string;
   cpuModel: string;
   cores: number;
   memoryBytes: number;

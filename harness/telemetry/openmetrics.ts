@@ -5,8 +5,10 @@ import type { RunResults } from '../results/model.js';
 import { cellSummarySamples, SUMMARY_METRICS, type SummaryMetric } from './summary-metrics.js';
 
 export interface OpenMetricsOptions {
-  /** The instance label: the machine that ran the runs (results.json does not record its name). */
-  host: string;
+  /** The instance label for every run (--host); otherwise each run's recorded host name, else `defaultHost`. */
+  host?: string;
+  /** For runs written before results.json recorded the host's name. */
+  defaultHost: string;
 }
 
 export interface OpenMetricsExport {
@@ -29,7 +31,7 @@ export function formatOpenMetrics(runs: readonly RunResults[], opts: OpenMetrics
   for (const results of unique) {
     // Numbers print in JS's shortest round-trip form, valid OpenMetrics; the samples are finite.
     const at = String(Date.parse(results.run.startedAt) / 1000);
-    for (const group of cellSummarySamples(results, { host: opts.host })) {
+    for (const group of cellSummarySamples(results, { host: opts.host ?? results.run.host.name ?? opts.defaultHost })) {
       cells++;
       for (const s of group.samples) {
         const labels = { job: group.grouping.job, instance: group.grouping.instance, ...s.labels };

@@ -63,7 +63,12 @@ export async function startPrometheusStack(dir: string): Promise<PrometheusStack
   const sup = new Supervisor();
   try {
     const pgPort = await freePort();
-    const pushgateway = sup.startExecutable('prometheus-pushgateway', 'prometheus-pushgateway', [`--web.listen-address=127.0.0.1:${pgPort}`]);
+    const pushgateway = sup.startExecutable('prometheus-pushgateway', 'prometheus-pushgateway', [
+      `--web.listen-address=127.0.0.1:${pgPort}`,
+      // Debian's default persists to a file every pushgateway on the machine shares; the run's own keeps the
+      // run's groups only (another's untyped group would make it refuse ours).
+      `--persistence.file=${join(dir, 'pushgateway.data')}`,
+    ]);
     const pushgatewayUrl = `http://127.0.0.1:${pgPort}`;
     await waitForHttpReady(`${pushgatewayUrl}/-/ready`, pushgateway, READY_TIMEOUT_MS);
     const promPort = await freePort();

@@ -1,6 +1,11 @@
 // The live /metrics: the generator's deltas become Prometheus counters and a histogram with the cell's labels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { AXIS_DEFAULTS, type CellParams } from '../matrix/axes.js';
 import { bucketIndex, LIVE_LATENCY_BUCKETS_S, LiveTally } from '../load/statistic/live.js';
 import { Recorder, requestTimes } from '../load/statistic/recorder.js';
@@ -104,5 +109,24 @@ test('the metrics server answers /metrics on loopback and 404 elsewhere', async 
     await missing.text();
   } finally {
     await server.close();
+  }
+});
+
+test('--prometheus without Debian\'s prometheus: one line naming the package, exit 2, no run folder', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-nopath-'));
+  try {
+    // A PATH with a shell and nothing else.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync('/bin/sh', join(bin, 'sh'));
+    const bench = fileURLToPath(new URL('../cli/bench.js', import.meta.url));
+    const out = join(dir, 'out');
+    const r = await execa(process.execPath, [bench, '--prometheus', '--matrix', 'quick', '--out', out], { env: { PATH: bin }, extendEnv: false, reject: false });
+    assert.equal(r.exitCode, 2, r.stderr);
+    assert.match(r.stderr, /needs prometheus, from Debian's prometheus package: apt-get install -y prometheus/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.ok(!existsSync(out), 'nothing was created');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

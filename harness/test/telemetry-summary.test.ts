@@ -136,11 +136,22 @@ test('a cell without a proxy (target direct) has no CPU sample; nothing non-fini
   assert.ok(cellSummarySamples(r, { host: 'h' }).every((x) => x.samples.every((s) => Number.isFinite(s.value))));
 });
 
+test('OpenMetrics: the instance is each run\'s recorded host name unless --host says one; else the default', async () => {
+  const a = await telemetryRun('run-a', T0);
+  const named = { ...a, run: { ...a.run, host: { ...a.run.host, name: 'rack-7' } } };
+  const unnamed = { ...a, run: { ...a.run, id: 'run-old', host: { ...a.run.host } } };
+  delete unnamed.run.host.name;
+  const instances = (text: string) => new Set([...text.matchAll(/instance="([^"]*)"/g)].map((m) => m[1]));
+  assert.deepEqual(instances(formatOpenMetrics([named], { defaultHost: 'here' }).text), new Set(['rack-7']));
+  assert.deepEqual(instances(formatOpenMetrics([unnamed], { defaultHost: 'here' }).text), new Set(['here']));
+  assert.deepEqual(instances(formatOpenMetrics([named, unnamed], { host: 'forced', defaultHost: 'here' }).text), new Set(['forced']));
+});
+
 test('OpenMetrics: each family once and together, runs oldest first, stamped in seconds, escaped, ending # EOF', async () => {
   const a = await telemetryRun('run-a', T0);
   const b = await telemetryRun('run-b', T1, 1.5);
   // Given newest first and one run twice: written oldest first, once.
-  const out = formatOpenMetrics([b, a, b], { host: 'bench "1"' });
+  const out = formatOpenMetrics([b, a, b], { host: 'bench "1"', defaultHost: 'unused' });
   assert.equal(out.runs, 2);
   assert.equal(out.cells, 2 * okCells(a).length);
   const lines = out.text.split('\n');

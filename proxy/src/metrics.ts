@@ -31,6 +31,8 @@ export interface BalancerReport {
 // Latency buckets from 0.5 ms (a loopback hop) to 10 s (a stalled window): the seconds a cell can see.
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+const KNOWN_CODES = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'REFUSED_STREAM', 'CANCEL', 'ENHANCE_YOUR_CALM'] as const;
+
 export class ProxyMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({
@@ -367,6 +369,16 @@ export class ProxyMetrics {
     });
     // process_cpu_seconds_total and process_resident_memory_bytes: the harness reads the proxy's cost here.
     collectDefaultMetrics({ register: this.registry });
+    // The codes a proxy sends and meets most exist at 0 from the start, so a dashboard shows 0 rather than no
+    // data (Prometheus's instrumentation guide: initialise the label values you know of).
+    for (const side of ['downstream', 'upstream'] as const) {
+      for (const direction of ['sent', 'received'] as const) {
+        for (const code of KNOWN_CODES) {
+          this.rstStreams.inc({ side, direction, code }, 0);
+          this.goaways.inc({ side, direction, code }, 0);
+        }
+      }
+    }
   }
 
   timeout(kind: 'request' | 'connect'): void {

@@ -7,6 +7,7 @@ import { cellResultSchema } from './cell.js';
 export const RESULTS_SCHEMA = 'sluice.results/v1';
 
 export const hostSchema = z.object({
+  name: z.string().optional(),
   cpuModel: z.string(),
   cores: z.number().int(),
   memoryBytes: z.number(),
