@@ -1,6 +1,6 @@
 // Every panel of both dashboards has data after one real `npm run bench -- --prometheus`: a short bench through
 // the proxy (a baseline run first, so the gate's lines exist), then Prometheus opened on the data folder the run
-// left, and every panel's query (variables substituted: All) evaluated over the run through the HTTP API.
+// left (opened by `npm run prometheus`), and every panel's query (variables substituted: All) evaluated over the run through the HTTP API.
 // Needs Debian's prometheus and prometheus-pushgateway (.ci/run installs them); fails, never skips, without.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { allDashboards, panelQueries } from '../src/dashboards.js';
 
 const BENCH = fileURLToPath(new URL('../../harness/cli/bench.js', import.meta.url));
+const OPEN_RUN = fileURLToPath(new URL('../../harness/cli/prometheus.js', import.meta.url));
 
 // Every panel has something to show: an adaptive proxy over a 10 ms link to two endpoints (windows, adaptive
 // changes, balancer, link queue), and a scenario cell beside a plain one (headlines).
@@ -92,12 +93,8 @@ test('every panel of both dashboards has data after one `npm run bench -- --prom
     // The bench stopped its Prometheus; the data folder it left is what a user opens.
     const endS = Math.ceil(Date.now() / 1000) + 1;
     const port = await freePort();
-    const emptyConfig = join(dir, 'prometheus.yml');
-    writeFileSync(emptyConfig, 'global: {}\n');
-    prometheus = execa('prometheus', [`--config.file=${emptyConfig}`, `--storage.tsdb.path=${dataDir}`, '--storage.tsdb.retention.time=10y', `--web.listen-address=127.0.0.1:${port}`], {
-      reject: false,
-      stdio: 'ignore',
-    });
+    // `npm run prometheus -- RUN`: what a user runs to look at the run in Grafana.
+    prometheus = execa(process.execPath, [OPEN_RUN, join(dir, 'run', 'latest'), '--port', String(port)], { reject: false, stdio: 'ignore' });
     const api = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
       const ready = await fetch(`${api}/-/ready`).then((r) => r.status === 200, () => false);

@@ -130,3 +130,19 @@ test('--prometheus without Debian\'s prometheus: one line naming the package, ex
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('npm run prometheus: a run without a Prometheus data folder is named, exit 2', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-norun-'));
+  try {
+    const cli = fileURLToPath(new URL('../cli/prometheus.js', import.meta.url));
+    const r = await execa(process.execPath, [cli, dir], { reject: false });
+    assert.equal(r.exitCode, 2, r.stderr);
+    assert.match(r.stderr, /no prometheus\/data in it \(was it run with --prometheus\?\)/);
+    mkdirSync(join(dir, 'prometheus', 'data'), { recursive: true });
+    const bad = await execa(process.execPath, [cli, dir, '--port', 'x'], { reject: false });
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.stderr, /--port x: expected a port number/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
