@@ -10,7 +10,9 @@
 # 130 interrupted) passes its code on; one with failed cells (1) still goes to the gate, which names them.
 # Environment: SLUICE_NIGHTLY_MATRIX (a name in workloads/matrices/, default nightly; its baseline is named by
 # the file's name:, the same for every shipped matrix), SLUICE_NIGHTLY_OUT (default results), SLUICE_BASELINES
-# (default results/baselines). Under GitHub Actions the run folder goes to $GITHUB_OUTPUT as run_dir.
+# (default results/baselines), SLUICE_PUSHGATEWAY (a pushgateway URL: the bench pushes each cell's summary there
+# with --push, the gate's lines drawn against the baseline, for the Nightly trends dashboard). Under GitHub Actions
+# the run folder goes to $GITHUB_OUTPUT as run_dir.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,12 +25,16 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --first-run) first_run=1 ;;
     --) shift; bench_args=("$@"); break ;;
-    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "nightly: unknown argument $1 (expected --first-run, or -- and flags for the bench)" >&2; exit 2 ;;
   esac
   shift
 done
 baseline="$baselines/$matrix.json"
+if [ -n "${SLUICE_PUSHGATEWAY:-}" ]; then
+  bench_args+=(--push "$SLUICE_PUSHGATEWAY")
+  if [ -f "$baseline" ]; then bench_args+=(--baseline "$baseline"); fi
+fi
 step() { echo "== nightly: $*" >&2; }
 
 create=0

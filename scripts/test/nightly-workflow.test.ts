@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,4 +63,21 @@ test('without a baseline the nightly refuses at once, exit 2, saying how to crea
   assert.match(r.stderr, /SLUICE_NIGHTLY_FIRST_RUN=1 bash scripts\/nightly\.sh \(or --first-run\)/);
   assert.equal(spawnSync('bash', [join(root, 'scripts/nightly.sh'), '--bogus'], { encoding: 'utf8' }).status, 2);
   rmSync(empty, { recursive: true, force: true });
+});
+
+test('SLUICE_PUSHGATEWAY: the nightly bench pushes there, its gate lines drawn against the baseline', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-nightly-push-'));
+  try {
+    // A stand-in npm that records what the bench was asked, then fails as a bench with bad input would.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'npm'), `#!/bin/sh\necho "$@" > ${join(dir, 'args')}\nexit 2\n`, { mode: 0o755 });
+    writeFileSync(join(dir, 'nightly.json'), '{}');
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, SLUICE_BASELINES: dir, SLUICE_PUSHGATEWAY: 'http://127.0.0.1:9091' };
+    const r = spawnSync('bash', [join(root, 'scripts/nightly.sh')], { encoding: 'utf8', env });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(readFileSync(join(dir, 'args'), 'utf8'), new RegExp(`run -s bench -- --matrix nightly --out results --push http://127\\.0\\.0\\.1:9091 --baseline ${join(dir, 'nightly.json')}`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
