@@ -49,7 +49,7 @@ export interface ProxyDriver {
   /**
    * Why this proxy cannot run the cell as the cell says (the cell is then excluded with this reason), or undefined.
    * Pure and synchronous: the matrix's expansion asks it (registry.ts unsupportedReason, which prefixes the name
-   * when the reason lacks it, and excludes another proxy's cells needing our control plane or flags first).
+   * when the reason does not begin with it, and excludes another proxy's cells needing our control plane or flags first).
    */
   unsupported(params: CellParams, scenario: { discovery: boolean; extraFlags: readonly string[] }): string | undefined;
   /** The proxy's config for the cell. Pure. */

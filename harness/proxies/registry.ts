@@ -35,7 +35,8 @@ export function driverFor(name: ProxyName): ProxyDriver {
 /**
  * Why `name` cannot run the cell as it is, or undefined. A scenario's control plane (linkerd's Destination API)
  * and its extra flags are our proxy's: every other proxy's cell with either is excluded here, before its driver
- * is asked. A driver's own reason is prefixed with its name ("haproxy: no adaptive flow control").
+ * is asked. A driver's own reason is prefixed with its name ("haproxy: no adaptive flow control") unless it
+ * begins with it.
  */
 export function unsupportedReason(name: ProxyName, params: CellParams, scenario: ScenarioNeeds): string | undefined {
   if (name !== 'sluice') {
@@ -46,7 +47,8 @@ export function unsupportedReason(name: ProxyName, params: CellParams, scenario:
   if (!driver) return `${name}: no driver in this build`;
   const why = driver.unsupported(params, scenario);
   if (why === undefined) return undefined;
-  return why.startsWith(`${name}:`) ? why : `${name}: ${why}`;
+  // A reason that names its proxy already ("haproxy 2.6: ...") is kept as it is.
+  return why.startsWith(name) ? why : `${name}: ${why}`;
 }
 
 const versions = new Map<ProxyName, Promise<string>>();
