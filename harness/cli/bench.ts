@@ -14,7 +14,8 @@ import { ResultsWriter } from '../results/writer.js';
 import { readResults } from '../results/read.js';
 import type { Pinning, RepOrder, RunResults } from '../results/model.js';
 import { gitInfo, hostInfo } from '../results/host.js';
-import { sluiceComponents } from '../results/components.js';
+import { sluiceComponents, type UsedProxy } from '../results/components.js';
+import { PROXY_NAMES, proxyVersion } from '../proxies/registry.js';
 import { REPORT_FORMATS } from '../output/formats.js';
 import { h2loadVersion } from '../load/external/h2load.js';
 import { baselinePath } from '../results/baseline.js';
@@ -131,6 +132,7 @@ async function main(): Promise<number> {
     }
     if (expansion.cells.length === 0) throw new CliError(`${loaded.file}: every cell is excluded; nothing to run`);
     const h2load = await checkGenerator(spec, expansion, values.generator ? '--generator' : `${loaded.file}: generator`);
+    const proxies = await checkProxies(expansion, loaded.file);
     const git = gitInfo(process.cwd());
     // Before the run's folder exists: a missing taskset leaves nothing behind.
     cpus = await applyPinning(pinning);
@@ -146,7 +148,7 @@ async function main(): Promise<number> {
       git,
       host: hostInfo(),
       excluded: expansion.excluded,
-      components: sluiceComponents(spec, git, h2load),
+      components: sluiceComponents(spec, git, h2load, proxies),
       pinning,
       order,
     });
@@ -242,6 +244,24 @@ async function checkGenerator(spec: MatrixSpec, expansion: Expansion, where: str
   } catch (err) {
     throw new CliError(`${where} h2load: ${(err as Error).message}`);
   }
+}
+
+/**
+ * Each proxy the cells run through must be installed: refused before any process is started, naming the package
+ * (`--only proxy=...` runs the others). Their versions, asked once here and kept for the run's cells.
+ */
+async function checkProxies(expansion: Expansion, file: string): Promise<UsedProxy[]> {
+  const names = [...new Set(expansion.cells.filter((c) => c.params.target === 'proxy').map((c) => c.params.proxy))];
+  const used: UsedProxy[] = [];
+  for (const name of names) {
+    try {
+      used.push({ name, version: await proxyVersion(name) });
+    } catch (err) {
+      const others = PROXY_NAMES.filter((n) => n !== name && names.includes(n));
+      throw new CliError(`${file}: proxy ${name}: ${(err as Error).message}${others.length > 0 ? ` (--only proxy=${others.join(',')} leaves it out)` : ''}`);
+    }
+  }
+  return used;
 }
 
 function positiveInt(raw: string, flag: string): number {

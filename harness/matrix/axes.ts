@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { DEFAULT_STREAM_WINDOW } from '../load/options.js';
 import { SCENARIO_NAMES } from '../../workloads/scenarios/index.js';
+import { PROXY_NAMES } from '../proxies/names.js';
 
 const MAX_WINDOW = 2 ** 31 - 1;
 const MAX_BYTES = 64 * 1024 * 1024;
@@ -37,6 +38,12 @@ export const AXES = {
     doc: 'a workloads/scenarios/ file: unary, large-body, server-streaming, or an incident of the source documents (README: Scenarios)',
   }),
   target: axis({ value: z.enum(['proxy', 'direct']), default: 'proxy', component: 'cell', doc: 'proxy, or direct: the generator talks to the first backend endpoint (the baseline)' }),
+  proxy: axis({
+    value: z.enum(PROXY_NAMES),
+    default: 'sluice',
+    component: 'proxy',
+    doc: 'the proxy under test, started by its driver (harness/proxies/): sluice (ours), nghttpx or haproxy; a setting it cannot express excludes the cell with the reason',
+  }),
   concurrency: axis({ value: z.number().int().min(1).max(10_000), default: 8, component: 'generator', doc: 'requests in flight in total' }),
   connections: axis({ value: z.number().int().min(1).max(10_000), default: 1, component: 'generator', doc: 'h2/gRPC connections the concurrency is spread over (h1: one per request in flight)' }),
   clientStreamWindow: axis({ value: window, default: LARGE_WINDOW, component: 'generator', doc: "the generator's SETTINGS_INITIAL_WINDOW_SIZE" }),

@@ -5,6 +5,7 @@ import { AXES, AXIS_DEFAULTS, AXIS_NAMES, parseAxisText, type AxisName, type Axi
 import type { MatrixSpec, Exclusion } from './schema.js';
 import { MatrixError } from './errors.js';
 import { SCENARIOS } from '../../workloads/scenarios/index.js';
+import { unsupportedReason } from '../proxies/registry.js';
 
 export type { CellParams };
 
@@ -47,11 +48,27 @@ export function expandCells(spec: MatrixSpec): Expansion {
   for (const axes of combos) {
     const id = cellId(axes);
     const params = paramsOf(spec, axes);
-    const rule = [...IMPOSSIBLE, ...spec.exclude].find((e) => matches(e, params));
-    if (rule) excluded.push({ id, reason: rule.reason ?? 'excluded by the matrix' });
+    // What no matrix can run comes first, then what the matrix itself excludes.
+    const byMatrix = spec.exclude.find((e) => matches(e, params));
+    const reason = IMPOSSIBLE.find((e) => matches(e, params))?.reason ?? proxyExclusion(spec, params) ?? (byMatrix ? (byMatrix.reason ?? 'excluded by the matrix') : undefined);
+    if (reason !== undefined) excluded.push({ id, reason });
     else cells.push({ id, params, axes });
   }
   return { cells, excluded };
+}
+
+/**
+ * Why the cell's proxy cannot run it: a direct cell runs no proxy, so of a swept `proxy` axis only its first
+ * value keeps the direct cell (one baseline for every proxy, not a copy per proxy); a proxy cell is asked of its
+ * driver, with what its scenario needs beyond the axes (harness/proxies/registry.ts).
+ */
+function proxyExclusion(spec: MatrixSpec, params: CellParams): string | undefined {
+  if (params.target === 'direct') {
+    const first = spec.axes.proxy?.[0];
+    return first !== undefined && params.proxy !== first ? `target: direct runs no proxy; its baseline is the proxy=${first} cell` : undefined;
+  }
+  const setup = SCENARIOS[params.scenario].setup(params);
+  return unsupportedReason(params.proxy, params, { discovery: setup.controlPlane !== undefined, extraFlags: setup.proxyFlags ?? [] });
 }
 
 /** Every axis's value for a cell: swept, else fixed by the matrix, else the axis's own default. */

@@ -1,16 +1,12 @@
-// How a cell's processes are started: the synthetic backends, the emulated links and the proxy under test,
-// through their CLIs only (the harness never imports proxy or workload internals, so another proxy binary
-// can stand in).
+// How a cell's synthetic backends and emulated links are started, through their CLIs only (the harness never
+// imports workload internals). The proxy under test is started by its driver (../proxies/).
 import { fileURLToPath } from 'node:url';
-import { AXES } from '../matrix/axes.js';
 import type { CellParams } from '../matrix/cells.js';
 import type { BackendFaults } from '../../workloads/scenarios/types.js';
 import type { LatencySpec } from '../matrix/schema.js';
 import { latencyFlag } from '../../workloads/backends/latency.js';
-import { freePort } from './ports.js';
-import { Supervisor, waitForHttpReady, waitForReadyLine, type Child } from './supervisor.js';
+import { Supervisor, waitForReadyLine, type Child } from './supervisor.js';
 
-export const DEFAULT_PROXY_MAIN = fileURLToPath(new URL('../../proxy/src/main.js', import.meta.url));
 export const DEFAULT_BACKENDS_MAIN = fileURLToPath(new URL('../../workloads/backends/main.js', import.meta.url));
 export const DEFAULT_LINK_MAIN = fileURLToPath(new URL('../../workloads/link/main.js', import.meta.url));
 
@@ -22,12 +18,6 @@ export interface RunningBackends {
   ports: number[];
   /** The backends' admin URL (faults changed live), when started with one. */
   adminUrl?: string;
-}
-
-export interface RunningProxy {
-  child: Child;
-  url: string;
-  adminUrl: string;
 }
 
 /** One emulated link process carrying one or more routes (listen -> to), and its admin endpoint. */
@@ -121,50 +111,4 @@ export async function startLink(sup: Supervisor, name: string, settings: LinkSet
     adminUrl: `http://${ready.admin}`,
     ...(ready.warning ? { warning: ready.warning } : {}),
   };
-}
-
-/** Where the proxy finds its endpoints: a static list, or a control plane and the service to resolve there. */
-export type Discovery = { endpoints: string[] } | { destination: string; service: string; idleServices?: string[] };
-
-/** The proxy's mitigation axes that differ from its own defaults, as its flags. */
-export function mitigationArgs(params: CellParams): string[] {
-  const args: string[] = [];
-  const differs = <K extends keyof CellParams>(key: K): boolean => params[key] !== AXES[key as keyof typeof AXES].default;
-  if (differs('h1ReuseGuard')) args.push('--h1-reuse-guard', params.h1ReuseGuard ? 'on' : 'off');
-  if (differs('h1Reissue')) args.push('--h1-reissue', params.h1Reissue ? 'on' : 'off');
-  if (differs('h1PoolIdleTimeoutMs')) args.push('--h1-pool-idle-timeout', `${params.h1PoolIdleTimeoutMs}ms`);
-  if (differs('delayedCloseMs')) args.push('--delayed-close', `${params.delayedCloseMs}ms`);
-  if (differs('failfastMs')) args.push('--failfast', `${params.failfastMs}ms`);
-  if (differs('absorbCancels')) args.push('--absorb-cancels', String(params.absorbCancels));
-  return args;
-}
-
-export function proxyArgs(params: CellParams, listen: string, admin: string, discovery: Discovery, extra: string[] = []): string[] {
-  const args = [
-    '--listen', listen,
-    '--admin', admin,
-    ...('endpoints' in discovery
-      ? ['--endpoints', discovery.endpoints.join(',')]
-      : [
-          '--destination', discovery.destination,
-          '--service', discovery.service,
-          '--control-conn-window', String(params.controlConnWindow),
-          ...(discovery.idleServices?.length ? ['--idle-services', discovery.idleServices.join(',')] : []),
-        ]),
-    '--upstream-protocol', 'auto',
-    '--stream-window', String(params.streamWindow),
-    '--conn-window', String(params.connWindow),
-    ...mitigationArgs(params),
-    ...extra,
-  ];
-  if (params.adaptive) args.push('--adaptive');
-  return args;
-}
-
-export async function startProxy(sup: Supervisor, params: CellParams, discovery: Discovery, main = DEFAULT_PROXY_MAIN, extra: string[] = []): Promise<RunningProxy> {
-  const [port, adminPort] = [await freePort(), await freePort()];
-  const child = sup.start('proxy', main, proxyArgs(params, `127.0.0.1:${port}`, `127.0.0.1:${adminPort}`, discovery, extra));
-  const adminUrl = `http://127.0.0.1:${adminPort}`;
-  await waitForHttpReady(`${adminUrl}/ready`, child, READY_TIMEOUT_MS);
-  return { child, url: `http://127.0.0.1:${port}/`, adminUrl };
 }

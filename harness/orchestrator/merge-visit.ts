@@ -20,6 +20,8 @@ export async function mergeVisit(prev: CellResult | undefined, visit: CellResult
     visits,
     ...(prev.connect ?? visit.connect ? { connect: prev.connect ?? visit.connect } : {}),
     ...(visit.links ?? prev.links ? { links: visit.links ?? prev.links } : {}),
+    // The last visit's config (each visit has its own ports).
+    ...(visit.proxy ?? prev.proxy ? { proxy: visit.proxy ?? prev.proxy } : {}),
     ...(warnings.length > 0 ? { warnings } : {}),
     reps,
     ...(reps.length > 0 ? { summary: await summarize(reps, timeoutMs) } : {}),

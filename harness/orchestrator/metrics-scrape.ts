@@ -41,6 +41,25 @@ export function increases(before: Sample[], after: Sample[], name: string): Samp
     });
 }
 
+/** Counter-like by the Prometheus naming convention: a counter's `_total`, a histogram's or summary's parts. */
+const COUNTER_NAME = /_(total|count|sum|bucket)$/;
+
+/**
+ * Another proxy's own exposition over one repetition, by metric name, its labels summed: a counter's increase
+ * (named as Prometheus names counters: `_total`, or a histogram's `_count`, `_sum`, `_bucket`; a zero left out)
+ * or a gauge's value at the end; a NaN or infinite one left out. Small enough to keep per repetition, and proxy-neutral: no name is interpreted.
+ */
+export function nativeDelta(before: Sample[], after: Sample[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of [...new Set(after.map((s) => s.name))].sort()) {
+    const counter = COUNTER_NAME.test(name);
+    const value = counter ? increases(before, after, name).reduce((acc, s) => acc + s.value, 0) : sumOf(after, name);
+    // NaN and infinities (which the text format allows) have no place in JSON.
+    if (Number.isFinite(value) && !(counter && value === 0)) out[name] = value;
+  }
+  return out;
+}
+
 function labelKey(labels: Record<string, string>): string {
   return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

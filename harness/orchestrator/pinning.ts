@@ -106,8 +106,13 @@ export function childCpus(pinning: Pinning, allowed: readonly number[]): ChildCp
 
 /** The command that starts `node file args` on `cpus` (taskset execs it: the pid is node's). */
 export function pinnedCommand(file: string, args: string[], cpus: readonly number[] | undefined): [string, string[]] {
-  if (!cpus) return [process.execPath, [file, ...args]];
-  return ['taskset', ['-c', formatCpuList(cpus), process.execPath, file, ...args]];
+  return pinnedExecutable(process.execPath, [file, ...args], cpus);
+}
+
+/** The command that starts `command args` (a program on PATH: another make of proxy) on `cpus`; the pid is its own. */
+export function pinnedExecutable(command: string, args: string[], cpus: readonly number[] | undefined): [string, string[]] {
+  if (!cpus) return [command, args];
+  return ['taskset', ['-c', formatCpuList(cpus), command, ...args]];
 }
 
 /** The first role pinned to a CPU outside `allowed`, described; undefined when every CPU is there. */

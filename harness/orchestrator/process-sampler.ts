@@ -2,7 +2,8 @@
 // readings, so it covers the window only; memory is sampled during the window, because the process's own
 // peak (VmHWM) would also hold its start-up and every earlier repetition.
 // Only the one pid is read: a proxy run as a tree of processes (a wrapper script, worker processes) would need
-// its descendants summed too (/proc/PID/task/*/children); sluice's proxy is one process, so not done yet.
+// its descendants summed too (/proc/PID/task/*/children); every proxy driver (harness/proxies/) runs its proxy
+// as one process (ours is; nghttpx single-process, HAProxy without master-worker), so not done yet.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 

@@ -3,6 +3,9 @@
 // repetition on those same connections while the scenario's timeline plays (scenario-run.ts), reading the
 // proxy's and the links' CPU and memory over each window and the proxy's /metrics around each repetition;
 // stop everything. Failures become a failed cell with the processes' stderr, never an exception out of here.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Cell } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
 import type { LoadOptions, RepResult } from '../load/types.js';
@@ -11,16 +14,17 @@ import { latencyFlag } from '../../workloads/backends/latency.js';
 import { SCENARIOS } from '../../workloads/scenarios/index.js';
 import type { BackendFaults, ClientSetup, ScenarioSetup } from '../../workloads/scenarios/types.js';
 import { openGeneratorSession, type LoadSession } from '../load/generate.js';
-import type { CellResult, LinkRepRecord, MeasuredRep } from '../results/model.js';
+import type { CellProxy, CellResult, LinkRepRecord, MeasuredRep } from '../results/model.js';
 import { summarize } from '../results/summary.js';
 import { readLinkStats } from './link-stats.js';
-import { scrape } from './metrics-scrape.js';
+import { nativeDelta, scrape } from './metrics-scrape.js';
 import { ProcessSampler, type ProcessWindow } from './process-sampler.js';
 import { proxyMetricsDelta } from './proxy-metrics.js';
 import { Supervisor } from './supervisor.js';
 import type { ChildCpus } from './pinning.js';
 import { ScenarioRun } from './scenario-run.js';
 import { startTopology, type Mains, type Topology } from './topology.js';
+import { proxyVersion } from '../proxies/registry.js';
 
 export interface CellPlan {
   durationMs: number;
@@ -42,9 +46,9 @@ export interface CellHooks extends Mains {
   cpus?: ChildCpus;
 }
 
-/** Where a running cell's processes answer: the proxy's admin (absent for direct cells) and each link's. */
+/** Where a running cell's processes answer: the proxy's Prometheus metrics (absent for direct cells and proxies without any) and each link's admin. */
 export interface CellTargets {
-  proxyAdminUrl?: string;
+  proxyMetricsUrl?: string;
   links: { role: LinkRepRecord['role']; adminUrl: string }[];
 }
 
@@ -112,15 +116,25 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
   let session: LoadSession | undefined;
   let attackerSession: LoadSession | undefined;
   let topology: Topology | undefined;
+  let proxyRecord: CellProxy | undefined;
+  // The proxy's config files (another proxy's driver writes them), removed with the cell's processes.
+  const workDir = mkdtempSync(join(tmpdir(), 'sluice-cell-'));
+  const ours = cell.params.proxy === 'sluice';
   try {
     const step = <T>(work: Promise<T>): Promise<T> => abortable(work, hooks.signal);
     const scenario = SCENARIOS[cell.params.scenario];
     const setup = scenario.setup(cell.params);
     const faults = faultsOf(spec, setup);
-    topology = await startTopology(sup, cell.params, { latency: spec.backend.latency, faults }, setup, hooks, step);
+    // Asked once per run (cached by the registry); a proxy that is not installed fails the cell here, before any start.
+    const name = cell.params.proxy;
+    const version = cell.params.target === 'direct' ? undefined : await step(proxyVersion(name));
+    const onProxyConfig = (config: CellProxy['config']): void => {
+      if (version !== undefined) proxyRecord = { name, version, config };
+    };
+    topology = await startTopology(sup, cell.params, { latency: spec.backend.latency, faults }, setup, { mains: hooks, step, workDir, onProxyConfig });
     startMs = Date.now() - startedAt.getTime();
     const { proxy, links } = topology;
-    hooks.onTargets?.({ ...(proxy ? { proxyAdminUrl: proxy.adminUrl } : {}), links: links.map((l) => ({ role: l.role, adminUrl: l.link.adminUrl })) });
+    hooks.onTargets?.({ ...(proxy?.metricsUrl ? { proxyMetricsUrl: proxy.metricsUrl } : {}), links: links.map((l) => ({ role: l.role, adminUrl: l.link.adminUrl })) });
     const options = loadOptionsFor(cell, spec, plan, topology.url, setup.client, setup.traceMs);
     const opened = (session = await step(openGeneratorSession(options)));
     const attacker = setup.attacker ? (attackerSession = await step(openGeneratorSession(loadOptionsFor(cell, spec, plan, topology.url, setup.attacker)))) : undefined;
@@ -136,7 +150,7 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     }
     const proxySampler = new ProcessSampler(proxy?.child.pid);
     const linkSamplers = links.map((l) => new ProcessSampler(l.link.child.pid));
-    const metricsUrl = proxy ? `${proxy.adminUrl}/metrics` : undefined;
+    const metricsUrl = proxy?.metricsUrl;
     for (let rep = firstRep; rep < firstRep + plan.reps; rep++) {
       hooks.onRepStart?.(rep);
       await step(timeline.reset());
@@ -165,8 +179,11 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
       if (proxy) {
         const after = metricsUrl ? await scrape(metricsUrl) : [];
         // An unanswered scrape reads as no samples: a delta against it would be the proxy's whole life.
-        const metrics = before.length > 0 && after.length > 0 ? proxyMetricsDelta(before, after) : undefined;
-        result.proxy = { cpuS: window.cpuS, peakRssBytes: window.peakRssBytes, endRssBytes: window.endRssBytes, ...(metrics ? { metrics } : {}) };
+        const read = before.length > 0 && after.length > 0;
+        // Ours by the names it documents; another proxy by its own names, summed (metrics-scrape.ts nativeDelta).
+        const metrics = read && ours ? proxyMetricsDelta(before, after) : undefined;
+        const native = read && !ours ? nativeDelta(before, after) : undefined;
+        result.proxy = { cpuS: window.cpuS, peakRssBytes: window.peakRssBytes, endRssBytes: window.endRssBytes, ...(metrics ? { metrics } : {}), ...(native ? { native } : {}) };
       }
       if (links.length > 0) result.links = await Promise.all(links.map(async (l, i) => linkRecord(l.role, l.link.adminUrl, linkWindows[i])));
       for (const child of [topology.backends.child, ...(proxy ? [proxy.child] : []), ...links.map((l) => l.link.child)]) {
@@ -179,6 +196,7 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
       await session?.close();
       await attackerSession?.close();
       await sup.stopAll();
+      rmSync(workDir, { recursive: true, force: true });
       throw err;
     }
     error = (err as Error).message;
@@ -189,12 +207,14 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
   const stopStart = Date.now();
   await sup.stopAll();
   const stopMs = Date.now() - stopStart;
+  rmSync(workDir, { recursive: true, force: true });
   const failed = error !== undefined;
   const linkWarnings = (topology?.links ?? []).flatMap((l) => (l.link.warning ? [`${l.role}: ${l.link.warning}`] : []));
   return {
     id: cell.id,
     params: cell.params,
     axes: cell.axes as Record<string, string | number | boolean>,
+    ...(proxyRecord ? { proxy: proxyRecord } : {}),
     status: failed ? 'failed' : 'ok',
     ...(failed ? { error, stderrTail } : {}),
     startedAt: startedAt.toISOString(),

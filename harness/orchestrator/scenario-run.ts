@@ -139,11 +139,12 @@ export class ScenarioRun {
 
   /** When the proxy's balancer knew exactly `addresses` (ms from the window's opening), while the repetition lasts. */
   private async watchProxy(addresses: string[]): Promise<number | undefined> {
-    const proxy = this.topology.proxy;
-    if (!proxy) return undefined;
+    // Only our proxy runs scenarios with discovery (other proxies' cells of them are excluded), and it has metrics.
+    const metricsUrl = this.topology.proxy?.metricsUrl;
+    if (!metricsUrl) return undefined;
     const want = new Set(addresses);
     while (this.watching) {
-      const samples = await scrape(`${proxy.adminUrl}/metrics`);
+      const samples = await scrape(metricsUrl);
       const known = new Set(samples.filter((s) => s.name === ENDPOINT_GAUGE && s.value > 0).map((s) => s.labels['address'] ?? ''));
       if (known.size === want.size && [...want].every((a) => known.has(a))) return this.since();
       await new Promise((r) => setTimeout(r, WATCH_EVERY_MS));

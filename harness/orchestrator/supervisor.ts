@@ -1,7 +1,7 @@
 // Starts child processes and guarantees they are stopped: on success, on error and on SIGINT.
 // Every process the harness starts goes through here; stopAll() is the one way out.
 import { execa, type ResultPromise } from 'execa';
-import { pinnedCommand, type ChildCpus } from './pinning.js';
+import { pinnedCommand, pinnedExecutable, type ChildCpus } from './pinning.js';
 
 const STDERR_TAIL_BYTES = 4096;
 
@@ -42,9 +42,13 @@ export class Supervisor {
     return this.spawn(name, command, argv, env);
   }
 
-  /** An executable found on PATH (Debian's prometheus, a proxy of another make). */
+  /**
+   * An executable found on PATH (Debian's prometheus, a proxy of another make), under `taskset` when its role is
+   * pinned (a driver's proxy is named `proxy`, like ours).
+   */
   startExecutable(name: string, command: string, args: string[], env: Record<string, string> = {}): Child {
-    return this.spawn(name, command, args, env);
+    const [pinned, argv] = pinnedExecutable(command, args, this.cpus?.(name));
+    return this.spawn(name, pinned, argv, env);
   }
 
   private spawn(name: string, command: string, argv: string[], env: Record<string, string>): Child {

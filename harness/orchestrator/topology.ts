@@ -6,24 +6,18 @@
 //                                      ^-- control plane (scenarios with discovery)
 //   generator --[link]--> first backend                                                 (target: direct)
 //
-// Every process goes through the cell's Supervisor, which stops them all (also on error and Ctrl-C).
+// The proxy is the cell's `proxy` (ours by default), started by its driver (../proxies/). Every process goes
+// through the cell's Supervisor, which stops them all (also on error and Ctrl-C).
 import type { CellParams } from '../matrix/cells.js';
 import type { LatencySpec } from '../matrix/schema.js';
 import type { BackendFaults, ScenarioSetup } from '../../workloads/scenarios/types.js';
 import { applyControlSteps, bulkyProfile, startControlPlane, DEFAULT_DESTINATION_MAIN, type RunningControlPlane } from './control-plane.js';
-import {
-  DEFAULT_BACKENDS_MAIN,
-  DEFAULT_LINK_MAIN,
-  DEFAULT_PROXY_MAIN,
-  startBackends,
-  startLink,
-  startProxy,
-  wantsLink,
-  type RunningBackends,
-  type RunningLink,
-  type RunningProxy,
-} from './launch.js';
+import { DEFAULT_BACKENDS_MAIN, DEFAULT_LINK_MAIN, startBackends, startLink, wantsLink, type RunningBackends, type RunningLink } from './launch.js';
+import { freePort } from './ports.js';
 import type { Supervisor } from './supervisor.js';
+import type { Discovery, ProxyCellSpec, ProxyConfig, ProxyDriver, RunningProxy } from '../proxies/driver.js';
+import { driverFor } from '../proxies/registry.js';
+import { sluiceDriver } from '../proxies/sluice.js';
 
 /** Where a link sits: between the proxy and the backends, the generator and the proxy, or (direct) the generator and the backend. */
 export type LinkRole = 'upstream' | 'downstream' | 'direct';
@@ -45,20 +39,49 @@ export interface Topology {
 }
 
 export interface Mains {
+  /** Our proxy's main script (a test's stand-in); other proxies are the programs their drivers start. */
   proxyMain?: string;
   backendsMain?: string;
   linkMain?: string;
   destinationMain?: string;
 }
 
-/** Starts the cell's processes in order; `step` wraps each start (the caller's abort handling). */
+/** The driver of the cell's proxy: ours from `mains.proxyMain` when a test gives one, else the registry's. */
+export function proxyDriver(params: CellParams, mains: Mains): ProxyDriver {
+  return params.proxy === 'sluice' && mains.proxyMain ? sluiceDriver(mains.proxyMain) : driverFor(params.proxy);
+}
+
+/** What the proxy's driver is given: free ports for its listener and admin, the cell's upstream protocol. */
+export async function proxyCellSpec(params: CellParams, discovery: Discovery, extraFlags: string[], workDir: string): Promise<ProxyCellSpec> {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  return {
+    params,
+    listen: `127.0.0.1:${port}`,
+    admin: `127.0.0.1:${adminPort}`,
+    discovery,
+    upstreamProtocol: params.protocol === 'h1' ? 'h1' : 'h2',
+    extraFlags,
+    workDir,
+  };
+}
+
+export interface TopologyOptions {
+  mains: Mains;
+  /** Wraps each start (the caller's abort handling). */
+  step: <T>(work: Promise<T>) => Promise<T>;
+  /** The cell's own folder for the proxy's config files (the caller removes it after the cell). */
+  workDir: string;
+  /** The proxy's config, told before it starts (so that a proxy that never gets ready still has it recorded). */
+  onProxyConfig?(config: ProxyConfig): void;
+}
+
+/** Starts the cell's processes in order. */
 export async function startTopology(
   sup: Supervisor,
   params: CellParams,
   backend: { latency: LatencySpec; faults: BackendFaults },
   setup: ScenarioSetup,
-  mains: Mains,
-  step: <T>(work: Promise<T>) => Promise<T>,
+  { mains, step, workDir, onProxyConfig }: TopologyOptions,
 ): Promise<Topology> {
   const admin = (setup.timeline ?? []).some((s) => s.action.kind === 'faults');
   const backendsMain = mains.backendsMain ?? DEFAULT_BACKENDS_MAIN;
@@ -95,10 +118,13 @@ export async function startTopology(
       ]),
     );
   }
-  const discovery = cp && controlPlane
+  const discovery: Discovery = cp && controlPlane
     ? { destination: controlPlane.address, service: cp.service, ...(cp.idleServices ? { idleServices: cp.idleServices } : {}) }
     : { endpoints: upstream };
-  const proxy = await step(startProxy(sup, params, discovery, mains.proxyMain ?? DEFAULT_PROXY_MAIN, setup.proxyFlags ?? []));
+  const spec = await proxyCellSpec(params, discovery, setup.proxyFlags ?? [], workDir);
+  const driver = proxyDriver(params, mains);
+  onProxyConfig?.(driver.configure(spec));
+  const proxy = await step(driver.start(sup, spec));
   const proxyAddress = new URL(proxy.url).host;
   const [front] = params.link === 'upstream' ? [proxyAddress] : await link('downstream', [proxyAddress]);
   return { backends, proxy, links, ...(controlPlane ? { controlPlane } : {}), upstream, url: `http://${front}/`, morePods };

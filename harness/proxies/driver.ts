@@ -46,7 +46,11 @@ export interface RunningProxy {
 export interface ProxyDriver {
   /** The `proxy` axis value. */
   readonly name: string;
-  /** Why this proxy cannot run the cell as the cell says (the cell is then excluded with this reason), or undefined. Pure. */
+  /**
+   * Why this proxy cannot run the cell as the cell says (the cell is then excluded with this reason), or undefined.
+   * Pure and synchronous: the matrix's expansion asks it (registry.ts unsupportedReason, which prefixes the name
+   * when the reason does not begin with it, and excludes another proxy's cells needing our control plane or flags first).
+   */
   unsupported(params: CellParams, scenario: { discovery: boolean; extraFlags: readonly string[] }): string | undefined;
   /** The proxy's config for the cell. Pure. */
   configure(spec: ProxyCellSpec): ProxyConfig;

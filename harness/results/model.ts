@@ -4,6 +4,7 @@
 import type { LatencySummaryMs, PercentileName, RepResult } from '../load/types.js';
 import type { H2loadSummary } from '../load/external/h2load-output.js';
 import type { ProxyMetricsDelta } from '../orchestrator/proxy-metrics.js';
+import type { ProxyConfig } from '../proxies/driver.js';
 import type { Headline, ObservedEvent, ScenarioOutcome } from '../../workloads/scenarios/types.js';
 import type { CellParams } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
@@ -28,8 +29,22 @@ export interface ProxyRepRecord {
   /** Largest and last resident set size sampled during the window (not the process's lifetime peak). */
   peakRssBytes: number;
   endRssBytes?: number;
-  /** Its /metrics over the repetition: counters as deltas, gauges at the end; absent if a scrape went unanswered. */
+  /** Our proxy's /metrics over the repetition: counters as deltas, gauges at the end; absent if a scrape went unanswered. */
   metrics?: ProxyMetricsDelta;
+  /**
+   * Another proxy's own metrics over the repetition, where it exposes Prometheus metrics (its driver's
+   * metricsUrl): by metric name, labels summed, a counter's increase (a zero left out) or a gauge at the end.
+   */
+  native?: Record<string, number>;
+}
+
+/** The proxy a cell ran through: its driver's name (the `proxy` axis), its version and its config for the cell. */
+export interface CellProxy {
+  name: string;
+  /** As the proxy reports it (ours: sluice's package version). */
+  version: string;
+  /** The command and config files its driver generated (of the cell's last visit: ports differ per visit). */
+  config: ProxyConfig;
 }
 
 /** What the orchestrator reads of an emulated link around one repetition. */
@@ -100,6 +115,8 @@ export interface CellResult {
   params: CellParams;
   /** Swept axes only, with their values for this cell. */
   axes: Record<string, string | number | boolean>;
+  /** The proxy it ran through; absent for `target: direct` cells (and for a cell that failed before its proxy was configured). */
+  proxy?: CellProxy;
   status: 'ok' | 'failed';
   error?: string;
   /** Tail of the proxy's (or backends') stderr when the cell failed. */

@@ -1,4 +1,4 @@
-// Prometheus file_sd target files: the harness's /metrics once, the current cell's proxy as each visit's
+// Prometheus file_sd target files: the harness's /metrics once, the current cell's proxy's metrics as each visit's
 // processes come up (labelled with the cell, so proxy series filter by the dashboards' variables), none between
 // visits. Each file is replaced atomically (Prometheus may read it at any moment).
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,19 @@ export interface TargetGroup {
 /** host:port of an http://host:port URL. */
 export function hostPort(url: string): string {
   return new URL(url).host;
+}
+
+/**
+ * The labels that make Prometheus scrape `url` rather than host:port/metrics: `__metrics_path__` when its path is
+ * another (HAProxy's exporter may sit elsewhere), `__param_NAME` for each query parameter (the first value of a
+ * repeated one: file_sd cannot say more).
+ */
+export function scrapeLabels(url: string): Record<string, string> {
+  const u = new URL(url);
+  const labels: Record<string, string> = {};
+  if (u.pathname !== '/metrics') labels['__metrics_path__'] = u.pathname;
+  for (const key of new Set(u.searchParams.keys())) labels[`__param_${key}`] = u.searchParams.get(key) ?? '';
+  return labels;
 }
 
 export class FileSdTargets {
@@ -39,8 +52,8 @@ export class FileSdTargets {
 
   readonly onEvent = (e: BenchEvent): void => {
     if (e.type === 'cell-start') this.labels = cellLabels(this.matrix, { id: e.id, params: e.params });
-    else if (e.type === 'cell-targets' && this.labels && e.targets.proxyAdminUrl) {
-      this.write('proxy.json', [{ targets: [hostPort(e.targets.proxyAdminUrl)], labels: { ...this.labels } }]);
+    else if (e.type === 'cell-targets' && this.labels && e.targets.proxyMetricsUrl) {
+      this.write('proxy.json', [{ targets: [hostPort(e.targets.proxyMetricsUrl)], labels: { ...this.labels, ...scrapeLabels(e.targets.proxyMetricsUrl) } }]);
     } else if (e.type === 'cell-done' || e.type === 'run-done') this.write('proxy.json', []);
   };
 

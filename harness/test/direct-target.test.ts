@@ -1,7 +1,7 @@
 // target: direct measures the backend without the proxy, the baseline the proxy's cost is read against.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMatrix } from '../matrix/load.js';
@@ -11,6 +11,10 @@ import { ResultsWriter } from '../results/writer.js';
 import { hostInfo } from '../results/host.js';
 import { mergeEncodedSummary } from '../load/statistic/histogram.js';
 import { formatMarkdown } from '../output/markdown.js';
+import { DEFAULT_PROXY_MAIN } from '../proxies/sluice.js';
+import { sluiceVersion } from '../results/components.js';
+
+const cellDirs = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith('sluice-cell-'));
 
 test('a direct cell runs without a proxy; a proxy cell beside it reads the proxy per repetition, on warm connections', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-direct-'));
@@ -21,6 +25,7 @@ test('a direct cell runs without a proxy; a proxy cell beside it reads the proxy
   // order cell: both repetitions of a cell on the same processes and connections, which this test reads.
   const results = newRunResults({ id: 'd', spec, file: 'd.yaml', sha256: '0', only: [], plan, git: null, host: hostInfo(), excluded: [], order: 'cell' });
   const events: string[] = [];
+  const dirsBefore = new Set(cellDirs());
   const orchestrator = new Orchestrator({ results, expansion, plan, writer: new ResultsWriter(join(dir, 'd')) });
   orchestrator.on('event', (e) => events.push(e.type));
   const final = await orchestrator.run();
@@ -29,6 +34,15 @@ test('a direct cell runs without a proxy; a proxy cell beside it reads the proxy
   assert.equal(proxied?.status, 'ok', proxied?.error);
   assert.ok(direct!.reps[0]!.rps > 0 && proxied!.reps[0]!.rps > 0);
   assert.equal(direct!.reps[0]!.proxy, undefined, 'no proxy ran for the direct cell');
+  assert.equal(direct!.proxy, undefined);
+  // The proxy cell ran ours through its driver, and says so: name, version, the command line it generated.
+  assert.equal(proxied!.params.proxy, 'sluice');
+  assert.equal(proxied!.proxy?.name, 'sluice');
+  assert.equal(proxied!.proxy?.version, sluiceVersion());
+  const command = proxied!.proxy?.config.command ?? [];
+  assert.deepEqual(command.slice(0, 2), [process.execPath, DEFAULT_PROXY_MAIN]);
+  assert.deepEqual(command.slice(command.indexOf('--stream-window'), command.indexOf('--stream-window') + 4), ['--stream-window', '65535', '--conn-window', '1048576']);
+  assert.deepEqual(cellDirs().filter((d) => !dirsBefore.has(d)), [], "each cell's work folder is removed after it");
   assert.deepEqual(direct!.reps[0]!.errors, {});
   assert.equal(events.filter((e) => e === 'cell-done').length, 2);
   for (const cell of [direct!, proxied!]) {
@@ -47,6 +61,7 @@ test('a direct cell runs without a proxy; a proxy cell beside it reads the proxy
     const opened = p.metrics?.streams.opened['downstream'] ?? 0;
     assert.ok(opened >= rep.requests && opened < rep.requests * 1.2, `streams opened ${opened}, requests ${rep.requests}`);
     assert.equal(p.metrics?.sessions.opened['downstream'] ?? 0, 0, 'no new downstream session: the generator kept its connection');
+    assert.equal(p.native, undefined, 'ours is read by its documented names, not as native metrics');
   }
   const report = formatMarkdown(final);
   const directRow = report.split('\n').find((l) => l.startsWith('| direct |'))!;

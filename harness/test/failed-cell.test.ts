@@ -28,6 +28,9 @@ test('a crashing proxy is recorded as a failed cell with its stderr tail, and th
     assert.equal(cell.status, 'failed');
     assert.match(cell.error ?? '', /proxy exited with code 3/);
     assert.match(cell.stderrTail ?? '', /panic: window exhausted/);
+    // The proxy's config is recorded even though it never got ready: what was started, to debug it.
+    assert.equal(cell.proxy?.name, 'sluice');
+    assert.equal(cell.proxy?.config.command[1], crasher);
   }
   assert.equal(final.run.status, 'complete');
   assert.equal(events.filter((e) => e === 'cell-done').length, 2);

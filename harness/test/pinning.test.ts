@@ -62,3 +62,21 @@ test('a child the Supervisor starts pinned runs on that CPU only (/proc Cpus_all
     await sup.stopAll();
   }
 });
+
+test('a program of another make (a proxy driver\'s) started pinned runs on that CPU only', { timeout: 10_000 }, async () => {
+  const cpu = allowedCpus().at(-1)!;
+  const sup = new Supervisor(childCpus({ proxy: [cpu] }, allowedCpus()));
+  try {
+    const child = sup.startExecutable('proxy', 'sleep', ['30']);
+    assert.deepEqual(child.command, ['taskset', '-c', String(cpu), 'sleep', '30']);
+    // Once taskset has exec'd sleep, the pid is sleep's, with the affinity taskset set.
+    const deadline = Date.now() + 5000;
+    while (!readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').startsWith('sleep') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.match(readFileSync(`/proc/${child.pid}/status`, 'utf8'), new RegExp(`^Cpus_allowed_list:\\s*${cpu}$`, 'm'));
+    const unpinned = new Supervisor().startExecutable('proxy', 'sleep', ['30']);
+    assert.deepEqual(unpinned.command, ['sleep', '30']);
+    unpinned.process.kill('SIGKILL');
+  } finally {
+    await sup.stopAll();
+  }
+});

@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { test } from 'node:test';
 import { AXIS_DEFAULTS, type CellParams } from '../matrix/axes.js';
-import { startBackends, startProxy } from '../orchestrator/launch.js';
+import { startBackends } from '../orchestrator/launch.js';
+import { proxyCellSpec } from '../orchestrator/topology.js';
+import { sluiceDriver } from '../proxies/sluice.js';
+import { tmpdir } from 'node:os';
 import { parsePrometheusText, scrape } from '../orchestrator/metrics-scrape.js';
 import { proxyMetricsDelta } from '../orchestrator/proxy-metrics.js';
 import { Supervisor } from '../orchestrator/supervisor.js';
@@ -108,8 +111,10 @@ test('a real proxy: the delta holds the repetition\'s streams, sessions, request
   try {
     // 30 ms at the backend, so the request reset below is still in flight at the proxy.
     const backends = await startBackends(sup, PARAMS, { latency: { dist: 'fixed', ms: 30 } });
-    const proxy = await startProxy(sup, PARAMS, { endpoints: backends.ports.map((p) => `${backends.host}:${p}`) });
-    const metricsUrl = `${proxy.adminUrl}/metrics`;
+    const spec = await proxyCellSpec(PARAMS, { endpoints: backends.ports.map((p) => `${backends.host}:${p}`) }, [], tmpdir());
+    const proxy = await sluiceDriver().start(sup, spec);
+    const metricsUrl = proxy.metricsUrl!;
+    assert.equal(metricsUrl, `${proxy.adminUrl}/metrics`);
 
     // Traffic before the window must not show in the delta.
     await withSession(proxy.url, (s) => Promise.all(Array.from({ length: 5 }, () => get(s))));

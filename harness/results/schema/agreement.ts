@@ -3,8 +3,8 @@
 import type { z } from 'zod';
 import type { RepResult } from '../../load/types.js';
 import type { CellParams } from '../../matrix/cells.js';
-import type { CellResult, CellSummary, Estimate, MeasuredRep, ProxyRepRecord, RunInfo, RunResults } from '../model.js';
-import type { cellParamsSchema, cellResultSchema, cellSummarySchema, estimateSchema } from './cell.js';
+import type { CellProxy, CellResult, CellSummary, Estimate, MeasuredRep, ProxyRepRecord, RunInfo, RunResults } from '../model.js';
+import type { cellParamsSchema, cellProxySchema, cellResultSchema, cellSummarySchema, estimateSchema } from './cell.js';
 import type { measuredRepSchema, proxyRepSchema } from './measured.js';
 import type { repResultSchema } from './rep.js';
 import type { resultsSchema, runInfoSchema } from './run.js';
@@ -24,6 +24,7 @@ agree<Same<MeasuredRep, z.infer<typeof measuredRepSchema>>>();
 agree<Same<CellParams, z.infer<typeof cellParamsSchema>>>();
 agree<Same<Estimate, z.infer<typeof estimateSchema>>>();
 agree<Same<CellSummary, z.infer<typeof cellSummarySchema>>>();
+agree<Same<CellProxy, z.infer<typeof cellProxySchema>>>();
 agree<Same<CellResult, z.infer<typeof cellResultSchema>>>();
 agree<Same<RunInfo, z.infer<typeof runInfoSchema>>>();
 agree<Same<RunResults, z.infer<typeof resultsSchema>>>();

@@ -6,7 +6,28 @@ import { headlineSchema, linkRoleSchema, measuredRepSchema } from './measured.js
 
 /** Every axis with its own value type (matrix/axes.ts), so the schema says what a cell's params may hold. */
 const paramsShape = Object.fromEntries(AXIS_NAMES.map((name) => [name, AXES[name].value])) as { [K in AxisName]: (typeof AXES)[K]['value'] };
-export const cellParamsSchema = z.object(paramsShape).meta({ id: 'CellParams' });
+export const cellParamsSchema = z
+  .object({
+    ...paramsShape,
+    // Runs written before the axis existed ran our proxy: read so, they still compare with today's.
+    proxy: AXES.proxy.value.default(AXES.proxy.default),
+  })
+  .meta({ id: 'CellParams' });
+
+export const proxyConfigSchema = z
+  .object({
+    command: z.array(z.string()).describe('the command and its arguments, as started (before any taskset)'),
+    files: z.record(z.string(), z.string()).optional().describe('config files written, by name, with their text'),
+  })
+  .meta({ id: 'ProxyConfig' });
+
+export const cellProxySchema = z
+  .object({
+    name: z.string().describe('its driver, the proxy axis value'),
+    version: z.string().describe('as the proxy reports it (ours: sluice\'s package version)'),
+    config: proxyConfigSchema.describe('of the cell\'s last visit'),
+  })
+  .describe('the proxy the cell ran through; absent for target: direct');
 
 export const estimateSchema = z.object({
   median: z.number(),
@@ -39,6 +60,7 @@ export const cellResultSchema = z.object({
   id: z.string(),
   params: cellParamsSchema,
   axes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).describe('the swept axes and their values for this cell'),
+  proxy: cellProxySchema.optional(),
   status: z.enum(['ok', 'failed']),
   error: z.string().optional(),
   stderrTail: z.string().optional(),

@@ -31,7 +31,11 @@ export const proxyRepSchema = z
     cpuS: z.number().describe('CPU seconds the proxy used during the measured window'),
     peakRssBytes: z.number(),
     endRssBytes: z.number().optional(),
-    metrics: proxyMetricsSchema.optional().describe("its /metrics over the repetition: counters as increases, gauges at the end"),
+    metrics: proxyMetricsSchema.optional().describe("our proxy's /metrics over the repetition: counters as increases, gauges at the end"),
+    native: z
+      .record(z.string(), z.number())
+      .optional()
+      .describe("another proxy's own metrics over the repetition, by name, labels summed: a counter's increase (zeros left out) or a gauge at the end"),
   })
   .describe('what the orchestrator read of the proxy; absent for target: direct');
 

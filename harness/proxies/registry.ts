@@ -1,0 +1,65 @@
+// The proxy drivers, one line each, keyed by the `proxy` axis's values (names.ts). A new proxy is its driver's
+// file and its line here (README.md: How to add a proxy). The drivers are imported statically: each is small,
+// and the matrix's expansion asks their pure `unsupported` synchronously.
+import type { CellParams } from '../matrix/cells.js';
+import type { ProxyDriver } from './driver.js';
+import { PROXY_NAMES, type ProxyName } from './names.js';
+import { sluiceDriver } from './sluice.js';
+
+export { PROXY_NAMES, type ProxyName };
+
+/**
+ * Every name has its line; `undefined` is a proxy the axis knows whose driver this build lacks (its cells are
+ * excluded, "no driver in this build", never run). Once every name has a driver the type becomes
+ * Record<ProxyName, ProxyDriver> and the test that each is there is the compiler.
+ */
+export const PROXY_DRIVERS: Readonly<Record<ProxyName, ProxyDriver | undefined>> = {
+  sluice: sluiceDriver(),
+  nghttpx: undefined,
+  haproxy: undefined,
+};
+
+/** What a cell's scenario asks of the proxy beyond the axes (ScenarioSetup.controlPlane, .proxyFlags). */
+export interface ScenarioNeeds {
+  discovery: boolean;
+  extraFlags: readonly string[];
+}
+
+/** The driver of `name`; throws when this build has none (the expansion excluded its cells already). */
+export function driverFor(name: ProxyName): ProxyDriver {
+  const driver = PROXY_DRIVERS[name];
+  if (!driver) throw new Error(`${name}: no driver in this build (harness/proxies/registry.ts)`);
+  return driver;
+}
+
+/**
+ * Why `name` cannot run the cell as it is, or undefined. A scenario's control plane (linkerd's Destination API)
+ * and its extra flags are our proxy's: every other proxy's cell with either is excluded here, before its driver
+ * is asked. A driver's own reason is prefixed with its name ("haproxy: no adaptive flow control") unless it
+ * begins with it.
+ */
+export function unsupportedReason(name: ProxyName, params: CellParams, scenario: ScenarioNeeds): string | undefined {
+  if (name !== 'sluice') {
+    if (scenario.discovery) return `${name}: ${params.scenario} discovers its endpoints from a control plane (linkerd's Destination API), which only our proxy speaks`;
+    if (scenario.extraFlags.length > 0) return `${name}: ${params.scenario} sets our proxy's own flags (${scenario.extraFlags.join(' ')})`;
+  }
+  const driver = PROXY_DRIVERS[name];
+  if (!driver) return `${name}: no driver in this build`;
+  const why = driver.unsupported(params, scenario);
+  if (why === undefined) return undefined;
+  // A reason that names its proxy already ("haproxy 2.6: ...") is kept as it is.
+  return why.startsWith(name) ? why : `${name}: ${why}`;
+}
+
+const versions = new Map<ProxyName, Promise<string>>();
+
+/** The proxy's version, asked of its driver once per process (a run) and kept; a failure is not kept, so a fix is seen. */
+export function proxyVersion(name: ProxyName): Promise<string> {
+  let version = versions.get(name);
+  if (!version) {
+    version = (async () => driverFor(name).version())();
+    versions.set(name, version);
+    version.catch(() => versions.delete(name));
+  }
+  return version;
+}
