@@ -1,0 +1,123 @@
+// HAProxy 2.6 for one cell: which cell settings it can express (and why the others exclude the cell), and the
+// haproxy.cfg that expresses them. Pure: no process, no file, no environment. harness/proxies/README.md (haproxy)
+// gives the mapping with the mux_h2.c source lines it rests on.
+import { AXES, type AxisName } from '../matrix/axes.js';
+import type { CellParams } from '../matrix/cells.js';
+
+/**
+ * HAProxy 2.6's connection receive window, on both sides: not configurable. Its mux starts at the protocol's
+ * 65 535 and, with its first connection WINDOW_UPDATE (sent once the first DATA bytes are taken in), adds
+ * 2^31-1 - 65 535, so from then on the window is 2^31-1 and every WINDOW_UPDATE tops it back up
+ * (src/mux_h2.c: H2_INITIAL_WINDOW_INCREMENT, h2c_send_conn_wu). A cell must ask for exactly this.
+ */
+export const HAPROXY_CONN_WINDOW = 2 ** 31 - 1;
+/** tune.bufsize: HAProxy's default (and Debian's build's), kept; see the README for why. */
+export const HAPROXY_BUFSIZE = 16_384;
+/** tune.h2.max-concurrent-streams: what our proxy advertises, so no proxy's stream limit is what a cell measures. */
+export const HAPROXY_MAX_CONCURRENT_STREAMS = 1024;
+/** The global maxconn floor; raised for cells with more client connections than that leaves room for. */
+export const HAPROXY_MIN_MAXCONN = 4096;
+/** HAProxy 2.6's thread limit in Debian's build (MAX_THREADS=64). */
+export const HAPROXY_MAX_THREADS = 64;
+
+/** Axes only our proxy has (its mitigations and its control-plane client): a cell moving one off its default is ours only. */
+const SLUICE_ONLY: readonly AxisName[] = ['h1ReuseGuard', 'h1Reissue', 'delayedCloseMs', 'failfastMs', 'absorbCancels', 'controlConnWindow'];
+
+/** Why HAProxy 2.6 cannot run the cell as it says, or undefined. */
+export function haproxyUnsupported(params: CellParams, scenario: { discovery: boolean; extraFlags: readonly string[] }): string | undefined {
+  if (scenario.discovery) return 'haproxy: the scenario discovers its endpoints through the control plane, which runs on sluice only';
+  if (scenario.extraFlags.length > 0) return `haproxy: the scenario passes flags to our proxy (${scenario.extraFlags.join(' ')}), so it runs on sluice only`;
+  // h1 cells have HTTP/2 on neither side: no window of the proxy's is in play, as with ours.
+  const h2 = params.protocol !== 'h1';
+  if (h2 && params.adaptive) return 'haproxy 2.6: no adaptive flow control (its windows are fixed: tune.h2.initial-window-size, and 2^31-1 for the connection)';
+  if (h2 && params.connWindow !== HAPROXY_CONN_WINDOW) {
+    return `haproxy 2.6: the connection window cannot be set: it is ${HAPROXY_CONN_WINDOW} (2^31-1) on both sides once its first connection WINDOW_UPDATE is sent; connWindow=${params.connWindow}`;
+  }
+  for (const axis of SLUICE_ONLY) {
+    if (params[axis] !== AXES[axis].default) return `haproxy: ${axis}=${String(params[axis])} is a setting of our proxy only; haproxy 2.6 has nothing like it`;
+  }
+  if (params.h1PoolIdleTimeoutMs !== AXES.h1PoolIdleTimeoutMs.default) {
+    return `haproxy 2.6: no idle timeout for upstream connections (idle server connections are purged, half of them every pool-purge-delay), so h1PoolIdleTimeoutMs=${params.h1PoolIdleTimeoutMs} cannot be expressed`;
+  }
+  return undefined;
+}
+
+export interface HaproxyConfigInput {
+  params: CellParams;
+  /** 127.0.0.1:PORT for the generator. */
+  listen: string;
+  /** 127.0.0.1:PORT for readiness (/ready) and the Prometheus exporter (/metrics). */
+  admin: string;
+  /** The endpoints, host:port each, one `server` line each. */
+  endpoints: readonly string[];
+  upstreamProtocol: 'h1' | 'h2';
+  /** nbthread. */
+  threads: number;
+}
+
+/** The client connections a cell opens to the proxy: h1 one per request in flight, h2 and gRPC `connections`. */
+export function clientConnections(params: CellParams): number {
+  return params.protocol === 'h1' ? params.concurrency : Math.min(params.connections, params.concurrency);
+}
+
+/** Global maxconn: HAProxy's limit on accepted connections (beyond it, it stops accepting). */
+export function haproxyMaxconn(params: CellParams): number {
+  return Math.max(HAPROXY_MIN_MAXCONN, clientConnections(params) + 256);
+}
+
+/** haproxy.cfg for the cell. Every line a cell setting shapes says which in the comment above it. */
+export function renderHaproxyConfig(input: HaproxyConfigInput): string {
+  const { params } = input;
+  if (input.endpoints.length === 0) throw new Error('haproxy: a cell needs at least one endpoint');
+  if (!Number.isInteger(input.threads) || input.threads < 1 || input.threads > HAPROXY_MAX_THREADS) {
+    throw new Error(`haproxy: threads must be an integer from 1 to ${HAPROXY_MAX_THREADS}, not ${input.threads}`);
+  }
+  const front = params.protocol === 'h1' ? '' : ' proto h2';
+  const back = input.upstreamProtocol === 'h2' ? ' proto h2' : '';
+  const lines = [
+    '# sluice: HAProxy for one cell, generated by harness/proxies/haproxy.ts (mapping: harness/proxies/README.md).',
+    'global',
+    '    # foreground (-db), one process, no master-worker, no logs',
+    `    nbthread ${input.threads}`,
+    `    maxconn ${haproxyMaxconn(params)}`,
+    `    tune.bufsize ${HAPROXY_BUFSIZE}`,
+    '    # streamWindow: SETTINGS_INITIAL_WINDOW_SIZE to clients and to servers (2.6 has one setting for both sides)',
+    `    tune.h2.initial-window-size ${params.streamWindow}`,
+    `    tune.h2.max-concurrent-streams ${HAPROXY_MAX_CONCURRENT_STREAMS}`,
+    '',
+    'defaults',
+    '    mode http',
+    '    timeout connect 5s',
+    '    timeout client 60s',
+    '    timeout server 60s',
+    '',
+    'frontend sluice',
+    `    bind ${input.listen}${front}`,
+    '    default_backend endpoints',
+    '',
+    'backend endpoints',
+    '    # power of two random choices, by requests in flight (ours: p2c by PeakEWMA latency)',
+    '    balance random(2)',
+    '    # streams of every client connection share the server connections (ours: one pool per endpoint)',
+    '    http-reuse always',
+    ...input.endpoints.map((endpoint, i) => `    server ep${i + 1} ${endpoint}${back}`),
+    '',
+    'frontend admin',
+    `    bind ${input.admin}`,
+    '    monitor-uri /ready',
+    '    http-request use-service prometheus-exporter if { path /metrics }',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** nbthread from SLUICE_HAPROXY_THREADS (default 1). */
+export function haproxyThreads(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.SLUICE_HAPROXY_THREADS;
+  if (raw === undefined || raw.trim() === '') return 1;
+  const threads = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || threads < 1 || threads > HAPROXY_MAX_THREADS) {
+    throw new Error(`SLUICE_HAPROXY_THREADS=${raw}: expected an integer from 1 to ${HAPROXY_MAX_THREADS}`);
+  }
+  return threads;
+}
