@@ -41,7 +41,7 @@ export const AXES = {
   proxy: axis({
     value: z.enum(PROXY_NAMES),
     default: 'sluice',
-    component: 'proxy',
+    component: 'cell',
     doc: 'the proxy under test, started by its driver (harness/proxies/): sluice (ours), nghttpx or haproxy; a setting it cannot express excludes the cell with the reason',
   }),
   concurrency: axis({ value: z.number().int().min(1).max(10_000), default: 8, component: 'generator', doc: 'requests in flight in total' }),

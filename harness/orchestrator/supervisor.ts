@@ -12,9 +12,35 @@ const CHILD_OPTIONS = {
   stdout: 'pipe',
   stderr: 'pipe',
   forceKillAfterDelay: 2000,
-  // execa kills the child if this process exits without stopAll() (e.g. an uncaught error).
-  cleanup: true,
+  // Each child leads its own process group: a terminal's Ctrl-C reaches the harness only, which then stops its
+  // children in order (so an interrupted cell is recorded as such), and a stop reaches whatever a child started.
+  detached: true,
+  // execa's own cleanup skips detached children; the exit hook below does it.
+  cleanup: false,
 } as const;
+
+/** Process groups still running, killed if this process exits without stopAll() (e.g. an uncaught error). */
+const liveGroups = new Set<number>();
+let exitHook = false;
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is gone already (ESRCH).
+  }
+}
+
+function trackGroup(pid: number | undefined, exited: Promise<unknown>): void {
+  if (pid === undefined) return;
+  liveGroups.add(pid);
+  void exited.then(() => liveGroups.delete(pid));
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const group of liveGroups) signalGroup(group, 'SIGKILL');
+  });
+}
 
 export interface Child {
   name: string;
@@ -74,19 +100,28 @@ export class Supervisor {
     };
     this.children.add(child);
     this.started.push(child);
+    trackGroup(subprocess.pid, exited);
     void exited.then(() => this.children.delete(child));
     return child;
   }
 
-  /** SIGTERM every live child, SIGKILL those still alive after `graceMs`; resolves when all have exited. */
+  /**
+   * SIGTERM every live child's process group, SIGKILL those still alive after `graceMs`; resolves when all have
+   * exited, then kills what a child left in its group.
+   */
   async stopAll(graceMs = 2000): Promise<void> {
     const live = [...this.children];
-    for (const c of live) if (!c.hasExited()) c.process.kill('SIGTERM');
+    const kill = (c: Child, signal: NodeJS.Signals): void => {
+      if (c.pid !== undefined) signalGroup(c.pid, signal);
+      else c.process.kill(signal);
+    };
+    for (const c of live) if (!c.hasExited()) kill(c, 'SIGTERM');
     const timer = setTimeout(() => {
-      for (const c of live) if (!c.hasExited()) c.process.kill('SIGKILL');
+      for (const c of live) if (!c.hasExited()) kill(c, 'SIGKILL');
     }, graceMs);
     await Promise.all(live.map((c) => c.exited));
     clearTimeout(timer);
+    for (const c of live) if (c.pid !== undefined) signalGroup(c.pid, 'SIGKILL');
   }
 
   /** The stderr tails of every child started, labelled, for the error report of a failed cell. */

@@ -4,19 +4,17 @@
 import type { CellParams } from '../matrix/cells.js';
 import type { ProxyDriver } from './driver.js';
 import { PROXY_NAMES, type ProxyName } from './names.js';
+import { haproxyDriver } from './haproxy.js';
+import { nghttpxDriver } from './nghttpx.js';
 import { sluiceDriver } from './sluice.js';
 
 export { PROXY_NAMES, type ProxyName };
 
-/**
- * Every name has its line; `undefined` is a proxy the axis knows whose driver this build lacks (its cells are
- * excluded, "no driver in this build", never run). Once every name has a driver the type becomes
- * Record<ProxyName, ProxyDriver> and the test that each is there is the compiler.
- */
-export const PROXY_DRIVERS: Readonly<Record<ProxyName, ProxyDriver | undefined>> = {
+/** Every name of the axis has its driver: the compiler checks it (a name without a line does not build). */
+export const PROXY_DRIVERS: Readonly<Record<ProxyName, ProxyDriver>> = {
   sluice: sluiceDriver(),
-  nghttpx: undefined,
-  haproxy: undefined,
+  nghttpx: nghttpxDriver,
+  haproxy: haproxyDriver,
 };
 
 /** What a cell's scenario asks of the proxy beyond the axes (ScenarioSetup.controlPlane, .proxyFlags). */
@@ -27,9 +25,7 @@ export interface ScenarioNeeds {
 
 /** The driver of `name`; throws when this build has none (the expansion excluded its cells already). */
 export function driverFor(name: ProxyName): ProxyDriver {
-  const driver = PROXY_DRIVERS[name];
-  if (!driver) throw new Error(`${name}: no driver in this build (harness/proxies/registry.ts)`);
-  return driver;
+  return PROXY_DRIVERS[name];
 }
 
 /**
@@ -43,9 +39,7 @@ export function unsupportedReason(name: ProxyName, params: CellParams, scenario:
     if (scenario.discovery) return `${name}: ${params.scenario} discovers its endpoints from a control plane (linkerd's Destination API), which only our proxy speaks`;
     if (scenario.extraFlags.length > 0) return `${name}: ${params.scenario} sets our proxy's own flags (${scenario.extraFlags.join(' ')})`;
   }
-  const driver = PROXY_DRIVERS[name];
-  if (!driver) return `${name}: no driver in this build`;
-  const why = driver.unsupported(params, scenario);
+  const why = PROXY_DRIVERS[name].unsupported(params, scenario);
   if (why === undefined) return undefined;
   // A reason that names its proxy already ("haproxy 2.6: ...") is kept as it is.
   return why.startsWith(name) ? why : `${name}: ${why}`;

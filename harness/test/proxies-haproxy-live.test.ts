@@ -23,7 +23,6 @@ import { HAPROXY_CONN_WINDOW } from '../proxies/haproxy-config.js';
 import { childPids, isAlive } from './helpers/processes.js';
 
 const MIB = 1024 * 1024;
-const RTT_MS = 40;
 
 /** Pids of live haproxy processes whose command line names this config file. */
 function haproxiesUsing(configFile: string): number[] {
@@ -188,28 +187,4 @@ test('a haproxy that cannot start fails the start with its own words, and leaves
   assert.deepEqual(haproxiesUsing(join(workDir, 'haproxy.cfg')), []);
 });
 
-test(
-  'a 40 ms upstream link, 1 MiB responses, one stream: through a 64 KiB window at most window/RTT, through 16 MiB more than 3x that',
-  { timeout: 120_000 },
-  async () => {
-    const bound = 65_536 / (RTT_MS / 1000); // bytes per second one 64 KiB window allows over 40 ms
-    const measured: Record<number, RepResult> = {};
-    for (const streamWindow of [65_536, 16 * MIB]) {
-      const params = cellParams('h2', { endpoints: 1, concurrency: 1, connections: 1, responseBytes: MIB, streamWindow, rttMs: RTT_MS });
-      await withHaproxy(params, async ({ proxy }) => {
-        measured[streamWindow] = await load(proxy.url, 'h2', { durationMs: 2000, responseBytes: MIB, streams: 1 });
-      });
-    }
-    const small = measured[65_536]!;
-    const large = measured[16 * MIB]!;
-    const line = (r: RepResult): string => `${((r.bodyBytesPerS ?? 0) / 1e6).toFixed(2)} MB/s, P50 ${r.successLatencyMs.p50} ms, ${r.successes} responses`;
-    const report = `bound ${(bound / 1e6).toFixed(2)} MB/s; 64 KiB: ${line(small)}; 16 MiB: ${line(large)}`;
-    assert.deepEqual([small.errors, large.errors], [{}, {}], report);
-    assert.ok(small.bodyBytesPerS! <= 1.3 * bound, `64 KiB is window-bound: ${report}`);
-    // 1 MiB is 16 windows: 16 round trips and the request's.
-    assert.ok(small.successLatencyMs.p50 >= 16 * RTT_MS, `64 KiB takes >= 16 round trips: ${report}`);
-    assert.ok(large.bodyBytesPerS! > 3 * bound, `16 MiB is not window-bound: ${report}`);
-    assert.ok(large.successLatencyMs.p50 <= 3 * RTT_MS + 20, `16 MiB: about one round trip: ${report}`);
-    console.log(`haproxy physics: ${report}`);
-  },
-);
+// The windows' physics through haproxy, as cells of the proxy axis: harness/test/physics.test.ts.

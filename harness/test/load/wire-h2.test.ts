@@ -215,7 +215,12 @@ test('wire h2: GOAWAYs mid-run are counted with the streams they cut', async () 
     // Each GOAWAY cut the stream that triggered it at least (and at most the four in flight).
     assert.ok(cut >= goaways && cut <= goaways * 4, `cut ${cut} for ${goaways} GOAWAYs`);
     assert.deepEqual(Object.keys(result.errors), ['goaway:NO_ERROR']);
-    assert.deepEqual(result.goawayStreamsCut, { NO_ERROR: cut });
+    // Streams cut are counted by the GOAWAY's arrival, failures by their request's send time: a GOAWAY early in
+    // the window also cuts streams sent before it opened (at most the 4 in flight then), which are not failures of
+    // the window.
+    const streamsCut = result.goawayStreamsCut['NO_ERROR'] ?? 0;
+    assert.deepEqual(Object.keys(result.goawayStreamsCut), ['NO_ERROR']);
+    assert.ok(streamsCut >= cut && streamsCut <= cut + 4, `${streamsCut} streams cut, ${cut} failures of the window`);
   } finally {
     await server.close();
   }
