@@ -103,12 +103,12 @@ export function liveRun(): Dashboard {
     )
     .withRow(new RowBuilder('Proxy'))
     .withPanel(
-      timeSeries('Proxy CPU', 'percentunit', "The proxy process's CPU time per second (100% = one core).", QUARTER)
-        .withTarget(query('A', `sum by (cell) (${rate(proxy('process_cpu_seconds_total'))})`, '{{cell}}')),
+      timeSeries('Proxy CPU', 'percentunit', "The proxy process's CPU time per second (100% = one core), read by the harness from /proc: any proxy (sluice, nghttpx, haproxy).", QUARTER)
+        .withTarget(query('A', `sum by (cell, proxy) (${rate(cellSelector('sluice_proxy_process_cpu_seconds_total'))})`, '{{cell}} {{proxy}}')),
     )
     .withPanel(
-      timeSeries('Proxy memory (RSS)', 'bytes', "The proxy process's resident memory.", QUARTER)
-        .withTarget(query('A', `sum by (cell) (${proxy('process_resident_memory_bytes')})`, '{{cell}}')),
+      timeSeries('Proxy memory (RSS)', 'bytes', "The proxy process's resident memory, read by the harness from /proc: any proxy.", QUARTER)
+        .withTarget(query('A', `sum by (cell, proxy) (${cellSelector('sluice_proxy_process_resident_memory_bytes')})`, '{{cell}} {{proxy}}')),
     )
     .withPanel(
       timeSeries('Flow-control windows', 'bytes', "The largest local window over the proxy's open HTTP/2 sessions, by side and kind.", QUARTER)

@@ -38,12 +38,6 @@ export const AXES = {
     doc: 'a workloads/scenarios/ file: unary, large-body, server-streaming, or an incident of the source documents (README: Scenarios)',
   }),
   target: axis({ value: z.enum(['proxy', 'direct']), default: 'proxy', component: 'cell', doc: 'proxy, or direct: the generator talks to the first backend endpoint (the baseline)' }),
-  proxy: axis({
-    value: z.enum(PROXY_NAMES),
-    default: 'sluice',
-    component: 'cell',
-    doc: 'the proxy under test, started by its driver (harness/proxies/): sluice (ours), nghttpx or haproxy; a setting it cannot express excludes the cell with the reason',
-  }),
   concurrency: axis({ value: z.number().int().min(1).max(10_000), default: 8, component: 'generator', doc: 'requests in flight in total' }),
   connections: axis({ value: z.number().int().min(1).max(10_000), default: 1, component: 'generator', doc: 'h2/gRPC connections the concurrency is spread over (h1: one per request in flight)' }),
   clientStreamWindow: axis({ value: window, default: LARGE_WINDOW, component: 'generator', doc: "the generator's SETTINGS_INITIAL_WINDOW_SIZE" }),
@@ -69,6 +63,14 @@ export const AXES = {
   bandwidthMbps: axis({ value: z.number().min(0).max(100_000), default: 0, component: 'link', doc: 'bandwidth of the emulated link per direction in Mbit/s (0: unlimited)' }),
   jitterMs: axis({ value: z.number().min(0).max(10_000), default: 0, component: 'link', doc: 'one-way delay varies by +- this, never reordering' }),
   link: axis({ value: z.enum(['upstream', 'downstream', 'both']), default: 'upstream', component: 'link', doc: 'where the link sits: proxy<->backends (a mesh), generator<->proxy (an edge), or both' }),
+  // Last, so it varies fastest: a matrix sweeping it runs the proxies back to back for each setting of the
+  // other axes, and a drift of the machine falls on every proxy alike.
+  proxy: axis({
+    value: z.enum(PROXY_NAMES),
+    default: 'sluice',
+    component: 'cell',
+    doc: 'the proxy under test, started by its driver (harness/proxies/): sluice (ours), nghttpx or haproxy; a setting it cannot express excludes the cell with the reason',
+  }),
 } as const;
 
 export type AxisName = keyof typeof AXES;

@@ -49,6 +49,8 @@ export interface CellHooks extends Mains {
 /** Where a running cell's processes answer: the proxy's Prometheus metrics (absent for direct cells and proxies without any) and each link's admin. */
 export interface CellTargets {
   proxyMetricsUrl?: string;
+  /** The proxy's process (any driver's: one process each), whose CPU and memory a live /metrics reads from /proc. */
+  proxyPid?: number;
   links: { role: LinkRepRecord['role']; adminUrl: string }[];
 }
 
@@ -134,7 +136,11 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
     topology = await startTopology(sup, cell.params, { latency: spec.backend.latency, faults }, setup, { mains: hooks, step, workDir, onProxyConfig });
     startMs = Date.now() - startedAt.getTime();
     const { proxy, links } = topology;
-    hooks.onTargets?.({ ...(proxy?.metricsUrl ? { proxyMetricsUrl: proxy.metricsUrl } : {}), links: links.map((l) => ({ role: l.role, adminUrl: l.link.adminUrl })) });
+    hooks.onTargets?.({
+      ...(proxy?.metricsUrl ? { proxyMetricsUrl: proxy.metricsUrl } : {}),
+      ...(proxy?.child.pid !== undefined ? { proxyPid: proxy.child.pid } : {}),
+      links: links.map((l) => ({ role: l.role, adminUrl: l.link.adminUrl })),
+    });
     const options = loadOptionsFor(cell, spec, plan, topology.url, setup.client, setup.traceMs);
     const opened = (session = await step(openGeneratorSession(options)));
     const attacker = setup.attacker ? (attackerSession = await step(openGeneratorSession(loadOptionsFor(cell, spec, plan, topology.url, setup.attacker)))) : undefined;

@@ -1,5 +1,6 @@
 // report.md: a pure function of results.json. One row per cell; values are medians over repetitions.
 import type { CellResult, RunResults } from '../results/model.js';
+import { cpuPerRequestUs, formatProxiesSideBySide } from './proxies-side-by-side.js';
 import { findWarnings, warningText } from './report-warnings.js';
 import { fmtBytes, fmtErrors, fmtHeadline, fmtInterval, fmtMicros, fmtMs, fmtPercent, fmtRate, fmtRps } from './format-number.js';
 
@@ -22,6 +23,8 @@ export function formatMarkdown(r: RunResults): string {
   out.push('');
   out.push(...warnings(r.cells));
   out.push(...table(r.cells));
+  const sideBySide = formatProxiesSideBySide(r.cells);
+  if (sideBySide.length > 0) out.push('', ...sideBySide);
   if (r.excluded.length > 0) {
     out.push('', '## Excluded cells', '');
     const byReason = new Map<string, number>();
@@ -59,20 +62,11 @@ function table(cells: CellResult[]): string[] {
       ms('p999'),
       s ? fmtRate(s.rstRate.mean) : '-',
       s ? fmtErrors(s.errors) : '-',
-      proxyCpuPerRequest(c),
+      ((us) => (us === undefined ? '-' : fmtMicros(us)))(cpuPerRequestUs(c)),
       c.status + ((s?.generatorSaturatedReps ?? 0) > 0 ? ' (generator saturated)' : ''),
     ];
   });
   return ['## Cells', '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
-}
-
-/** "name: value unit (lower is better)", the median over repetitions. */
-/** The proxy's CPU over the measured windows per request sent in them; '-' where no proxy ran (target direct). */
-function proxyCpuPerRequest(c: CellResult): string {
-  const measured = c.reps.filter((r) => r.proxy !== undefined);
-  const requests = measured.reduce((a, r) => a + r.requests, 0);
-  if (measured.length === 0 || requests === 0) return '-';
-  return fmtMicros((measured.reduce((a, r) => a + r.proxy!.cpuS, 0) / requests) * 1e6);
 }
 
 const LEGEND = `## What the numbers mean

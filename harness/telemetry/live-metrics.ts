@@ -6,6 +6,7 @@ import type { CellParams } from '../matrix/cells.js';
 import type { BenchEvent } from '../orchestrator/orchestrator.js';
 import type { CellTargets } from '../orchestrator/run-cell.js';
 import { parsePrometheusText } from '../orchestrator/metrics-scrape.js';
+import { processCpuSeconds, rssBytes } from '../orchestrator/process-sampler.js';
 import { LIVE_LATENCY_BUCKETS_S, type LiveDelta } from '../load/statistic/live.js';
 import { BucketHistogram } from './bucket-histogram.js';
 import { CELL_LABEL_NAMES, cellLabels, type CellLabels } from './cell-labels.js';
@@ -33,6 +34,7 @@ export class LiveMetrics {
   readonly registry = new Registry();
   private labels: CellLabels | undefined;
   private links: CellTargets['links'] = [];
+  private proxyPid: number | undefined;
   private readonly cellInfo: Gauge<string>;
   private readonly cells: Gauge<'state'>;
   private readonly requests: Counter<string>;
@@ -43,6 +45,7 @@ export class LiveMetrics {
   private readonly inFlight: Gauge<string>;
   private readonly linkGauges: Record<'rtt' | 'bandwidth' | 'jitter', Gauge<string>>;
   private visitsDone = 0;
+  private proxy = 'none';
 
   constructor(private readonly run: RunInfo) {
     const registers = [this.registry];
@@ -82,6 +85,34 @@ export class LiveMetrics {
     };
     const links = (): CellTargets['links'] => this.links;
     const current = (): CellLabels | undefined => this.labels;
+    const proxyPid = (): number | undefined => this.proxyPid;
+    const proxyName = (): string => this.proxy;
+    // Any driver's proxy is one process: its CPU and memory from /proc at each scrape, so the dashboards show
+    // nghttpx and HAProxy beside ours (their own metrics differ, or they have none).
+    new Gauge({
+      name: 'sluice_proxy_process_cpu_seconds_total',
+      help: "The running cell's proxy process: user + system CPU seconds since it started (any proxy, from /proc).",
+      labelNames: [...cellNames, 'proxy'],
+      registers,
+      collect() {
+        this.reset();
+        const labels = current();
+        const cpu = processCpuSeconds(proxyPid());
+        if (labels && cpu !== undefined) this.set({ ...labels, proxy: proxyName() }, cpu);
+      },
+    });
+    new Gauge({
+      name: 'sluice_proxy_process_resident_memory_bytes',
+      help: "The running cell's proxy process: resident memory (any proxy, from /proc).",
+      labelNames: [...cellNames, 'proxy'],
+      registers,
+      collect() {
+        this.reset();
+        const labels = current();
+        const rss = rssBytes(proxyPid());
+        if (labels && rss !== undefined) this.set({ ...labels, proxy: proxyName() }, rss);
+      },
+    });
     new Gauge({
       name: 'sluice_link_queue_bytes',
       help: "Bytes in the cell's emulated links' queues now, by path and direction (read from each link at scrape).",
@@ -110,6 +141,7 @@ export class LiveMetrics {
         return this.startCell(e.id, e.params);
       case 'cell-targets':
         this.links = e.targets.links;
+        this.proxyPid = e.targets.proxyPid;
         return;
       case 'live':
         return this.add(e.delta);
@@ -117,6 +149,7 @@ export class LiveMetrics {
         this.visitsDone++;
         this.cells.set({ state: 'done' }, this.visitsDone);
         this.links = [];
+        this.proxyPid = undefined;
         if (this.labels) this.inFlight.set(this.labels, 0);
         return;
       default:
@@ -131,6 +164,7 @@ export class LiveMetrics {
 
   private startCell(id: string, params: CellParams): void {
     const labels = (this.labels = cellLabels(this.run.matrix, { id, params }));
+    this.proxy = params.target === 'direct' ? 'none' : params.proxy;
     this.cellInfo.reset();
     this.cellInfo.set({ ...labels, scenario: params.scenario, target: params.target, link: params.link, bandwidth_mbps: String(params.bandwidthMbps) }, 1);
     const link = { ...labels, link: params.link };

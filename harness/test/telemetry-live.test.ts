@@ -146,3 +146,19 @@ test('npm run prometheus: a run without a Prometheus data folder is named, exit 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("live metrics: the running proxy's CPU and memory from /proc, whatever the proxy; gone between cells", async () => {
+  const m = new LiveMetrics({ runId: 'r', matrix: 'mx', gitRevision: 'g', host: 'h' });
+  m.onEvent({ type: 'cell-start', index: 0, todo: 1, id: 'proxy=haproxy', params: params({ proxy: 'haproxy' }) });
+  // This test's own process stands in for the proxy: its /proc is as real as any.
+  m.onEvent({ type: 'cell-targets', id: 'proxy=haproxy', targets: { proxyPid: process.pid, links: [] } });
+  let s = await samples(m);
+  const cpu = s.find((x) => x.name === 'sluice_proxy_process_cpu_seconds_total');
+  assert.equal(cpu?.labels.proxy, 'haproxy');
+  assert.equal(cpu?.labels.cell, 'proxy=haproxy');
+  assert.ok(cpu !== undefined && cpu.value > 0, 'CPU seconds read from /proc');
+  assert.ok(sumOf(s, 'sluice_proxy_process_resident_memory_bytes', { proxy: 'haproxy' }) > 1_000_000, 'resident memory read from /proc');
+  m.onEvent({ type: 'cell-done', index: 0, todo: 1, cell: {} as never, reps: 1, etaMs: 0 });
+  s = await samples(m);
+  assert.ok(!s.some((x) => x.name === 'sluice_proxy_process_cpu_seconds_total'), 'no proxy between cells');
+});
