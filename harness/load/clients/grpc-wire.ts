@@ -7,7 +7,7 @@ import { grpcClass, statusClass } from '../errors.js';
 import { isServerStreaming, streamMessages } from '../payload.js';
 import type { Recorder } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
-import { encodeHeaderBlock } from '../wire/hpack-encode.js';
+import { encodeHeaderBlock } from '../../../h2/hpack/encoder.js';
 import { GrpcFramer } from '../wire/messages.js';
 import { WirePool, type Exchange, type WireRequestSpec } from '../wire/pool.js';
 import { streamingSpec, type StreamExchange } from '../wire/stream-exchange.js';

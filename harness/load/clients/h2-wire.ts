@@ -6,7 +6,7 @@ import { h2Code, statusClass, TRUNCATED } from '../errors.js';
 import { isServerStreaming, payloadHeaders, STAMP_BYTES, streamMessages } from '../payload.js';
 import type { Recorder } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
-import { encodeHeaderBlock, type HeaderList } from '../wire/hpack-encode.js';
+import { encodeHeaderBlock, type HeaderList } from '../../../h2/hpack/encoder.js';
 import { FixedFramer } from '../wire/messages.js';
 import { WirePool, type Exchange, type WireRequestSpec } from '../wire/pool.js';
 import { streamingSpec, type StreamExchange } from '../wire/stream-exchange.js';

@@ -4,9 +4,9 @@
 import { performance } from 'node:perf_hooks';
 import { classifyError, goawayClass, h2CodeName } from '../errors.js';
 import { ReceiveFlow, SendFlow, type ReceiverMode } from './flow.js';
-import { FLAG, FRAME, FrameReader, goawayFrame, H2ProtocolError, MAX_WINDOW, PREFACE, SETTING, settingsFrame, SETTINGS_ACK, type FrameHandler } from './frames.js';
+import { FLAG, FRAME, FrameReader, goawayFrame, H2ProtocolError, MAX_WINDOW, PREFACE, SETTING, settingsFrame, SETTINGS_ACK, type FrameHandler } from '../../../h2/frames.js';
 import { HeaderBlocks } from './header-blocks.js';
-import { HpackDecoder } from './hpack-decode.js';
+import { HpackDecoder } from '../../../h2/hpack/decoder.js';
 import type { WireStream } from './stream.js';
 import { Transport, type TransportEvents } from './transport.js';
 
@@ -60,7 +60,8 @@ export class H2Connection implements FrameHandler, TransportEvents {
   private abortClass: string | undefined;
   private readonly transport: Transport;
   private readonly reader: FrameReader;
-  private readonly decoder = new HpackDecoder();
+  // Unbounded decoded lists, as before h2/ bounded them: the generator reads whatever its target answers.
+  private readonly decoder = new HpackDecoder(undefined, Number.POSITIVE_INFINITY);
   private readonly blocks = new HeaderBlocks((id, flags, buf, start, end) => this.headerBlock(id, flags, buf, start, end));
   private readonly receive: ReceiveFlow;
   private readonly send: SendFlow;

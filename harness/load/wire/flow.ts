@@ -1,6 +1,6 @@
 // Flow control (RFC 9113 section 5.2) in both directions. Receiving, the two modes differ in when credit
 // goes back to the peer; sending, request bodies wait for the peer's windows.
-import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, FLAG, FRAME, H2ProtocolError, MAX_WINDOW, type FrameWriter } from './frames.js';
+import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, FLAG, FRAME, H2ProtocolError, MAX_WINDOW, type FrameWriter } from '../../../h2/frames.js';
 import type { WireStream } from './stream.js';
 
 const FLOW_CONTROL_ERROR = 0x3;

@@ -1,6 +1,6 @@
 // Header blocks as they arrive (RFC 9113 sections 6.2 and 6.10): a HEADERS frame's padding and priority
 // stripped, fragments over CONTINUATION frames joined, nothing else allowed in between.
-import { FLAG, H2ProtocolError } from './frames.js';
+import { FLAG, H2ProtocolError } from '../../../h2/frames.js';
 
 const PROTOCOL_ERROR = 0x1;
 

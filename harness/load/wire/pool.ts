@@ -15,7 +15,7 @@ import { H2Connection, type ConnectionOptions, type ConnectionOwner } from './co
 import { AttackExchange, Exchange, withEndpoint, type ExchangeClass } from './exchange.js';
 import { RapidResetConnection } from './rapid-reset.js';
 import type { WireStream } from './stream.js';
-import { DEFAULT_MAX_FRAME_SIZE } from './frames.js';
+import { DEFAULT_MAX_FRAME_SIZE } from '../../../h2/frames.js';
 import type { StreamingSpec } from './stream-exchange.js';
 
 export { Exchange, type ExchangeClass } from './exchange.js';

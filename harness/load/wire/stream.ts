@@ -1,7 +1,7 @@
 // A stream as the connection sees it: its id, its flow-control state, its request; the owner subclasses it
 // (pool.ts's Exchange) and gets the response through the callbacks.
 import type { H2Connection } from './connection.js';
-import type { HeaderSink } from './hpack-decode.js';
+import type { HeaderSink } from '../../../h2/hpack/decoder.js';
 
 export abstract class WireStream implements HeaderSink {
   /** 0 until its HEADERS frame is written. */

@@ -1,7 +1,7 @@
 // The socket under a connection: reads delivered into one reused buffer, frames written during an event-loop
 // turn sent as one write at its end, and a close that reports the socket's error if there was one.
 import net, { type Socket } from 'node:net';
-import { FrameWriter } from './frames.js';
+import { FrameWriter } from '../../../h2/frames.js';
 
 // One read buffer for every socket of this thread: a read is parsed to the end before the next one.
 const readBuffer = Buffer.allocUnsafe(64 * 1024);

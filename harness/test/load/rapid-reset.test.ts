@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { LoadOptionsError } from '../../load/options.js';
 import { runLoad } from '../../load/run-load.js';
 import type { LoadOptions, Protocol } from '../../load/types.js';
-import { FRAME, FrameReader, PREFACE, settingsFrame, windowUpdateFrame, type FrameHandler } from '../../load/wire/frames.js';
+import { FRAME, FrameReader, PREFACE, settingsFrame, windowUpdateFrame, type FrameHandler } from '../../../h2/frames.js';
 import { h2Server, quickOptions } from './servers.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;

@@ -17,7 +17,7 @@ import {
   SETTINGS_ACK,
   windowUpdateFrame,
   type FrameHandler,
-} from '../../load/wire/frames.js';
+} from '../../../h2/frames.js';
 
 interface Seen {
   type: number;

@@ -13,8 +13,8 @@ import { Recorder, type RecordedCounts } from '../../load/statistic/recorder.js'
 import type { LoadOptions } from '../../load/types.js';
 import { runLoad } from '../../load/run-load.js';
 import { runShare } from '../../load/worker/share.js';
-import { encodeFrame, FLAG, FRAME, FrameReader, PREFACE, SETTINGS_ACK, type FrameHandler } from '../../load/wire/frames.js';
-import { encodeHeaderBlock } from '../../load/wire/hpack-encode.js';
+import { encodeFrame, FLAG, FRAME, FrameReader, PREFACE, SETTINGS_ACK, type FrameHandler } from '../../../h2/frames.js';
+import { encodeHeaderBlock } from '../../../h2/hpack/encoder.js';
 import type { WirePool } from '../../load/wire/pool.js';
 import { closedPort, h2Server, quickOptions, respond, withClientSockets, measuringRecorder } from './servers.js';
 

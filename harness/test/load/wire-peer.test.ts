@@ -9,7 +9,7 @@ import { createH2WireClient } from '../../load/clients/h2-wire.js';
 import { initHistograms } from '../../load/statistic/histogram.js';
 import { Recorder } from '../../load/statistic/recorder.js';
 import type { LoadOptions } from '../../load/types.js';
-import { encodeFrame, FRAME, FrameReader, PREFACE, type FrameHandler } from '../../load/wire/frames.js';
+import { encodeFrame, FRAME, FrameReader, PREFACE, type FrameHandler } from '../../../h2/frames.js';
 import type { WirePool } from '../../load/wire/pool.js';
 import { quickOptions, measuringRecorder } from './servers.js';
 

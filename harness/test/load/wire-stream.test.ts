@@ -15,7 +15,7 @@ import { ECHO_LOADER_OPTIONS, ECHO_SERVICE, echoProtoPath } from '../../../workl
 import { runLoad } from '../../load/run-load.js';
 import { initHistograms, LatencyHistogram } from '../../load/statistic/histogram.js';
 import type { LoadOptions, RepResult } from '../../load/types.js';
-import { FLAG, FRAME, FrameReader, H2ProtocolError, writeFrameHeader, type FrameHandler } from '../../load/wire/frames.js';
+import { FLAG, FRAME, FrameReader, H2ProtocolError, writeFrameHeader, type FrameHandler } from '../../../h2/frames.js';
 import { FixedFramer, GrpcFramer } from '../../load/wire/messages.js';
 import { h2Server, quickOptions } from './servers.js';
 

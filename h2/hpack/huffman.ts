@@ -1,7 +1,7 @@
 // HPACK's Huffman code (RFC 7541 Appendix B). The code is canonical (codes of one length are consecutive,
 // in symbol order, shorter lengths first), so the table is fully given by each symbol's code length; the
 // codes are rebuilt from them here. Decoding walks a 4-bit state machine built once from the code tree.
-import { H2ProtocolError } from './frames.js';
+import { H2ProtocolError } from '../errors.js';
 
 const COMPRESSION_ERROR = 0x9;
 const EOS = 256;
@@ -112,6 +112,13 @@ export function huffmanDecode(buf: Buffer, start: number, end: number): string {
   }
   if (!ACCEPTS_END[state]) throw new H2ProtocolError(COMPRESSION_ERROR, 'Huffman string has invalid padding');
   return out.toString('latin1', 0, n);
+}
+
+/** The length in octets of `text`'s Huffman code (padding included), without encoding it. */
+export function huffmanLength(text: string): number {
+  let bits = 0;
+  for (let i = 0; i < text.length; i++) bits += CODE_LENGTHS[text.charCodeAt(i) & 0xff]!;
+  return Math.ceil(bits / 8);
 }
 
 /** Encodes a latin1 string (for tests and for anyone who wants compressed literals). */

@@ -1,6 +1,6 @@
 // HPACK's static table (RFC 7541 Appendix A) and its integer representation (section 5.1), shared by the
 // encoder and the decoder.
-import { H2ProtocolError } from './frames.js';
+import { H2ProtocolError } from '../errors.js';
 
 /** STATIC_TABLE[i - 1] is static index i (1..61). */
 export const STATIC_TABLE: ReadonlyArray<readonly [name: string, value: string]> = [
@@ -101,12 +101,15 @@ export function decodeInteger(buf: Buffer, at: number, end: number, prefixBits: 
   let value = buf[at]! & limit;
   at++;
   if (value === limit) {
-    let scale = 1;
+    // At most 5 continuation octets (35 bits) and never above 2^31: beyond that, zero octets would only pad
+    // the representation, and a scale past 2^53 would lose precision.
+    let shift = 0;
     for (;;) {
       if (at >= end) throw new H2ProtocolError(COMPRESSION_ERROR, 'HPACK integer cut short');
+      if (shift > 28) throw new H2ProtocolError(COMPRESSION_ERROR, 'HPACK integer with too many octets');
       const byte = buf[at++]!;
-      value += (byte & 0x7f) * scale;
-      scale *= 128;
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
       if (value > INTEGER_LIMIT) throw new H2ProtocolError(COMPRESSION_ERROR, 'HPACK integer too large');
       if ((byte & 0x80) === 0) break;
     }

@@ -1,7 +1,11 @@
-// HTTP/2 frames (RFC 9113 section 4 and 6): the constants, encoders for the few frames a client sends, a
-// writer that batches frames into one socket write, and a reader that cuts frames out of socket chunks.
+// HTTP/2 frames (RFC 9113 section 4 and 6): the constants, encoders for every frame a client or a server
+// sends, a writer that batches frames into one socket write, and a reader that cuts frames out of socket chunks.
 // DATA payloads are never copied or kept: a load generator only needs their length; a reader built to read
 // bodies (server streaming) hands their bytes over in place, piece by piece, padding left out.
+
+import { H2ProtocolError } from './errors.js';
+
+export { H2ProtocolError } from './errors.js';
 
 export const FRAME = {
   DATA: 0x0,
@@ -33,17 +37,6 @@ export const FRAME_HEADER_BYTES = 9;
 export const DEFAULT_MAX_FRAME_SIZE = 16_384;
 export const DEFAULT_WINDOW = 65_535;
 export const MAX_WINDOW = 2 ** 31 - 1;
-
-/** A violation of RFC 9113 by the peer: a connection error with this code (section 5.4.1). */
-export class H2ProtocolError extends Error {
-  constructor(
-    readonly h2Code: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'H2ProtocolError';
-  }
-}
 
 export function writeFrameHeader(buf: Buffer, at: number, length: number, type: number, flags: number, streamId: number): void {
   buf[at] = length >>> 16;
@@ -86,12 +79,44 @@ export function pingFrame(opaque: Buffer, ack: boolean): Buffer {
   return encodeFrame(FRAME.PING, ack ? FLAG.ACK : 0, 0, opaque.subarray(0, 8));
 }
 
-export function goawayFrame(lastStreamId: number, code: number, debug = ''): Buffer {
-  const payload = Buffer.allocUnsafe(8 + Buffer.byteLength(debug));
+/** GOAWAY with optional debug data (a latin1 string or bytes). */
+export function goawayFrame(lastStreamId: number, code: number, debug: string | Buffer = ''): Buffer {
+  const debugBytes = typeof debug === 'string' ? Buffer.from(debug, 'latin1') : debug;
+  const payload = Buffer.allocUnsafe(8 + debugBytes.length);
   payload.writeUInt32BE(lastStreamId & MAX_WINDOW, 0);
   payload.writeUInt32BE(code, 4);
-  payload.write(debug, 8, 'latin1');
+  debugBytes.copy(payload, 8);
   return encodeFrame(FRAME.GOAWAY, 0, 0, payload);
+}
+
+/**
+ * A header block as HEADERS followed by as many CONTINUATION frames as `maxFrameSize` needs (RFC 9113 6.10);
+ * END_HEADERS on the last. One Buffer holding all the frames.
+ */
+export function headersFrames(streamId: number, block: Buffer, endStream: boolean, maxFrameSize = DEFAULT_MAX_FRAME_SIZE): Buffer {
+  const frames = Math.max(1, Math.ceil(block.length / maxFrameSize));
+  const out = Buffer.allocUnsafe(block.length + frames * FRAME_HEADER_BYTES);
+  let at = 0;
+  for (let i = 0, from = 0; i < frames; i++, from += maxFrameSize) {
+    const to = Math.min(block.length, from + maxFrameSize);
+    const type = i === 0 ? FRAME.HEADERS : FRAME.CONTINUATION;
+    const flags = (i === 0 && endStream ? FLAG.END_STREAM : 0) | (i === frames - 1 ? FLAG.END_HEADERS : 0);
+    writeFrameHeader(out, at, to - from, type, flags, streamId);
+    block.copy(out, at + FRAME_HEADER_BYTES, from, to);
+    at += FRAME_HEADER_BYTES + to - from;
+  }
+  return out;
+}
+
+/** One DATA frame; `padLength` (0..255) adds PADDED and that many zero octets. The caller keeps it within the max frame size. */
+export function dataFrame(streamId: number, data: Buffer, endStream: boolean, padLength?: number): Buffer {
+  const flags = endStream ? FLAG.END_STREAM : 0;
+  if (padLength === undefined) return encodeFrame(FRAME.DATA, flags, streamId, data);
+  if (!(padLength >= 0 && padLength <= 255)) throw new RangeError(`pad length ${padLength} outside 0..255`);
+  const payload = Buffer.alloc(1 + data.length + padLength);
+  payload[0] = padLength;
+  data.copy(payload, 1);
+  return encodeFrame(FRAME.DATA, flags | FLAG.PADDED, streamId, payload);
 }
 
 // Below this size a buffer is copied into the staging area; above it, it is written by reference.

@@ -1,13 +1,13 @@
-// HPACK against RFC 7541's own examples (Appendix C): integers (C.1), requests without and with Huffman
+// HPACK against RFC 7541's own examples (Appendix C): integers (C.1), single representations (C.2), requests without and with Huffman
 // coding (C.3, C.4, 4096-byte table) and responses with evictions (C.5, C.6, 256-byte table); the Huffman
 // code over every byte value; and the encoder's blocks read back by the decoder.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { H2ProtocolError } from '../../load/wire/frames.js';
-import { HpackDecoder } from '../../load/wire/hpack-decode.js';
-import { encodeHeaderBlock } from '../../load/wire/hpack-encode.js';
-import { decodeInteger, encodeInteger } from '../../load/wire/hpack-table.js';
-import { huffmanDecode, huffmanEncode } from '../../load/wire/huffman.js';
+import { H2ProtocolError } from '../errors.js';
+import { HpackDecoder } from '../hpack/decoder.js';
+import { encodeHeaderBlock, HpackEncoder } from '../hpack/encoder.js';
+import { decodeInteger, encodeInteger } from '../hpack/table.js';
+import { huffmanDecode, huffmanEncode } from '../hpack/huffman.js';
 
 type Fields = Array<[string, string]>;
 
@@ -170,7 +170,7 @@ for (const [section, list, tableSize] of [
   ['C.5', C5, 256],
   ['C.6', C6, 256],
 ] as const) {
-  test(`wire hpack: RFC 7541 ${section} decodes to its header lists and dynamic tables`, () => {
+  test(`h2 hpack: RFC 7541 ${section} decodes to its header lists and dynamic tables`, () => {
     const decoder = new HpackDecoder(tableSize);
     list.forEach((example, i) => {
       assert.deepEqual(decode(decoder, hex(example.block)), example.fields, `${section}.${i + 1} fields`);
@@ -180,7 +180,7 @@ for (const [section, list, tableSize] of [
   });
 }
 
-test('wire hpack: RFC 7541 C.1 integers encode and decode', () => {
+test('h2 hpack: RFC 7541 C.1 integers encode and decode', () => {
   for (const [value, prefix, bytes] of [
     [10, 5, '0a'],
     [1337, 5, '1f9a0a'],
@@ -193,7 +193,7 @@ test('wire hpack: RFC 7541 C.1 integers encode and decode', () => {
   }
 });
 
-test('wire hpack: Huffman round-trips every byte value; EOS and bad padding are COMPRESSION_ERROR', () => {
+test('h2 hpack: Huffman round-trips every byte value; EOS and bad padding are COMPRESSION_ERROR', () => {
   const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString('latin1');
   for (const text of [all, 'www.example.com', 'no-cache', '', 'a', all.split('').reverse().join('')]) {
     const encoded = huffmanEncode(text);
@@ -209,7 +209,7 @@ test('wire hpack: Huffman round-trips every byte value; EOS and bad padding are 
   assert.throws(() => huffmanDecode(Buffer.from([0x1f, 0xff]), 0, 2), isCompressionError);
 });
 
-test('wire hpack: the encoder uses static indexes and literals without indexing, and decodes back', () => {
+test('h2 hpack: the encoder uses static indexes and literals without indexing, and decodes back', () => {
   const fields: Fields = [
     [':method', 'GET'],
     [':scheme', 'http'],
@@ -228,7 +228,7 @@ test('wire hpack: the encoder uses static indexes and literals without indexing,
   assert.throws(() => encodeHeaderBlock([['Content-Type', 'x']]), RangeError);
 });
 
-test('wire hpack: an index beyond the tables and a size update above the limit are COMPRESSION_ERROR', () => {
+test('h2 hpack: an index beyond the tables and a size update above the limit are COMPRESSION_ERROR', () => {
   const isCompressionError = (err: unknown): boolean => err instanceof H2ProtocolError && err.h2Code === 0x9;
   assert.throws(() => decode(new HpackDecoder(), Buffer.from([0xbe])), isCompressionError);
   assert.throws(() => decode(new HpackDecoder(256), hex('3fe201')), isCompressionError);
@@ -236,4 +236,26 @@ test('wire hpack: an index beyond the tables and a size update above the limit a
   const decoder = new HpackDecoder();
   decode(decoder, hex('20'));
   assert.equal(decoder.tableSize, 0);
+});
+
+test('h2 hpack: RFC 7541 C.2 (one representation of each kind) decodes to its field and table', () => {
+  for (const [section, block, fields, table, size] of [
+    ['C.2.1', '400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572', [['custom-key', 'custom-header']], [['custom-key', 'custom-header']], 55],
+    ['C.2.2', '040c 2f73 616d 706c 652f 7061 7468', [[':path', '/sample/path']], [], 0],
+    ['C.2.3', '1008 7061 7373 776f 7264 0673 6563 7265 74', [['password', 'secret']], [], 0],
+    ['C.2.4', '82', [[':method', 'GET']], [], 0],
+  ] as const) {
+    const decoder = new HpackDecoder();
+    assert.deepEqual(decode(decoder, hex(block)), fields, section);
+    assert.deepEqual(decoder.entries(), table, section);
+    assert.equal(decoder.tableSize, size, section);
+  }
+});
+
+test('h2 hpack: the stateful encoder writes RFC 7541 C.4 (requests with Huffman) octet for octet', () => {
+  const encoder = new HpackEncoder();
+  C4.forEach((example, i) => {
+    assert.equal(encoder.encode(example.fields).toString('hex'), hex(example.block).toString('hex'), `C.4.${i + 1}`);
+    assert.equal(encoder.tableSize, example.size, `C.4.${i + 1} table size`);
+  });
 });

@@ -1,8 +1,13 @@
 // A full HPACK decoder (RFC 7541): static and dynamic tables, every field representation, dynamic table size
 // updates, Huffman-coded literals. Every header block of a connection must pass through it in order, even
 // for streams nobody waits for, or the dynamic table falls out of step with the peer's encoder.
-import { H2ProtocolError } from './frames.js';
-import { decodeInteger, STATIC_COUNT, STATIC_TABLE, type IntegerAt } from './hpack-table.js';
+// Bounded for a server facing hostile clients: the DECODED header list (not only the encoded block) is
+// measured as RFC 9113 6.5.2 measures SETTINGS_MAX_HEADER_LIST_SIZE; past the bound the block is still read to
+// its end (so the dynamic table stays in step) but no further field is handed over, and HeaderListTooLargeError
+// is thrown once the block is done. Reading on costs no more than the block's own bytes: an indexed field
+// hands over strings already held, and a literal is no longer than the block.
+import { H2ProtocolError, HeaderListTooLargeError } from '../errors.js';
+import { decodeInteger, STATIC_COUNT, STATIC_TABLE, type IntegerAt } from './table.js';
 import { huffmanDecode } from './huffman.js';
 
 const COMPRESSION_ERROR = 0x9;
@@ -10,6 +15,11 @@ const COMPRESSION_ERROR = 0x9;
 const ENTRY_OVERHEAD = 32;
 /** SETTINGS_HEADER_TABLE_SIZE's default: what a decoder allows unless it announces otherwise. */
 export const DEFAULT_TABLE_SIZE = 4096;
+/**
+ * The default bound on a decoded header list, in RFC 9113 6.5.2 octets (name + value + 32 per field): 64 KiB,
+ * nghttp2's NGHTTP2_MAX_HEADERSLEN (the bound nghttp2 applies when no SETTINGS_MAX_HEADER_LIST_SIZE is set).
+ */
+export const DEFAULT_MAX_HEADER_LIST_SIZE = 65_536;
 
 /** Receives each decoded field of a block, in order. */
 export interface HeaderSink {
@@ -29,8 +39,14 @@ export class HpackDecoder {
   // A decoded literal, returned through fields to avoid an object per string.
   private text = '';
 
-  /** `maxTableSize`: the SETTINGS_HEADER_TABLE_SIZE this side announced (4096 unless it said otherwise). */
-  constructor(private readonly maxTableSize = DEFAULT_TABLE_SIZE) {
+  /**
+   * `maxTableSize`: the SETTINGS_HEADER_TABLE_SIZE this side announced (4096 unless it said otherwise); a size
+   * update above it is a COMPRESSION_ERROR. `maxHeaderListSize`: the bound on each decoded list (Infinity: none).
+   */
+  constructor(
+    private readonly maxTableSize = DEFAULT_TABLE_SIZE,
+    private readonly maxHeaderListSize = DEFAULT_MAX_HEADER_LIST_SIZE,
+  ) {
     this.limit = maxTableSize;
     const capacity = Math.floor(maxTableSize / ENTRY_OVERHEAD) + 1;
     this.names = new Array<string>(capacity).fill('');
@@ -47,10 +63,18 @@ export class HpackDecoder {
     return Array.from({ length: this.count }, (_, i) => [this.nameAt(STATIC_COUNT + 1 + i), this.valueAt(STATIC_COUNT + 1 + i)]);
   }
 
-  /** Decodes one whole header block buf[start, end); throws H2ProtocolError(COMPRESSION_ERROR) if it is bad. */
-  decode(buf: Buffer, start: number, end: number, sink: HeaderSink | undefined): void {
+  /**
+   * Decodes one whole header block buf[start, end) and returns the decoded list's size (6.5.2 octets). Throws
+   * H2ProtocolError(COMPRESSION_ERROR) if the block is bad (a connection error: the table is out of step), or
+   * HeaderListTooLargeError after the whole block if the list exceeded the bound (the fields past the bound were
+   * not handed to the sink; the table is in step).
+   */
+  decode(buf: Buffer, start: number, end: number, sink: HeaderSink | undefined): number {
     let at = start;
     let fieldSeen = false;
+    let listSize = 0;
+    const bound = this.maxHeaderListSize;
+    let out = sink;
     while (at < end) {
       const byte = buf[at]!;
       if (byte & 0x80) {
@@ -63,13 +87,20 @@ export class HpackDecoder {
           at++;
         }
         if (index === 0) throw new H2ProtocolError(COMPRESSION_ERROR, 'HPACK index 0');
+        let name: string;
+        let value: string;
         if (index <= STATIC_COUNT) {
           const entry = STATIC_TABLE[index - 1]!;
-          sink?.onHeader(entry[0], entry[1]);
+          name = entry[0];
+          value = entry[1];
         } else {
           const slot = this.slot(index);
-          sink?.onHeader(this.names[slot]!, this.values[slot]!);
+          name = this.names[slot]!;
+          value = this.values[slot]!;
         }
+        listSize += name.length + value.length + ENTRY_OVERHEAD;
+        if (listSize > bound) out = undefined;
+        out?.onHeader(name, value);
         fieldSeen = true;
       } else if ((byte & 0xe0) === 0x20) {
         // Dynamic table size update (6.3): only before the first field of a block.
@@ -94,10 +125,14 @@ export class HpackDecoder {
         at = this.readString(buf, at, end);
         const value = this.text;
         if (indexing) this.insert(name, value);
-        sink?.onHeader(name, value);
+        listSize += name.length + value.length + ENTRY_OVERHEAD;
+        if (listSize > bound) out = undefined;
+        out?.onHeader(name, value);
         fieldSeen = true;
       }
     }
+    if (listSize > bound) throw new HeaderListTooLargeError(listSize, bound);
+    return listSize;
   }
 
   private nameAt(index: number): string {
