@@ -15,6 +15,10 @@ import type { ProxyRequest, ProxyResponse, Service } from '../proxy/src/service.
 import { buildStack } from '../proxy/src/stack.js';
 import { LiveTally } from '../harness/load/statistic/live.js';
 import { formatMicroTable, type MicroRow } from './micro-table.js';
+import { parseFrame } from '../h2/frame-parse.js';
+import { dataFrame, FRAME, FrameReader, headersFrames, type FrameHandler } from '../h2/frames.js';
+import { HpackDecoder } from '../h2/hpack/decoder.js';
+import { HpackEncoder } from '../h2/hpack/encoder.js';
 
 const EMPTY_BODY = Readable.from([]);
 
@@ -65,6 +69,43 @@ async function balancerOf(n: number): Promise<Balancer> {
   });
   await balancer.settled(1000);
   return balancer;
+}
+
+/** h2/'s hot paths on a typical gRPC request: frame parse, HPACK decode and encode with the dynamic table warm. */
+function addH2Rows(bench: Bench): void {
+  const fields = Object.entries(GRPC_REQUEST_HEADERS);
+  // A client's encoder and our decoder, one request in: what every later request on the connection looks like.
+  const clientEncoder = new HpackEncoder();
+  const decoder = new HpackDecoder();
+  const first = clientEncoder.encode(fields);
+  decoder.decode(first, 0, first.length, undefined);
+  const warmBlock = clientEncoder.encode(fields);
+  let decoded = 0;
+  const sink = { onHeader: (): void => void decoded++ };
+  // HEADERS then DATA (a 5-byte gRPC prefix and a 100-byte message), in one socket read.
+  const request = Buffer.concat([headersFrames(1, warmBlock, false), dataFrame(1, Buffer.alloc(105, 1), true)]);
+  let frames = 0;
+  const handler: FrameHandler = {
+    onFrame(type, flags, streamId, payload, start, end) {
+      if (type === FRAME.HEADERS) frames += parseFrame(type, flags, streamId, payload, start, end).type.length;
+    },
+    onData() {
+      frames++;
+    },
+  };
+  const reader = new FrameReader(handler);
+  bench.add(`h2: frame parse, HEADERS (${warmBlock.length} B block) + DATA (105 B) of a gRPC request`, () => {
+    reader.push(request);
+  });
+  bench.add(`h2: HPACK decode, gRPC request (10 fields, ${warmBlock.length} B, dynamic table warm)`, () => {
+    decoder.decode(warmBlock, 0, warmBlock.length, sink);
+  });
+  const encoder = new HpackEncoder();
+  encoder.encode(fields);
+  bench.add('h2: HPACK encode, gRPC request (10 fields, dynamic table warm)', () => {
+    encoder.encode(fields);
+  });
+  if (frames < 0 || decoded < 0) throw new Error('unreachable');
 }
 
 async function main(): Promise<void> {
@@ -119,6 +160,7 @@ async function main(): Promise<void> {
     const res = await stack(request());
     await res.trailers;
   });
+  addH2Rows(bench);
   await bench.run();
   for (const b of balancers) b.close();
 

@@ -43,23 +43,31 @@ const ENTRY_OVERHEAD = 32;
  * NGHTTP2_HD_DEFAULT_MAX_DEFLATE_BUFFER_SIZE (4096), so a peer announcing a huge table costs us no memory.
  */
 export const DEFAULT_MAX_ENCODER_TABLE_SIZE = 4096;
-/** Below this many value octets a cookie is never indexed (small cookies are guessable: RFC 7541 7.1.3; nghttp2's rule). */
+/**
+ * Below this many value octets a cookie is never indexed (small cookies are guessable, RFC 7541 7.1.3); nghttp2's
+ * rule (deflate_nv in nghttp2_hd.c: authorization, and cookie with valuelen < 20, are NEVER_INDEXING).
+ */
 export const COOKIE_NEVER_INDEX_BELOW = 20;
 
-const STATIC_FULL = new Map<string, number>();
-const STATIC_NAME = new Map<string, number>();
+/** Static table: name -> its first index, and value -> index for the entries that have a value. */
+const STATIC = new Map<string, { nameIndex: number; values: Map<string, number> }>();
 STATIC_TABLE.forEach(([name, value], i) => {
-  if (!STATIC_FULL.has(`${name}\0${value}`)) STATIC_FULL.set(`${name}\0${value}`, i + 1);
-  if (!STATIC_NAME.has(name)) STATIC_NAME.set(name, i + 1);
+  let entry = STATIC.get(name);
+  if (!entry) STATIC.set(name, (entry = { nameIndex: i + 1, values: new Map() }));
+  if (!entry.values.has(value)) entry.values.set(value, i + 1);
 });
 
-/** Fields whose values never enter a table anywhere (literal never indexed, 6.2.3). */
+/** Fields whose values never enter a table anywhere (literal never indexed, 6.2.3): nghttp2's two, plus proxy-authorization. */
 function neverIndexed(name: string, value: string): boolean {
   return name === 'authorization' || name === 'proxy-authorization' || (name === 'cookie' && value.length < COOKIE_NEVER_INDEX_BELOW);
 }
 
-/** Fields whose values change per request: sent without indexing, so they do not flush the table. */
-const NOT_INDEXED = new Set([':path', 'content-length', 'location', 'set-cookie', 'etag', 'if-modified-since', 'if-none-match', 'last-modified', 'grpc-timeout']);
+/**
+ * Fields whose values change per request: sent without indexing, so they do not flush the table. nghttp2's set
+ * (hd_deflate_decide_indexing: :path, age, content-length, etag, if-modified-since, if-none-match, location,
+ * set-cookie), plus last-modified and gRPC's grpc-timeout (a deadline that differs per call).
+ */
+const NOT_INDEXED = new Set([':path', 'age', 'content-length', 'location', 'set-cookie', 'etag', 'if-modified-since', 'if-none-match', 'last-modified', 'grpc-timeout']);
 
 /**
  * A stateful HPACK encoder (RFC 7541): static-table matches, a dynamic table with incremental indexing
@@ -68,15 +76,20 @@ const NOT_INDEXED = new Set([':path', 'content-length', 'location', 'set-cookie'
  * literals for credentials. Blocks must reach the peer in the order they were encoded.
  */
 export class HpackEncoder {
-  /** Entries oldest first; absolute id of entries[i] is this.evicted + i. */
+  /** Entries oldest first; the absolute id of entries[i] is this.evicted + i. */
   private readonly entries: Array<{ name: string; value: string; size: number }> = [];
   private evicted = 0;
   private size = 0;
   private limit: number;
-  private readonly full = new Map<string, number>();
+  /** name -> (value -> newest id holding both), and name -> newest id holding the name. */
+  private readonly full = new Map<string, Map<string, number>>();
   private readonly byName = new Map<string, number>();
   /** A size update owed at the next block's start: the smallest limit since the last block, then the current one. */
   private minPending: number | undefined;
+  private out = Buffer.allocUnsafe(1024);
+  private pos = 0;
+  /** Literals recently written: their Huffman code, or null where the raw octets are no longer. */
+  private readonly huffman = new Map<string, Buffer | null>();
 
   constructor(
     peerTableSize = 4096,
@@ -94,42 +107,38 @@ export class HpackEncoder {
     this.evictTo(this.limit);
   }
 
+  /** The dynamic table's size in RFC 7541 terms. */
   get tableSize(): number {
     return this.size;
   }
 
+  /** One header block (names lower-case, pseudo-headers first), as a new Buffer. */
   encode(headers: HeaderList): Buffer {
-    const out: number[] = [];
+    this.pos = 0;
     if (this.minPending !== undefined) {
-      encodeInteger(out, this.minPending, 5, 0x20);
-      if (this.minPending !== this.limit) encodeInteger(out, this.limit, 5, 0x20);
+      this.integer(this.minPending, 5, 0x20);
+      if (this.minPending !== this.limit) this.integer(this.limit, 5, 0x20);
       this.minPending = undefined;
     }
-    for (const [name, value] of headers) {
-      if (name !== name.toLowerCase()) throw new RangeError(`header name "${name}" must be lower-case in HTTP/2`);
-      const key = `${name}\0${value}`;
-      const full = STATIC_FULL.get(key) ?? this.dynamicIndex(this.full.get(key));
-      if (full !== undefined) {
-        encodeInteger(out, full, 7, 0x80);
-        continue;
-      }
-      const nameIndex = STATIC_NAME.get(name) ?? this.dynamicIndex(this.byName.get(name)) ?? 0;
-      const size = name.length + value.length + ENTRY_OVERHEAD;
-      if (neverIndexed(name, value)) {
-        encodeInteger(out, nameIndex, 4, 0x10);
-      } else if (NOT_INDEXED.has(name) || size > (this.limit * 3) / 4) {
-        encodeInteger(out, nameIndex, 4, 0x00);
-      } else {
-        encodeInteger(out, nameIndex, 6, 0x40);
-        if (nameIndex === 0) pushHuffmanOrRaw(out, name);
-        pushHuffmanOrRaw(out, value);
-        this.insert(name, value, size, key);
-        continue;
-      }
-      if (nameIndex === 0) pushHuffmanOrRaw(out, name);
-      pushHuffmanOrRaw(out, value);
+    for (const [name, value] of headers) this.field(name, value);
+    return Buffer.from(this.out.subarray(0, this.pos));
+  }
+
+  private field(name: string, value: string): void {
+    const statics = STATIC.get(name);
+    const full = statics?.values.get(value) ?? this.dynamicIndex(this.full.get(name)?.get(value));
+    if (full !== undefined) return this.integer(full, 7, 0x80);
+    if (statics === undefined && name !== name.toLowerCase()) throw new RangeError(`header name "${name}" must be lower-case in HTTP/2`);
+    const nameIndex = statics?.nameIndex ?? this.dynamicIndex(this.byName.get(name)) ?? 0;
+    const size = name.length + value.length + ENTRY_OVERHEAD;
+    if (neverIndexed(name, value)) this.integer(nameIndex, 4, 0x10);
+    else if (NOT_INDEXED.has(name) || size > (this.limit * 3) / 4) this.integer(nameIndex, 4, 0x00);
+    else {
+      this.integer(nameIndex, 6, 0x40);
+      this.insert(name, value, size);
     }
-    return Buffer.from(out);
+    if (nameIndex === 0) this.string(name);
+    this.string(value);
   }
 
   private dynamicIndex(id: number | undefined): number | undefined {
@@ -138,13 +147,15 @@ export class HpackEncoder {
     return STATIC_TABLE.length + this.evicted + this.entries.length - id;
   }
 
-  private insert(name: string, value: string, size: number, key: string): void {
+  private insert(name: string, value: string, size: number): void {
     this.evictTo(this.limit - size);
     if (size > this.limit) return;
     const id = this.evicted + this.entries.length;
     this.entries.push({ name, value, size });
     this.size += size;
-    this.full.set(key, id);
+    let values = this.full.get(name);
+    if (!values) this.full.set(name, (values = new Map()));
+    values.set(value, id);
     this.byName.set(name, id);
   }
 
@@ -153,20 +164,60 @@ export class HpackEncoder {
       const oldest = this.entries.shift()!;
       const id = this.evicted++;
       this.size -= oldest.size;
-      const key = `${oldest.name}\0${oldest.value}`;
-      if (this.full.get(key) === id) this.full.delete(key);
+      const values = this.full.get(oldest.name);
+      if (values?.get(oldest.value) === id) {
+        values.delete(oldest.value);
+        if (values.size === 0) this.full.delete(oldest.name);
+      }
       if (this.byName.get(oldest.name) === id) this.byName.delete(oldest.name);
+    }
+  }
+
+  private reserve(n: number): void {
+    if (this.pos + n <= this.out.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.pos + n));
+    this.out.copy(grown, 0, 0, this.pos);
+    this.out = grown;
+  }
+
+  /** An N-bit-prefix integer (5.1); `high` holds the representation's leading bits. */
+  private integer(value: number, prefixBits: number, high: number): void {
+    this.reserve(6);
+    const limit = (1 << prefixBits) - 1;
+    if (value < limit) {
+      this.out[this.pos++] = high | value;
+      return;
+    }
+    this.out[this.pos++] = high | limit;
+    let rest = value - limit;
+    while (rest >= 128) {
+      this.out[this.pos++] = (rest & 0x7f) | 0x80;
+      rest >>>= 7;
+    }
+    this.out[this.pos++] = rest;
+  }
+
+  /** A string literal (5.2), Huffman-coded when that is shorter. */
+  private string(text: string): void {
+    let coded = this.huffman.get(text);
+    if (coded === undefined) {
+      coded = huffmanLength(text) < text.length ? huffmanEncode(text) : null;
+      if (this.huffman.size >= HUFFMAN_CACHE_ENTRIES) this.huffman.clear();
+      if (text.length <= HUFFMAN_CACHE_MAX_LENGTH) this.huffman.set(text, coded);
+    }
+    if (coded !== null) {
+      this.integer(coded.length, 7, 0x80);
+      this.reserve(coded.length);
+      this.out.set(coded, this.pos);
+      this.pos += coded.length;
+    } else {
+      this.integer(text.length, 7, 0x00);
+      this.reserve(text.length);
+      this.pos += this.out.write(text, this.pos, 'latin1');
     }
   }
 }
 
-/** A string literal, Huffman-coded when that is shorter (H = 1). */
-function pushHuffmanOrRaw(out: number[], text: string): void {
-  if (huffmanLength(text) < text.length) {
-    const coded = huffmanEncode(text);
-    encodeInteger(out, coded.length, 7, 0x80);
-    for (const byte of coded) out.push(byte);
-  } else {
-    pushString(out, text);
-  }
-}
+/** The Huffman cache: a few hundred short strings (paths, authorities, deadlines), emptied when full. */
+const HUFFMAN_CACHE_ENTRIES = 256;
+const HUFFMAN_CACHE_MAX_LENGTH = 256;

@@ -44,9 +44,16 @@ function theirs(decompressor: HpackJsDecompressor, block: Buffer): Fields {
 }
 
 // Printable ASCII values (hpack.js reads values as UTF-8; ours as latin1: ASCII is where both agree), names
-// lower-case tokens, with repeats so the dynamic tables are hit.
-const name = fc.oneof(fc.constantFrom(':path', ':authority', 'content-type', 'user-agent', 'grpc-timeout', 'x-request-id', 'cookie', 'authorization'), fc.stringMatching(/^[a-z0-9-]{1,16}$/));
-const value = fc.oneof(fc.constantFrom('', 'application/grpc', '/sluice.echo.Echo/Unary', 'www.example.com'), fc.string({ maxLength: 60 }));
+// lower-case tokens, with repeats so the dynamic tables are hit. Names and values that are properties of
+// Object.prototype ("constructor", "valueOf", "toString"...) are left out: hpack.js looks them up in plain
+// objects and encodes them wrongly (found by this test: [["constructor", ""]] became 7f0080, an index past every
+// table; [[":path", "valueOf"]] likewise); that is its bug, not a case for ours.
+const name = fc
+  .oneof(fc.constantFrom(':path', ':authority', 'content-type', 'user-agent', 'grpc-timeout', 'x-request-id', 'cookie', 'authorization'), fc.stringMatching(/^[a-z0-9-]{1,16}$/))
+  .filter((n) => !(n in Object.prototype));
+const value = fc
+  .oneof(fc.constantFrom('', 'application/grpc', '/sluice.echo.Echo/Unary', 'www.example.com'), fc.string({ maxLength: 60 }))
+  .filter((v) => !(v in Object.prototype));
 const fieldList = fc.array(fc.tuple(name, value), { maxLength: 12 });
 const blocks = fc.array(fieldList, { minLength: 1, maxLength: 8 });
 
