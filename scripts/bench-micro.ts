@@ -1,7 +1,8 @@
 // `npm run bench:micro [-- --time-ms N]`: the proxy's per-request hot paths in isolation (tinybench), so a change
 // to one of them shows up as a number before it is lost in the noise of a load run: p2c pick over 1 / 10 / 100
 // endpoints, the balancer's whole route (usable endpoints, pick, call), the PeakEWMA update, header rewriting,
-// and the layer stack over an in-memory inner service against that service called bare. In-process and
+// the layer stack over an in-memory inner service against that service called bare, and h2/'s codec (frame
+// parse, HPACK decode and encode of a gRPC request, issue 15). In-process and
 // CPU-bound: read the figures as ratios against each other on one machine, never as wall-clock promises.
 import { Readable } from 'node:stream';
 import { Bench } from 'tinybench';
