@@ -36,6 +36,8 @@ export class HpackDecoder {
   /** The limit the encoder chose with a size update, never above the one we announced. */
   private limit: number;
   private readonly int: IntegerAt = { value: 0, next: 0 };
+  /** Our SETTINGS_HEADER_TABLE_SIZE changed: the next block must open with a size update (RFC 7541 4.2). */
+  private updateRequired = false;
   // A decoded literal, returned through fields to avoid an object per string.
   private text = '';
 
@@ -44,13 +46,43 @@ export class HpackDecoder {
    * update above it is a COMPRESSION_ERROR. `maxHeaderListSize`: the bound on each decoded list (Infinity: none).
    */
   constructor(
-    private readonly maxTableSize = DEFAULT_TABLE_SIZE,
+    private maxTableSize = DEFAULT_TABLE_SIZE,
     private readonly maxHeaderListSize = DEFAULT_MAX_HEADER_LIST_SIZE,
   ) {
     this.limit = maxTableSize;
     const capacity = Math.floor(maxTableSize / ENTRY_OVERHEAD) + 1;
     this.names = new Array<string>(capacity).fill('');
     this.values = new Array<string>(capacity).fill('');
+  }
+
+  /**
+   * Our SETTINGS_HEADER_TABLE_SIZE is now `size` (call it when the peer acknowledges the SETTINGS that changed
+   * it). As nghttp2 does, the peer's next header block must then open with a dynamic table size update (RFC 7541
+   * 4.2: "MUST occur at the beginning of the first header block following the change"); one that does not is a
+   * COMPRESSION_ERROR. A smaller size evicts at once.
+   */
+  setMaxTableSize(size: number): void {
+    if (size === this.maxTableSize) return;
+    this.maxTableSize = size;
+    this.updateRequired = true;
+    if (size < this.limit) {
+      this.limit = size;
+      this.evictTo(size);
+    }
+    const capacity = Math.floor(size / ENTRY_OVERHEAD) + 1;
+    if (capacity > this.names.length) {
+      // Grown: the ring rebuilt, oldest first, in arrays large enough for the new size.
+      const order = Array.from({ length: this.count }, (_, i) => STATIC_COUNT + this.count - i);
+      const names = order.map((index) => this.nameAt(index));
+      const values = order.map((index) => this.valueAt(index));
+      this.names = new Array<string>(capacity).fill('');
+      this.values = new Array<string>(capacity).fill('');
+      names.forEach((name, i) => {
+        this.names[i] = name;
+        this.values[i] = values[i]!;
+      });
+      this.head = this.count % capacity;
+    }
   }
 
   /** The dynamic table's size in RFC 7541 terms (for tests and diagnostics). */
@@ -75,6 +107,10 @@ export class HpackDecoder {
     let listSize = 0;
     const bound = this.maxHeaderListSize;
     let out = sink;
+    if (this.updateRequired && at < end) {
+      if ((buf[at]! & 0xe0) !== 0x20) throw new H2ProtocolError(COMPRESSION_ERROR, 'HPACK block without the size update our new SETTINGS_HEADER_TABLE_SIZE requires');
+      this.updateRequired = false;
+    }
     while (at < end) {
       const byte = buf[at]!;
       if (byte & 0x80) {

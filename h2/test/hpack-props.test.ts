@@ -24,11 +24,15 @@ function decode(decoder: HpackDecoder, block: Buffer): Fields {
 
 test('h2 hpack props: encode then decode gives the list back, across blocks and peer table size changes', () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fieldList, fc.option(fc.integer({ min: 0, max: 4096 }))), { minLength: 1, maxLength: 10 }), (steps) => {
-      const encoder = new HpackEncoder(4096);
+    fc.property(fc.array(fc.tuple(fieldList, fc.option(fc.integer({ min: 0, max: 8192 }))), { minLength: 1, maxLength: 10 }), (steps) => {
+      const encoder = new HpackEncoder(4096, 8192);
       const decoder = new HpackDecoder(4096, Number.POSITIVE_INFINITY);
       for (const [list, newSize] of steps) {
-        if (newSize !== null) encoder.setPeerTableSize(newSize);
+        if (newSize !== null) {
+          // We announce a new SETTINGS_HEADER_TABLE_SIZE; the peer's encoder learns it, ours enforces it.
+          decoder.setMaxTableSize(newSize);
+          encoder.setPeerTableSize(newSize);
+        }
         assert.deepEqual(decode(decoder, encoder.encode(list)), list);
         assert.equal(decoder.tableSize, encoder.tableSize, 'both tables hold the same entries');
       }
@@ -109,4 +113,20 @@ test('h2 hpack props: integers with padding octets or above 2^31 are COMPRESSION
   assert.throws(() => decodeInteger(Buffer.from([0x1f, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]), 0, 8, 5, into), isCompression);
   assert.throws(() => decodeInteger(Buffer.from([0x1f, 0xff, 0xff, 0xff, 0xff, 0x0f]), 0, 6, 5, into), isCompression);
   assert.equal(decodeInteger(Buffer.from([0x1f, 0xe1, 0xff, 0xff, 0xff, 0x07]), 0, 6, 5, into).value, 2 ** 31);
+});
+
+test('h2 hpack props: after our SETTINGS_HEADER_TABLE_SIZE changes, a block without a size update first is COMPRESSION_ERROR', () => {
+  const isCompression = (err: unknown): boolean => err instanceof H2ProtocolError && err.h2Code === 0x9;
+  const encoder = new HpackEncoder();
+  const decoder = new HpackDecoder();
+  decode(decoder, encoder.encode([['x-a', 'b'.repeat(300)]]));
+  assert.equal(decoder.tableSize, 335);
+  decoder.setMaxTableSize(256);
+  assert.equal(decoder.tableSize, 0, 'the entry no longer fits: evicted at once');
+  assert.throws(() => decode(decoder, Buffer.from([0x82])), isCompression);
+  const other = new HpackDecoder();
+  other.setMaxTableSize(256);
+  assert.throws(() => decode(other, Buffer.from([0x3f, 0xe2, 0x01, 0x82])), isCompression, 'an update to 257, above 256');
+  assert.deepEqual(decode(other, Buffer.from([0x3f, 0xe1, 0x01, 0x82])), [[':method', 'GET']], 'an update to 256 first: accepted');
+  assert.deepEqual(decode(other, Buffer.from([0x82])), [[':method', 'GET']], 'required once only');
 });
