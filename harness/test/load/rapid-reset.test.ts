@@ -108,19 +108,21 @@ for (const protocol of ['h2', 'grpc'] as const) {
 test('rapid reset against node:http2: every stream the server starts is cancelled by the generator', async () => {
   let streams = 0;
   let cancelled = 0;
+  const otherCodes: number[] = [];
   const server = await h2Server((stream) => {
     streams++;
     // Never answered: only the generator's RST_STREAM ends it.
     stream.on('close', () => {
       if (stream.rstCode === NGHTTP2_CANCEL) cancelled++;
+      else otherCodes.push(stream.rstCode);
     });
   });
   try {
     const r = await runLoad(attackOptions(server.url, 'h2', { durationMs: 200 }));
-    // The last closes may come a moment after the run.
-    for (let i = 0; i < 50 && cancelled < streams; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    // The last closes may come a moment after the run (seconds on a loaded machine: CI once saw one missing at 0.5 s).
+    for (let i = 0; i < 300 && cancelled + otherCodes.length < streams; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.ok(streams > 0);
-    assert.equal(cancelled, streams);
+    assert.equal(cancelled, streams, `${streams} started, ${cancelled} cancelled, closed with other codes: ${JSON.stringify(otherCodes)}`);
     assert.ok(r.attack!.streams >= streams, `${r.attack!.streams} sent, ${streams} started by the server`);
     assert.equal(r.requests, 0);
     assert.equal(r.latencyMs.max, 0, 'no latency outcome');
