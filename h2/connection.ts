@@ -1,0 +1,853 @@
+// A role-agnostic HTTP/2 connection (RFC 9113) over any byte transport: the preface, the SETTINGS exchange,
+// the stream state machine of 5.1 (stream-state.ts), PING, GOAWAY (graceful in two steps, 6.8), RST_STREAM,
+// fixed flow control both ways (flow.ts, strict receive credit: only what the application consumed), and the
+// flood bounds of limits.ts. Bytes come in through receive(chunk); frames leave through transport.write, at
+// most one write per receive() or per method call. Events go to ONE listener given at construction; nothing
+// is ever thrown out of receive(): a peer's violation ends in RST_STREAM (stream error) or GOAWAY and close
+// (connection error), recorded in `closeReason`.
+import type { Socket } from 'node:net';
+import { H2_ERROR, H2ProtocolError, H2StreamError, HeaderListTooLargeError } from './errors.js';
+import { parseFrame, type Frame } from './frame-parse.js';
+import { ReceiveWindow, SendWindow } from './flow.js';
+import {
+  DEFAULT_WINDOW,
+  FLAG,
+  FRAME,
+  FrameReader,
+  goawayFrame,
+  headersFrames,
+  MAX_WINDOW,
+  pingFrame,
+  PREFACE,
+  rstStreamFrame,
+  SETTING,
+  SETTINGS_ACK,
+  settingsFrame,
+  windowUpdateFrame,
+  encodeFrame,
+} from './frames.js';
+import { HeaderBlockAssembler, type HeaderBlock } from './header-block.js';
+import { HpackDecoder } from './hpack/decoder.js';
+import { HpackEncoder, type HeaderList } from './hpack/encoder.js';
+import { DEFAULT_LIMITS, TokenBucket, type Limits } from './limits.js';
+import { LOCAL_DEFAULTS, RFC_DEFAULTS, settingsEntries, type Settings } from './settings.js';
+import { canReceive, canSend, nextState, type StreamState } from './stream-state.js';
+
+const E = H2_ERROR;
+
+/** What the connection writes to: a socket, or an array in a test. `write` returning false means "stop until drained()". */
+export interface Transport {
+  write(buf: Buffer): boolean | void;
+  end(): void;
+  destroy(): void;
+}
+
+export type Role = 'client' | 'server';
+
+export interface CloseReason {
+  /** The HTTP/2 error code (NO_ERROR for a graceful end or the transport closing). */
+  code: number;
+  /** Who ended it: we (a GOAWAY we sent, close()), the peer (its GOAWAY), or the transport. */
+  by: 'local' | 'peer' | 'transport';
+  message: string;
+}
+
+/** The events, all optional; a listener that throws closes the connection with INTERNAL_ERROR. */
+export interface H2Listener {
+  onHeaders?(streamId: number, headers: Array<[string, string]>, endStream: boolean): void;
+  onData?(streamId: number, data: Buffer, endStream: boolean): void;
+  /** `local`: we reset it (a bound, a stream error of the peer's, reset()); else the peer's RST_STREAM or GOAWAY. */
+  onReset?(streamId: number, code: number, local: boolean): void;
+  onGoaway?(lastStreamId: number, code: number, debug: Buffer): void;
+  onSettings?(peer: Readonly<Settings>): void;
+  onPingAck?(opaque: Buffer): void;
+  onClose?(reason: CloseReason): void;
+}
+
+export interface ConnectionOptions {
+  /** What we announce (merged over LOCAL_DEFAULTS). */
+  settings?: Partial<Settings>;
+  /** The connection's receive window (opened with a WINDOW_UPDATE at start when above 65 535). */
+  connectionWindow?: number;
+  limits?: Partial<Limits>;
+  /** A clock in ms for the rate limits (tests pass a fake one). */
+  now?: () => number;
+}
+
+export interface ConnectionStats {
+  streams: number;
+  bufferedBytes: number;
+  queuedControlFrames: number;
+  queuedOutputBytes: number;
+}
+
+interface Stream {
+  id: number;
+  state: StreamState;
+  send: SendWindow;
+  recv: ReceiveWindow;
+  /** DATA waiting for window; `end` once the application ended the body; trailers after it. */
+  queue: Buffer[];
+  queued: number;
+  endQueued: boolean;
+  trailers: HeaderList | undefined;
+  headersReceived: boolean;
+}
+
+const GRACEFUL_PING = Buffer.from('h2-goawy', 'latin1');
+
+export class H2Connection {
+  readonly role: Role;
+  readonly local: Settings;
+  peer: Settings = { ...RFC_DEFAULTS };
+  readonly limits: Limits;
+  /** 'open', 'draining' (a GOAWAY sent or received; existing streams finish), 'closed'. */
+  state: 'open' | 'draining' | 'closed' = 'open';
+  closeReason: CloseReason | undefined;
+
+  private readonly streams = new Map<number, Stream>();
+  private readonly reader: FrameReader;
+  private readonly assembler: HeaderBlockAssembler;
+  private readonly decoder: HpackDecoder;
+  private readonly encoder = new HpackEncoder();
+  private readonly connSend = new SendWindow(DEFAULT_WINDOW);
+  private readonly connRecv: ReceiveWindow;
+  private readonly resets: TokenBucket;
+  private readonly now: () => number;
+  /** Server: the client preface still to check, octets matched so far. */
+  private prefaceLeft: number;
+  private peerSettingsSeen = false;
+  private settingsAcksOwed = 0;
+  private nextStreamId: number;
+  /** Highest stream id the peer opened (ours: nextStreamId - 2). */
+  private lastPeerStreamId = 0;
+  /** The peer's GOAWAY: streams of ours above it will not be processed. */
+  private peerGoawayLast = MAX_WINDOW;
+  /** Our GOAWAY's last stream id (new peer streams above it are ignored). */
+  private goawayLast = MAX_WINDOW;
+  private gracefulPingSent = false;
+  private bufferedBytes = 0;
+  private emptyFrames = 0;
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  private outControl = 0;
+  private blocked = false;
+  private inReceive = false;
+  /** DATA pieces of the frame being read. */
+  private dataPieces: Buffer[] = [];
+
+  constructor(
+    role: Role,
+    private readonly transport: Transport,
+    private readonly listener: H2Listener = {},
+    opts: ConnectionOptions = {},
+  ) {
+    this.role = role;
+    this.local = { ...LOCAL_DEFAULTS, ...opts.settings };
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.now = opts.now ?? (() => performance.now());
+    this.resets = new TokenBucket(this.limits.resetBurst, this.limits.resetRatePerSecond, this.now());
+    this.nextStreamId = role === 'client' ? 1 : 2;
+    this.prefaceLeft = role === 'server' ? PREFACE.length : 0;
+    this.decoder = new HpackDecoder(this.local.headerTableSize, this.local.maxHeaderListSize);
+    this.assembler = new HeaderBlockAssembler((b) => this.onBlock(b), { maxContinuations: this.limits.maxContinuations, maxBlockBytes: this.limits.maxHeaderBlockBytes });
+    const connWindow = Math.max(DEFAULT_WINDOW, Math.min(MAX_WINDOW, opts.connectionWindow ?? DEFAULT_WINDOW));
+    this.connRecv = new ReceiveWindow(connWindow, connWindow);
+    this.reader = new FrameReader(
+      {
+        onFrame: (type, flags, streamId, payload, start, end) => this.onFrame(type, flags, streamId, payload, start, end),
+        onData: (streamId, flags, flowBytes, dataBytes) => this.onDataFrame(streamId, flags, flowBytes, dataBytes),
+        onDataBytes: (_streamId, buf, start, end) => {
+          this.dataPieces.push(Buffer.from(buf.subarray(start, end)));
+        },
+      },
+      this.local.maxFrameSize,
+      true,
+    );
+    if (role === 'client') this.queue(PREFACE, false);
+    this.queue(settingsFrame(settingsEntries(this.local)), false);
+    this.settingsAcksOwed++;
+    if (connWindow > DEFAULT_WINDOW) this.queue(windowUpdateFrame(0, connWindow - DEFAULT_WINDOW), false);
+    this.flush();
+  }
+
+  // ---- input ----
+
+  /** Bytes from the transport. Never throws. */
+  receive(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    this.inReceive = true;
+    try {
+      let at = 0;
+      if (this.prefaceLeft > 0) {
+        const n = Math.min(this.prefaceLeft, chunk.length);
+        const from = PREFACE.length - this.prefaceLeft;
+        if (!chunk.subarray(0, n).equals(PREFACE.subarray(from, from + n))) {
+          // RFC 9113 3.4: a PROTOCOL_ERROR; the GOAWAY "MAY be omitted" (the peer may not speak HTTP/2), and we omit it as nghttp2 does.
+          this.shut({ code: E.PROTOCOL_ERROR, by: 'local', message: 'bad client preface' }, false);
+          return;
+        }
+        this.prefaceLeft -= n;
+        at = n;
+      }
+      if (at < chunk.length) this.reader.push(at === 0 ? chunk : chunk.subarray(at));
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.inReceive = false;
+    }
+    this.flush();
+  }
+
+  /** The transport drained what we wrote (a socket's 'drain'). */
+  drained(): void {
+    if (this.state === 'closed') return;
+    this.blocked = false;
+    this.flush();
+  }
+
+  /** The transport closed under us (a socket's 'close'). */
+  transportClosed(error?: Error): void {
+    if (this.state === 'closed') return;
+    this.finish({ code: E.NO_ERROR, by: 'transport', message: error ? `transport closed: ${error.message}` : 'transport closed' });
+  }
+
+  private onFrame(type: number, flags: number, streamId: number, payload: Buffer, start: number, end: number): void {
+    if (this.state === 'closed') return;
+    try {
+      const frame = parseFrame(type, flags, streamId, payload, start, end);
+      if (!this.peerSettingsSeen) {
+        if (frame.type !== 'SETTINGS' || frame.ack) throw new H2ProtocolError(E.PROTOCOL_ERROR, `the peer's first frame is ${frame.type}, not SETTINGS (3.4)`);
+      }
+      this.countEmpty(frame);
+      if (this.assembler.frame(frame)) return;
+      this.handle(frame);
+    } catch (err) {
+      if (err instanceof H2StreamError) this.streamError(err.streamId, err.h2Code);
+      else throw err;
+    }
+  }
+
+  private countEmpty(frame: Frame): void {
+    const empty =
+      (frame.type === 'HEADERS' && frame.fragment.length === 0 && !frame.endStream) || (frame.type === 'CONTINUATION' && frame.fragment.length === 0 && !frame.endHeaders);
+    this.emptyFrame(empty);
+  }
+
+  private emptyFrame(empty: boolean): void {
+    if (!empty) {
+      this.emptyFrames = 0;
+      return;
+    }
+    if (++this.emptyFrames > this.limits.maxConsecutiveEmptyFrames) {
+      throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `more than ${this.limits.maxConsecutiveEmptyFrames} consecutive empty frames`);
+    }
+  }
+
+  private handle(frame: Frame): void {
+    switch (frame.type) {
+      case 'SETTINGS':
+        return this.onSettingsFrame(frame.ack, frame.settings);
+      case 'PING':
+        if (frame.ack) {
+          if (this.gracefulPingSent && frame.opaque.equals(GRACEFUL_PING)) this.secondGoaway();
+          else this.emit(() => this.listener.onPingAck?.(Buffer.from(frame.opaque)));
+        } else {
+          this.queue(pingFrame(frame.opaque, true), true);
+        }
+        return;
+      case 'GOAWAY':
+        return this.onGoawayFrame(frame.lastStreamId, frame.code, frame.debug);
+      case 'WINDOW_UPDATE':
+        return this.onWindowUpdate(frame.streamId, frame.increment);
+      case 'RST_STREAM':
+        return this.onRstStream(frame.streamId, frame.code);
+      case 'PRIORITY':
+        return; // 5.3: deprecated, parsed and ignored (on any stream, idle ones included).
+      case 'PUSH_PROMISE':
+        throw new H2ProtocolError(E.PROTOCOL_ERROR, 'PUSH_PROMISE, and we never enable push (8.4)');
+      default:
+        return; // UNKNOWN (5.5); DATA does not come this way; HEADERS/CONTINUATION went to the assembler.
+    }
+  }
+
+  private onSettingsFrame(ack: boolean, entries: Array<[number, number]>): void {
+    if (ack) {
+      if (this.settingsAcksOwed === 0) throw new H2ProtocolError(E.PROTOCOL_ERROR, 'SETTINGS ACK for no SETTINGS of ours');
+      this.settingsAcksOwed--;
+      return;
+    }
+    if (entries.length > this.limits.maxSettingsEntries) {
+      throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `SETTINGS with ${entries.length} entries (more than ${this.limits.maxSettingsEntries})`);
+    }
+    this.peerSettingsSeen = true;
+    for (const [id, value] of entries) {
+      switch (id) {
+        case SETTING.HEADER_TABLE_SIZE:
+          this.peer.headerTableSize = value;
+          this.encoder.setPeerTableSize(value);
+          break;
+        case SETTING.ENABLE_PUSH:
+          if (this.role === 'client' && value !== 0) throw new H2ProtocolError(E.PROTOCOL_ERROR, 'a server sent SETTINGS_ENABLE_PUSH = 1');
+          this.peer.enablePush = value === 1;
+          break;
+        case SETTING.MAX_CONCURRENT_STREAMS:
+          this.peer.maxConcurrentStreams = value;
+          break;
+        case SETTING.INITIAL_WINDOW_SIZE: {
+          const delta = value - this.peer.initialWindowSize;
+          this.peer.initialWindowSize = value;
+          for (const s of this.streams.values()) {
+            if (!s.send.grow(delta)) throw new H2ProtocolError(E.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE takes stream ${s.id}'s window above 2^31-1`);
+          }
+          break;
+        }
+        case SETTING.MAX_FRAME_SIZE:
+          this.peer.maxFrameSize = value;
+          break;
+        case SETTING.MAX_HEADER_LIST_SIZE:
+          this.peer.maxHeaderListSize = value;
+          break;
+        default:
+          break; // 6.5.2: unknown settings are ignored.
+      }
+    }
+    this.queue(SETTINGS_ACK, true);
+    const peer = { ...this.peer };
+    this.emit(() => this.listener.onSettings?.(peer));
+    this.pump();
+  }
+
+  private onGoawayFrame(lastStreamId: number, code: number, debug: Buffer): void {
+    this.peerGoawayLast = Math.min(this.peerGoawayLast, lastStreamId);
+    if (this.state === 'open') this.state = 'draining';
+    const copy = Buffer.from(debug);
+    this.emit(() => this.listener.onGoaway?.(lastStreamId, code, copy));
+    // Our streams above its last id were not processed: refused (6.8), to be retried elsewhere.
+    for (const s of [...this.streams.values()]) {
+      if (this.isOurs(s.id) && s.id > lastStreamId) this.dropStream(s, E.REFUSED_STREAM, false);
+    }
+    if (code !== E.NO_ERROR) {
+      for (const s of [...this.streams.values()]) this.dropStream(s, code, false);
+      this.finish({ code, by: 'peer', message: `GOAWAY ${code}: ${copy.toString('latin1')}` });
+      return;
+    }
+    this.maybeDone();
+  }
+
+  private onWindowUpdate(streamId: number, increment: number): void {
+    if (streamId === 0) {
+      if (!this.connSend.grow(increment)) throw new H2ProtocolError(E.FLOW_CONTROL_ERROR, 'connection send window above 2^31-1');
+      this.pump();
+      return;
+    }
+    const s = this.streams.get(streamId);
+    if (!s) {
+      if (this.isIdle(streamId)) throw new H2ProtocolError(E.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${streamId}`);
+      return; // closed: ignored (5.1).
+    }
+    if (!s.send.grow(increment)) throw new H2StreamError(streamId, E.FLOW_CONTROL_ERROR, `stream ${streamId} send window above 2^31-1`);
+    this.pumpStream(s);
+  }
+
+  private onRstStream(streamId: number, code: number): void {
+    if (this.role === 'server' && !this.resets.take(this.now())) {
+      // Rapid reset (CVE-2023-44487): nghttp2's token bucket on incoming RST_STREAM.
+      throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `RST_STREAM faster than ${this.limits.resetRatePerSecond}/s past a burst of ${this.limits.resetBurst}`);
+    }
+    const s = this.streams.get(streamId);
+    if (!s) {
+      if (this.isIdle(streamId)) throw new H2ProtocolError(E.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId}`);
+      return;
+    }
+    this.dropStream(s, code, false);
+  }
+
+  private onDataFrame(streamId: number, flags: number, flowBytes: number, dataBytes: number): void {
+    const pieces = this.dataPieces;
+    this.dataPieces = [];
+    if (this.state === 'closed') return;
+    if (!this.peerSettingsSeen) throw new H2ProtocolError(E.PROTOCOL_ERROR, "the peer's first frame is DATA, not SETTINGS (3.4)");
+    if (this.assembler.pending) throw new H2ProtocolError(E.PROTOCOL_ERROR, 'DATA inside a header block');
+    if (streamId === 0) throw new H2ProtocolError(E.PROTOCOL_ERROR, 'DATA on stream 0');
+    const endStream = (flags & FLAG.END_STREAM) !== 0;
+    this.emptyFrame(flowBytes === 0 && !endStream);
+    // The connection window counts every DATA frame, whatever its stream's state (6.9).
+    this.connRecv.receive(flowBytes);
+    const s = this.streams.get(streamId);
+    if (!s || !canReceive(s.state)) {
+      if (!s && this.isIdle(streamId)) throw new H2ProtocolError(E.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
+      this.creditConnection(flowBytes);
+      this.streamError(streamId, E.STREAM_CLOSED);
+      return;
+    }
+    try {
+      s.recv.receive(flowBytes);
+    } catch {
+      this.creditConnection(flowBytes);
+      this.streamError(streamId, E.FLOW_CONTROL_ERROR);
+      return;
+    }
+    // Padding is flow-controlled but never reaches the application: its credit goes back at once.
+    if (flowBytes > dataBytes) this.credit(streamId, flowBytes - dataBytes);
+    if (endStream) this.transition(s, 'recv-end');
+    const data = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    this.emit(() => this.listener.onData?.(streamId, data, endStream));
+    if (s.state === 'closed') this.forget(s);
+  }
+
+  private onBlock(block: HeaderBlock): void {
+    const id = block.streamId;
+    // Decode first, always: the HPACK table must stay in step whatever becomes of the stream.
+    const headers: Array<[string, string]> = [];
+    let tooLarge = false;
+    try {
+      this.decoder.decode(block.block, 0, block.block.length, { onHeader: (n, v) => headers.push([n, v]) });
+    } catch (err) {
+      if (!(err instanceof HeaderListTooLargeError)) throw err;
+      tooLarge = true;
+    }
+    let s = this.streams.get(id);
+    if (!s) {
+      if (this.isOurs(id)) {
+        if (id >= this.nextStreamId) throw new H2ProtocolError(E.PROTOCOL_ERROR, `HEADERS on idle stream ${id} of ours`);
+        this.streamError(id, E.STREAM_CLOSED);
+        return;
+      }
+      if (this.role === 'client') throw new H2ProtocolError(E.PROTOCOL_ERROR, `HEADERS opening stream ${id} at a client`);
+      if (id <= this.lastPeerStreamId) throw new H2ProtocolError(E.STREAM_CLOSED, `HEADERS on closed stream ${id}`);
+      this.lastPeerStreamId = id;
+      if (id > this.goawayLast) return; // after our GOAWAY: ignored (6.8).
+      if (this.peerStreams() >= this.local.maxConcurrentStreams) {
+        this.streamError(id, E.REFUSED_STREAM);
+        return;
+      }
+      s = this.newStream(id);
+      this.transition(s, 'recv-headers');
+    } else {
+      if (!canReceive(s.state)) {
+        this.streamError(id, E.STREAM_CLOSED);
+        return;
+      }
+      // A second block is trailers: it must end the stream (8.1).
+      if (s.headersReceived && !block.endStream) throw new H2StreamError(id, E.PROTOCOL_ERROR, `HEADERS without END_STREAM after the headers of stream ${id}`);
+    }
+    if (tooLarge) {
+      if (this.role === 'server' && !s.headersReceived) {
+        // README: a server answers 431; the rest of the request is not read.
+        if (block.endStream) this.transition(s, 'recv-end');
+        this.sendHeaders(id, [[':status', '431']], true);
+        if (this.streams.has(id)) this.streamError(id, E.NO_ERROR);
+      } else {
+        this.streamError(id, E.CANCEL);
+      }
+      return;
+    }
+    s.headersReceived = true;
+    if (block.endStream) this.transition(s, 'recv-end');
+    const stream = s;
+    this.emit(() => this.listener.onHeaders?.(id, headers, block.endStream));
+    if (stream.state === 'closed') this.forget(stream);
+  }
+
+  // ---- output (the application's calls) ----
+
+  /** Client: opens a stream with a request's headers; returns its id. */
+  request(headers: HeaderList, endStream = false): number {
+    if (this.role !== 'client') throw new Error('request() is a client call');
+    if (this.state !== 'open') throw new Error(`request() on a ${this.state} connection`);
+    if (this.nextStreamId > MAX_WINDOW) throw new Error('stream ids exhausted');
+    if (this.ourStreams() >= this.peer.maxConcurrentStreams) throw new Error(`the peer allows ${this.peer.maxConcurrentStreams} concurrent streams`);
+    const id = this.nextStreamId;
+    this.nextStreamId += 2;
+    const s = this.newStream(id);
+    this.transition(s, 'send-headers');
+    this.writeHeaders(s, headers, endStream);
+    return id;
+  }
+
+  /** Server: a response's headers (or any HEADERS on an open stream of ours to send on). */
+  sendHeaders(streamId: number, headers: HeaderList, endStream = false): void {
+    this.guarded(() => {
+      const s = this.sendable(streamId);
+      if (s) this.writeHeaders(s, headers, endStream);
+    });
+  }
+
+  respond(streamId: number, headers: HeaderList, endStream = false): void {
+    this.sendHeaders(streamId, headers, endStream);
+  }
+
+  /**
+   * DATA on a stream, as far as the windows allow; the rest waits in the stream's queue. Returns false if the
+   * stream is gone, or if queueing would pass maxBufferedBytes: then the stream is reset ENHANCE_YOUR_CALM.
+   */
+  sendData(streamId: number, data: Buffer, endStream = false): boolean {
+    const s = this.sendable(streamId);
+    if (!s || s.endQueued) return false;
+    let ok = true;
+    this.guarded(() => {
+      if (data.length > 0) {
+        s.queue.push(data);
+        s.queued += data.length;
+        this.bufferedBytes += data.length;
+      }
+      s.endQueued = endStream;
+      this.pumpStream(s);
+      if (this.bufferedBytes > this.limits.maxBufferedBytes && this.streams.has(streamId)) {
+        ok = false;
+        this.streamError(streamId, E.ENHANCE_YOUR_CALM);
+      }
+    });
+    return ok && this.state !== 'closed';
+  }
+
+  /** Trailers: HEADERS with END_STREAM, after the queued DATA. */
+  sendTrailers(streamId: number, headers: HeaderList): void {
+    const s = this.sendable(streamId);
+    if (!s || s.endQueued) return;
+    this.guarded(() => {
+      s.trailers = headers;
+      s.endQueued = true;
+      this.pumpStream(s);
+    });
+  }
+
+  /** RST_STREAM(code) on a stream. */
+  reset(streamId: number, code: number = E.CANCEL): void {
+    const s = this.streams.get(streamId);
+    if (!s) return;
+    this.guarded(() => {
+      this.queue(rstStreamFrame(streamId, code), true);
+      this.dropStream(s, code, true);
+    });
+  }
+
+  /** The application consumed n octets of a stream's DATA: credit goes back to the peer (strict flow control). */
+  consume(streamId: number, n: number): void {
+    if (n <= 0) return;
+    this.guarded(() => this.credit(streamId, n));
+  }
+
+  private credit(streamId: number, n: number): void {
+    const s = this.streams.get(streamId);
+    if (s && canReceive(s.state)) {
+      const inc = s.recv.consume(n);
+      if (inc > 0) this.queue(windowUpdateFrame(streamId, inc), false);
+    }
+    this.creditConnection(n);
+  }
+
+  ping(opaque: Buffer = Buffer.alloc(8)): void {
+    const payload = Buffer.alloc(8);
+    opaque.copy(payload, 0, 0, 8);
+    this.guarded(() => this.queue(pingFrame(payload, false), false));
+  }
+
+  /**
+   * GOAWAY. With NO_ERROR, graceful (RFC 9113 6.8): GOAWAY(2^31-1) and a PING; on its ACK, GOAWAY(last stream
+   * the peer opened); the connection closes when the remaining streams are done. Any other code: GOAWAY(last,
+   * code) and close at once.
+   */
+  goaway(code: number = E.NO_ERROR, debug = ''): void {
+    if (this.state === 'closed') return;
+    if (code !== E.NO_ERROR) {
+      this.shut({ code, by: 'local', message: debug || `GOAWAY ${code}` }, true, debug);
+      return;
+    }
+    if (this.gracefulPingSent || this.goawayLast !== MAX_WINDOW) return;
+    this.guarded(() => {
+      this.state = 'draining';
+      this.queue(goawayFrame(MAX_WINDOW, E.NO_ERROR, debug), false);
+      this.queue(pingFrame(GRACEFUL_PING, false), false);
+      this.gracefulPingSent = true;
+    });
+  }
+
+  /** Closes now: the transport destroyed, every stream reset (CANCEL, local). */
+  close(): void {
+    if (this.state === 'closed') return;
+    for (const s of [...this.streams.values()]) this.dropStream(s, E.CANCEL, true);
+    this.finish({ code: E.NO_ERROR, by: 'local', message: 'closed' });
+  }
+
+  stats(): ConnectionStats {
+    return { streams: this.streams.size, bufferedBytes: this.bufferedBytes, queuedControlFrames: this.outControl, queuedOutputBytes: this.outBytes };
+  }
+
+  streamState(streamId: number): StreamState {
+    const s = this.streams.get(streamId);
+    if (s) return s.state;
+    return this.isIdle(streamId) ? 'idle' : 'closed';
+  }
+
+  // ---- internals ----
+
+  private secondGoaway(): void {
+    this.gracefulPingSent = false;
+    this.goawayLast = this.lastPeerStreamId;
+    this.queue(goawayFrame(this.goawayLast, E.NO_ERROR), false);
+    this.maybeDone();
+  }
+
+  private maybeDone(): void {
+    if (this.state !== 'draining' || this.gracefulPingSent || this.streams.size > 0) return;
+    if (this.goawayLast === MAX_WINDOW && this.peerGoawayLast === MAX_WINDOW) return;
+    this.flush();
+    this.finish({ code: E.NO_ERROR, by: this.goawayLast !== MAX_WINDOW ? 'local' : 'peer', message: 'GOAWAY, all streams done' }, true);
+  }
+
+  private isOurs(id: number): boolean {
+    return (id % 2 === 1) === (this.role === 'client');
+  }
+
+  private isIdle(id: number): boolean {
+    return this.isOurs(id) ? id >= this.nextStreamId : id > this.lastPeerStreamId;
+  }
+
+  private peerStreams(): number {
+    let n = 0;
+    for (const id of this.streams.keys()) if (!this.isOurs(id)) n++;
+    return n;
+  }
+
+  private ourStreams(): number {
+    return this.streams.size - this.peerStreams();
+  }
+
+  private newStream(id: number): Stream {
+    const s: Stream = {
+      id,
+      state: 'idle',
+      send: new SendWindow(this.peer.initialWindowSize),
+      recv: new ReceiveWindow(this.local.initialWindowSize, this.local.initialWindowSize),
+      queue: [],
+      queued: 0,
+      endQueued: false,
+      trailers: undefined,
+      headersReceived: false,
+    };
+    this.streams.set(id, s);
+    return s;
+  }
+
+  private transition(s: Stream, event: Parameters<typeof nextState>[1]): void {
+    const next = nextState(s.state, event);
+    if (next === undefined) throw new H2StreamError(s.id, E.STREAM_CLOSED, `${event} on stream ${s.id} in state ${s.state}`);
+    s.state = next;
+  }
+
+  private sendable(streamId: number): Stream | undefined {
+    if (this.state === 'closed') return undefined;
+    const s = this.streams.get(streamId);
+    if (!s || !canSend(s.state)) return undefined;
+    return s;
+  }
+
+  private writeHeaders(s: Stream, headers: HeaderList, endStream: boolean): void {
+    const block = this.encoder.encode(headers);
+    this.queue(headersFrames(s.id, block, endStream, this.peer.maxFrameSize), false);
+    if (endStream) {
+      s.endQueued = true;
+      this.transition(s, 'send-end');
+      if (s.state === 'closed') this.forget(s);
+    }
+    this.flushIfIdle();
+  }
+
+  /** Every stream with queued DATA, as far as the windows allow. */
+  private pump(): void {
+    for (const s of [...this.streams.values()]) if (s.queued > 0 || s.endQueued) this.pumpStream(s);
+  }
+
+  private pumpStream(s: Stream): void {
+    if (this.blocked || !canSend(s.state)) return;
+    while (s.queued > 0) {
+      const n = Math.min(s.queued, s.send.size, this.connSend.size, this.peer.maxFrameSize);
+      if (n <= 0) return;
+      const chunk = this.takeQueued(s, n);
+      const last = s.queued === 0 && s.endQueued && s.trailers === undefined;
+      this.queue(encodeFrame(FRAME.DATA, last ? FLAG.END_STREAM : 0, s.id, chunk), false);
+      s.send.take(n);
+      this.connSend.take(n);
+      if (last) return this.sentEnd(s);
+    }
+    if (!s.endQueued) return;
+    if (s.trailers !== undefined) {
+      const trailers = s.trailers;
+      s.trailers = undefined;
+      this.queue(headersFrames(s.id, this.encoder.encode(trailers), true, this.peer.maxFrameSize), false);
+      return this.sentEnd(s);
+    }
+    // An empty END_STREAM (sendData(id, empty, true) with nothing queued).
+    this.queue(encodeFrame(FRAME.DATA, FLAG.END_STREAM, s.id), false);
+    this.sentEnd(s);
+  }
+
+  private sentEnd(s: Stream): void {
+    this.transition(s, 'send-end');
+    if (s.state === 'closed') this.forget(s);
+  }
+
+  private takeQueued(s: Stream, n: number): Buffer {
+    const head = s.queue[0]!;
+    let chunk: Buffer;
+    if (head.length <= n) {
+      s.queue.shift();
+      chunk = head;
+    } else {
+      chunk = head.subarray(0, n);
+      s.queue[0] = head.subarray(n);
+    }
+    s.queued -= chunk.length;
+    this.bufferedBytes -= chunk.length;
+    return chunk;
+  }
+
+  private creditConnection(n: number): void {
+    const inc = this.connRecv.consume(n);
+    if (inc > 0) this.queue(windowUpdateFrame(0, inc), false);
+  }
+
+  /** A stream error: RST_STREAM(code), the stream forgotten, the listener told. */
+  private streamError(streamId: number, code: number): void {
+    this.queue(rstStreamFrame(streamId, code), true);
+    const s = this.streams.get(streamId);
+    if (s) this.dropStream(s, code, true);
+  }
+
+  private dropStream(s: Stream, code: number, local: boolean): void {
+    if (!this.streams.has(s.id)) return;
+    s.state = 'closed';
+    this.forget(s);
+    this.emit(() => this.listener.onReset?.(s.id, code, local));
+  }
+
+  private forget(s: Stream): void {
+    if (!this.streams.delete(s.id)) return;
+    this.bufferedBytes -= s.queued;
+    s.queue = [];
+    s.queued = 0;
+    this.maybeDone();
+  }
+
+  /** A listener call; a listener that throws ends the connection (INTERNAL_ERROR), not receive(). */
+  private emit(call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      throw new H2ProtocolError(E.INTERNAL_ERROR, `listener threw: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.state === 'closed') return;
+    const code = err instanceof H2ProtocolError ? err.h2Code : E.INTERNAL_ERROR;
+    const message = err instanceof Error ? err.message : String(err);
+    this.shut({ code, by: 'local', message }, true, message);
+  }
+
+  /** A connection error of ours (or goaway(code)): GOAWAY(last, code) if asked, then close. */
+  private shut(reason: CloseReason, sendGoaway: boolean, debug = ''): void {
+    if (sendGoaway) {
+      this.queue(goawayFrame(this.lastPeerStreamId, reason.code, debug.slice(0, 256)), false);
+      // Written even past a blocked transport: the last words.
+      this.blocked = false;
+      this.flush();
+    }
+    for (const s of [...this.streams.values()]) {
+      this.streams.delete(s.id);
+      try {
+        this.listener.onReset?.(s.id, reason.code, true);
+      } catch {
+        // closing anyway
+      }
+    }
+    this.finish(reason);
+  }
+
+  private finish(reason: CloseReason, graceful = false): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closeReason = reason;
+    this.streams.clear();
+    this.bufferedBytes = 0;
+    this.out = [];
+    this.outBytes = 0;
+    this.outControl = 0;
+    this.reader.stop();
+    try {
+      if (graceful) this.transport.end();
+      else this.transport.destroy();
+    } catch {
+      // a transport that throws on close is closed
+    }
+    try {
+      this.listener.onClose?.(reason);
+    } catch {
+      // nothing left to tell
+    }
+  }
+
+  /** Queues a frame; `control`: a frame the peer's input made us owe (PING/SETTINGS ACK, RST_STREAM), counted against the outbound flood bound. */
+  private queue(frame: Buffer, control: boolean): void {
+    if (this.state === 'closed') return;
+    this.out.push(frame);
+    this.outBytes += frame.length;
+    if (control && ++this.outControl > this.limits.maxOutboundControlFrames) {
+      throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `more than ${this.limits.maxOutboundControlFrames} control frames queued for a peer that does not read them`);
+    }
+  }
+
+  private flushIfIdle(): void {
+    if (!this.inReceive) this.flush();
+  }
+
+  private flush(): void {
+    if (this.state === 'closed') return;
+    if (!this.blocked) this.pump();
+    if (this.blocked || this.out.length === 0) return;
+    const bytes = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
+    this.out = [];
+    this.outBytes = 0;
+    this.outControl = 0;
+    let ok: boolean | void;
+    try {
+      ok = this.transport.write(bytes);
+    } catch (err) {
+      this.transportClosed(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (ok === false) this.blocked = true;
+  }
+
+  /** An application call: a bound it trips (or a listener that throws) ends the connection instead of throwing. */
+  private guarded(fn: () => void): void {
+    if (this.state === 'closed') return;
+    try {
+      fn();
+    } catch (err) {
+      this.fail(err);
+    }
+    this.flushIfIdle();
+  }
+}
+
+/** A net.Socket (or TLS socket) as the connection's transport: data in, drain and close wired. */
+export function connectionOverSocket(socket: Socket, role: Role, listener: H2Listener, opts?: ConnectionOptions): H2Connection {
+  const conn = new H2Connection(
+    role,
+    {
+      write: (buf) => socket.write(buf),
+      end: () => socket.end(),
+      destroy: () => socket.destroy(),
+    },
+    listener,
+    opts,
+  );
+  socket.on('data', (chunk: Buffer) => conn.receive(chunk));
+  socket.on('drain', () => conn.drained());
+  socket.on('error', (err) => conn.transportClosed(err));
+  socket.on('close', () => conn.transportClosed());
+  return conn;
+}

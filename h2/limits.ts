@@ -1,0 +1,57 @@
+// The flood bounds of a connection facing hostile peers, with their defaults and sources (h2/README.md,
+// "Bounds"), and the two counters they need: a token bucket (stream resets per second) and a consecutive
+// counter (empty frames).
+
+export interface Limits {
+  /** SETTINGS entries per SETTINGS frame (nghttp2 NGHTTP2_DEFAULT_MAX_SETTINGS, 32). */
+  maxSettingsEntries: number;
+  /** Control frames (PING ACK, SETTINGS ACK, RST_STREAM) queued and not yet written (nghttp2 max_outbound_ack, Envoy max_outbound_control_frames: 1000). */
+  maxOutboundControlFrames: number;
+  /** RST_STREAM received: token bucket of this burst... */
+  resetBurst: number;
+  /** ...refilled at this many tokens per second (nghttp2's stream reset rate limit: 1000 and 33). */
+  resetRatePerSecond: number;
+  /** Consecutive DATA / HEADERS / CONTINUATION frames with an empty payload and no END_STREAM (Envoy max_consecutive_inbound_frames_with_empty_payload, 1). */
+  maxConsecutiveEmptyFrames: number;
+  /** DATA bytes queued for the peer's flow-control windows, per connection; past it the stream that would pass it is reset ENHANCE_YOUR_CALM (Envoy per_connection_buffer_limit_bytes, 1 MiB). */
+  maxBufferedBytes: number;
+  /** CONTINUATION frames per header block (nghttp2 NGHTTP2_DEFAULT_MAX_CONTINUATIONS, 8). */
+  maxContinuations: number;
+  /** Encoded octets per header block (ours, 64 KiB). */
+  maxHeaderBlockBytes: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = {
+  maxSettingsEntries: 32,
+  maxOutboundControlFrames: 1000,
+  resetBurst: 1000,
+  resetRatePerSecond: 33,
+  maxConsecutiveEmptyFrames: 1,
+  maxBufferedBytes: 1 << 20,
+  maxContinuations: 8,
+  maxHeaderBlockBytes: 65_536,
+};
+
+/** A token bucket over a caller-supplied clock (ms): `take` is false once the tokens are gone. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly burst: number,
+    private readonly ratePerSecond: number,
+    now: number,
+  ) {
+    this.tokens = burst;
+    this.last = now;
+  }
+
+  take(now: number): boolean {
+    const elapsed = Math.max(0, now - this.last);
+    this.last = now;
+    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.ratePerSecond) / 1000);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}

@@ -1,0 +1,124 @@
+// H2Connection in memory: a scripted client against a server connection, and two connections wired together
+// (request, response with a body larger than the windows, trailers, strict credit, graceful GOAWAY).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { H2Connection, type H2Listener, type Transport } from '../connection.js';
+import { H2_ERROR } from '../errors.js';
+import { FRAME } from '../frames.js';
+import { nextState } from '../stream-state.js';
+import { data, FakeClient, MemoryTransport, Recorder } from './wire.js';
+
+test('h2 stream states: the RFC 9113 5.1 table', () => {
+  assert.equal(nextState('idle', 'recv-headers'), 'open');
+  assert.equal(nextState('open', 'recv-end'), 'half-closed-remote');
+  assert.equal(nextState('half-closed-remote', 'send-end'), 'closed');
+  assert.equal(nextState('half-closed-remote', 'recv-end'), undefined);
+  assert.equal(nextState('open', 'send-end'), 'half-closed-local');
+  assert.equal(nextState('half-closed-local', 'recv-end'), 'closed');
+  assert.equal(nextState('idle', 'recv-end'), undefined);
+  assert.equal(nextState('closed', 'reset'), undefined);
+});
+
+test('h2 connection: server answers a scripted GET with headers, data and trailers', () => {
+  const t = new MemoryTransport();
+  const rec = new Recorder();
+  const server = new H2Connection('server', t, {
+    onHeaders: (id, headers, end) => {
+      rec.onHeaders(id, headers, end);
+      server.respond(id, [[':status', '200']]);
+      server.sendData(id, Buffer.from('hello'));
+      server.sendTrailers(id, [['grpc-status', '0']]);
+    },
+  });
+  assert.equal(t.of('SETTINGS').length, 1, 'our SETTINGS at start');
+  const c = new FakeClient();
+  server.receive(Buffer.concat([c.preface(), c.get(1)]));
+  assert.deepEqual(rec.events[0]![1], 1);
+  const types = t.frames.map((f) => f.type);
+  assert.deepEqual(types, ['SETTINGS', 'SETTINGS', 'HEADERS', 'DATA', 'HEADERS']);
+  assert.deepEqual(t.of('HEADERS')[1]!.fields, [['grpc-status', '0']]);
+  assert.equal(t.of('HEADERS')[1]!.endStream, true);
+  assert.equal(server.stats().streams, 0, 'stream closed after both ends');
+  assert.equal(server.streamState(1), 'closed');
+  assert.equal(server.state, 'open');
+});
+
+/** Two connections wired in memory, bytes delivered on a microtask (as a socket would, later). */
+function pair(serverListener: (server: () => H2Connection) => H2Listener, clientListener: H2Listener): { client: H2Connection; server: H2Connection; settle: () => Promise<void> } {
+  const ref: { client?: H2Connection; server?: H2Connection } = {};
+  let pending = 0;
+  const wire = (to: () => H2Connection): Transport => ({
+    write: (buf) => {
+      pending++;
+      const copy = Buffer.from(buf);
+      setImmediate(() => {
+        pending--;
+        to().receive(copy);
+      });
+      return true;
+    },
+    end: () => {},
+    destroy: () => {},
+  });
+  const server = new H2Connection('server', wire(() => ref.client!), serverListener(() => ref.server!));
+  ref.server = server;
+  const client = new H2Connection('client', wire(() => server), clientListener);
+  ref.client = client;
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 10_000 && pending > 0; i++) await new Promise((r) => setImmediate(r));
+  };
+  return { client, server, settle };
+}
+
+test('h2 connection: client and server connections, a 1 MiB body through 64 KiB windows with strict credit, then trailers', async () => {
+  const body = Buffer.alloc(1 << 20, 7);
+  const got: Buffer[] = [];
+  let trailers: Array<[string, string]> | undefined;
+  const ref: { client?: H2Connection } = {};
+  const { client, server, settle } = pair(
+    (srv) => ({
+      onHeaders: (id) => {
+        srv().respond(id, [[':status', '200']]);
+        srv().sendData(id, body);
+        srv().sendTrailers(id, [['x-done', 'yes']]);
+      },
+    }),
+    {
+      onData: (id, d) => {
+        got.push(Buffer.from(d));
+        ref.client!.consume(id, d.length);
+      },
+      onHeaders: (_id, h, end) => {
+        if (end) trailers = h;
+      },
+    },
+  );
+  ref.client = client;
+  const id = client.request([[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/big']], true);
+  await settle();
+  assert.equal(Buffer.concat(got).length, body.length);
+  assert.ok(Buffer.concat(got).equals(body));
+  assert.deepEqual(trailers, [['x-done', 'yes']]);
+  assert.equal(client.streamState(id), 'closed');
+  assert.equal(server.stats().bufferedBytes, 0);
+  // Graceful GOAWAY: two steps, then both sides closed.
+  server.goaway();
+  await settle();
+  assert.equal(server.state, 'closed');
+  assert.equal(server.closeReason?.code, H2_ERROR.NO_ERROR);
+  assert.equal(client.state, 'closed');
+});
+
+test('h2 connection: a stream that never consumes keeps its window shut (strict credit)', () => {
+  const t = new MemoryTransport();
+  const rec = new Recorder();
+  const server = new H2Connection('server', t, rec);
+  const c = new FakeClient();
+  server.receive(Buffer.concat([c.preface(), c.get(1, '/', false), data(1, 16_384), data(1, 16_384), data(1, 16_384), data(1, 16_383)]));
+  assert.equal(t.of('WINDOW_UPDATE').length, 0, 'no credit without consume');
+  server.receive(data(1, 1));
+  assert.equal(server.state, 'closed', 'one octet past the connection window');
+  assert.equal(server.closeReason?.code, H2_ERROR.FLOW_CONTROL_ERROR);
+  assert.equal(t.of('GOAWAY')[0]!.code, H2_ERROR.FLOW_CONTROL_ERROR);
+  void FRAME;
+});
