@@ -220,6 +220,7 @@ export class H2Connection {
         if (frame.type !== 'SETTINGS' || frame.ack) throw new H2ProtocolError(E.PROTOCOL_ERROR, `the peer's first frame is ${frame.type}, not SETTINGS (3.4)`);
       }
       this.countEmpty(frame);
+      if (frame.type === 'PUSH_PROMISE') throw new H2ProtocolError(E.PROTOCOL_ERROR, 'PUSH_PROMISE, and we never enable push (8.4)');
       if (this.assembler.frame(frame)) return;
       this.handle(frame);
     } catch (err) {
@@ -264,8 +265,6 @@ export class H2Connection {
         return this.onRstStream(frame.streamId, frame.code);
       case 'PRIORITY':
         return; // 5.3: deprecated, parsed and ignored (on any stream, idle ones included).
-      case 'PUSH_PROMISE':
-        throw new H2ProtocolError(E.PROTOCOL_ERROR, 'PUSH_PROMISE, and we never enable push (8.4)');
       default:
         return; // UNKNOWN (5.5); DATA does not come this way; HEADERS/CONTINUATION went to the assembler.
     }

@@ -1,0 +1,245 @@
+// Hostile input (issue 15, step 2, item 4): each refusal of the server connection, with its exact reaction
+// (GOAWAY code, RST_STREAM code, or the connection dropped) and the defined state it ends in. Bounds are the
+// defaults of limits.ts (h2/README.md, "Bounds", names their nghttp2 / Envoy sources).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { H2Connection, type ConnectionOptions, type H2Listener } from '../connection.js';
+import { H2_ERROR } from '../errors.js';
+import { FLAG, FRAME, pingFrame, SETTING, settingsFrame, windowUpdateFrame } from '../frames.js';
+import { data, FakeClient, frame, MemoryTransport, Recorder, u32 } from './wire.js';
+
+const E = H2_ERROR;
+
+function server(opts: ConnectionOptions = {}, listener?: H2Listener): { conn: H2Connection; t: MemoryTransport; rec: Recorder; c: FakeClient } {
+  const t = new MemoryTransport();
+  const rec = new Recorder();
+  const conn = new H2Connection('server', t, listener ?? rec, opts);
+  return { conn, t, rec, c: new FakeClient() };
+}
+
+/** The connection was closed by us with `code`, a GOAWAY(code) on the wire, and nothing left in its state. */
+function goneWith(conn: H2Connection, t: MemoryTransport, code: number): void {
+  assert.equal(conn.state, 'closed');
+  assert.equal(conn.closeReason?.code, code, conn.closeReason?.message);
+  assert.equal(conn.closeReason?.by, 'local');
+  const goaways = t.of('GOAWAY');
+  assert.equal(goaways.length, 1, 'one GOAWAY');
+  assert.equal(goaways[0]!.code, code);
+  assert.ok(t.destroyed, 'transport destroyed');
+  assert.deepEqual(conn.stats(), { streams: 0, bufferedBytes: 0, queuedControlFrames: 0, queuedOutputBytes: 0 });
+}
+
+test('hostile: a bad client preface closes the connection (PROTOCOL_ERROR) without a GOAWAY', () => {
+  const { conn, t } = server();
+  assert.doesNotThrow(() => conn.receive(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')));
+  assert.equal(conn.state, 'closed');
+  assert.equal(conn.closeReason?.code, E.PROTOCOL_ERROR);
+  assert.equal(t.of('GOAWAY').length, 0, 'RFC 9113 3.4: the GOAWAY may be omitted; nghttp2 omits it');
+  assert.ok(t.destroyed);
+  // The preface split across chunks is fine.
+  const ok = server();
+  const bytes = ok.c.preface();
+  for (let i = 0; i < bytes.length; i++) ok.conn.receive(bytes.subarray(i, i + 1));
+  assert.equal(ok.conn.state, 'open');
+});
+
+test('hostile: a first frame other than SETTINGS is a PROTOCOL_ERROR', () => {
+  const { conn, t } = server();
+  conn.receive(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), pingFrame(Buffer.alloc(8), false)]));
+  goneWith(conn, t, E.PROTOCOL_ERROR);
+});
+
+test('hostile: a frame over SETTINGS_MAX_FRAME_SIZE is a FRAME_SIZE_ERROR', () => {
+  const { conn, t, c } = server();
+  conn.receive(Buffer.concat([c.preface(), c.get(1, '/', false), data(1, 16_385)]));
+  goneWith(conn, t, E.FRAME_SIZE_ERROR);
+});
+
+test('hostile: DATA or HEADERS on stream 0 is a PROTOCOL_ERROR', () => {
+  for (const bad of [data(0, 10), frame(FRAME.HEADERS, FLAG.END_HEADERS, 0, Buffer.from([0x82]))]) {
+    const { conn, t, c } = server();
+    conn.receive(Buffer.concat([c.preface(), bad]));
+    goneWith(conn, t, E.PROTOCOL_ERROR);
+  }
+});
+
+test('hostile: a window pushed over 2^31-1 is a FLOW_CONTROL_ERROR (connection: GOAWAY; stream: RST_STREAM)', () => {
+  const one = server();
+  one.conn.receive(Buffer.concat([one.c.preface(), windowUpdateFrame(0, 2 ** 31 - 1)]));
+  goneWith(one.conn, one.t, E.FLOW_CONTROL_ERROR);
+
+  const two = server();
+  two.conn.receive(Buffer.concat([two.c.preface(), two.c.get(1, '/', false), windowUpdateFrame(1, 2 ** 31 - 1)]));
+  assert.equal(two.conn.state, 'open');
+  assert.deepEqual(two.t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[1, E.FLOW_CONTROL_ERROR]]);
+  assert.equal(two.conn.streamState(1), 'closed');
+
+  // SETTINGS_INITIAL_WINDOW_SIZE moving an open stream's window past 2^31-1: connection FLOW_CONTROL_ERROR (6.9.2).
+  const three = server();
+  three.conn.receive(Buffer.concat([three.c.preface(), three.c.get(1, '/', false), windowUpdateFrame(1, 2 ** 31 - 1 - 65_535)]));
+  three.conn.receive(settingsFrame([[SETTING.INITIAL_WINDOW_SIZE, 65_536]]));
+  goneWith(three.conn, three.t, E.FLOW_CONTROL_ERROR);
+});
+
+test('hostile: DATA past the stream window is a stream FLOW_CONTROL_ERROR, past the connection window a connection one', () => {
+  const { conn, t, c } = server({ settings: { initialWindowSize: 1000 }, connectionWindow: 1 << 20 });
+  conn.receive(Buffer.concat([c.preface(), c.get(1, '/', false), data(1, 1001)]));
+  assert.deepEqual(t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[1, E.FLOW_CONTROL_ERROR]]);
+  assert.equal(conn.state, 'open');
+});
+
+test('hostile: frames on idle streams are PROTOCOL_ERROR (DATA, WINDOW_UPDATE, RST_STREAM)', () => {
+  for (const bad of [data(5, 1), windowUpdateFrame(5, 1), frame(FRAME.RST_STREAM, 0, 5, u32(E.CANCEL))]) {
+    const { conn, t, c } = server();
+    conn.receive(Buffer.concat([c.preface(), c.get(1, '/', false), bad]));
+    goneWith(conn, t, E.PROTOCOL_ERROR);
+  }
+  // A client-side stream id the server never opened (even), at a server: PROTOCOL_ERROR too.
+  const { conn, t, c } = server();
+  conn.receive(Buffer.concat([c.preface(), c.headers(2, [[':method', 'GET']], true)]));
+  goneWith(conn, t, E.PROTOCOL_ERROR);
+});
+
+test('hostile: DATA on a half-closed (remote) stream is a stream STREAM_CLOSED; a reused stream id a connection one', () => {
+  const { conn, t, c } = server();
+  conn.receive(Buffer.concat([c.preface(), c.get(1, '/', true)]));
+  assert.equal(conn.streamState(1), 'half-closed-remote');
+  conn.receive(data(1, 10));
+  assert.deepEqual(t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[1, E.STREAM_CLOSED]]);
+  assert.equal(conn.streamState(1), 'closed');
+  assert.equal(conn.state, 'open');
+  // Connection credit for the refused DATA is returned (its octets counted against the connection window only).
+  conn.receive(c.get(1, '/', true));
+  goneWith(conn, t, E.STREAM_CLOSED);
+});
+
+test('hostile: a CONTINUATION flood is ENHANCE_YOUR_CALM past 8 CONTINUATION frames', () => {
+  const { conn, t, c } = server();
+  const parts = [c.preface(), frame(FRAME.HEADERS, 0, 1, Buffer.from([0x82]))];
+  for (let i = 0; i < 9; i++) parts.push(frame(FRAME.CONTINUATION, 0, 1, Buffer.from([0x86])));
+  conn.receive(Buffer.concat(parts));
+  goneWith(conn, t, E.ENHANCE_YOUR_CALM);
+});
+
+test('hostile: an HPACK bomb through the connection is answered 431 on its stream, the connection stays up', () => {
+  const rec = new Recorder();
+  const { conn, t, c } = server({}, rec);
+  // :method GET, :path /, then a 4000-octet literal indexed once and referenced 10 000 times (40 MB decoded, 14 KB encoded).
+  const value = Buffer.alloc(4000, 0x62);
+  const literal = Buffer.concat([Buffer.from([0x40, 0x01, 0x78, 0x7f]), Buffer.from([0x81, 0x1f]), value]); // length 4000 = 127 + 3873 (0xf21: 0xa1 0x1e)
+  literal[4] = 0xa1;
+  literal[5] = 0x1e;
+  const block = Buffer.concat([Buffer.from([0x82, 0x84, 0x86]), literal, Buffer.alloc(10_000, 0xbe)]);
+  const started = performance.now();
+  conn.receive(Buffer.concat([c.preface(), frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, 1, block)]));
+  assert.ok(performance.now() - started < 500, 'cheap');
+  assert.equal(conn.state, 'open');
+  const h = t.of('HEADERS');
+  assert.deepEqual(h.map((f) => [f.streamId, f.fields, f.endStream]), [[1, [[':status', '431']], true]]);
+  assert.equal(rec.events.filter((e) => e[0] === 'headers').length, 0, 'the application never saw the request');
+  assert.equal(conn.stats().streams, 0);
+  // The HPACK table stayed in step: the next request decodes.
+  conn.receive(c.get(3));
+  assert.equal(rec.events.filter((e) => e[0] === 'headers').length, 1);
+});
+
+test('hostile: SETTINGS with more than 32 entries is ENHANCE_YOUR_CALM (nghttp2 max_settings)', () => {
+  const { conn, t, c } = server();
+  conn.receive(c.preface());
+  conn.receive(settingsFrame(Array.from({ length: 33 }, () => [SETTING.MAX_CONCURRENT_STREAMS, 10] as const)));
+  goneWith(conn, t, E.ENHANCE_YOUR_CALM);
+});
+
+test('hostile: a SETTINGS flood (acks owed past 1000) is ENHANCE_YOUR_CALM', () => {
+  const { conn, t, c } = server();
+  conn.receive(Buffer.concat([c.preface(), ...Array.from({ length: 1000 }, () => settingsFrame([]))]));
+  goneWith(conn, t, E.ENHANCE_YOUR_CALM);
+});
+
+test('hostile: a PING flood is ENHANCE_YOUR_CALM past 1000 queued PING ACKs, in one read or against a peer that does not read', () => {
+  const { conn, t, c } = server();
+  conn.receive(Buffer.concat([c.preface(), ...Array.from({ length: 1001 }, () => pingFrame(Buffer.alloc(8), false))]));
+  goneWith(conn, t, E.ENHANCE_YOUR_CALM);
+
+  // 1000 PINGs in one read are answered; a peer that stops reading accumulates ACKs across reads until the bound.
+  const slow = server();
+  slow.conn.receive(Buffer.concat([slow.c.preface(), ...Array.from({ length: 999 }, () => pingFrame(Buffer.alloc(8), false))]));
+  assert.equal(slow.conn.state, 'open');
+  assert.equal(slow.t.of('PING').length, 999);
+  slow.t.accept = false;
+  slow.conn.ping(); // the write that finds the transport full
+  for (let i = 0; i < 1001 && slow.conn.state === 'open'; i++) slow.conn.receive(pingFrame(Buffer.alloc(8), false));
+  assert.equal(slow.conn.state, 'closed');
+  assert.equal(slow.conn.closeReason?.code, E.ENHANCE_YOUR_CALM);
+  assert.equal(slow.t.of('GOAWAY')[0]!.code, E.ENHANCE_YOUR_CALM);
+});
+
+test('hostile: rapid reset (HEADERS + RST_STREAM) past the burst of 1000 is ENHANCE_YOUR_CALM; at 33/s it is not', () => {
+  let now = 0;
+  const { conn, t, c } = server({ now: () => now });
+  conn.receive(c.preface());
+  for (let i = 0; i < 1001 && conn.state === 'open'; i++) {
+    const id = 1 + 2 * i;
+    conn.receive(Buffer.concat([c.get(id, '/', false), frame(FRAME.RST_STREAM, 0, id, u32(E.CANCEL))]));
+  }
+  goneWith(conn, t, E.ENHANCE_YOUR_CALM);
+
+  const slow = server({ now: () => now, limits: { resetBurst: 10 } });
+  slow.conn.receive(slow.c.preface());
+  for (let i = 0; i < 200; i++) {
+    now += 31; // ~32 per second
+    const id = 1 + 2 * i;
+    slow.conn.receive(Buffer.concat([slow.c.get(id, '/', false), frame(FRAME.RST_STREAM, 0, id, u32(E.CANCEL))]));
+  }
+  assert.equal(slow.conn.state, 'open');
+  assert.equal(slow.conn.stats().streams, 0);
+});
+
+test('hostile: consecutive empty DATA / HEADERS frames past 1 are ENHANCE_YOUR_CALM (Envoy)', () => {
+  const one = server();
+  one.conn.receive(Buffer.concat([one.c.preface(), one.c.get(1, '/', false), data(1, 0), data(1, 5), data(1, 0)]));
+  assert.equal(one.conn.state, 'open', 'non-consecutive empty frames pass');
+  one.conn.receive(data(1, 0));
+  goneWith(one.conn, one.t, E.ENHANCE_YOUR_CALM);
+
+  const two = server();
+  two.conn.receive(Buffer.concat([two.c.preface(), frame(FRAME.HEADERS, 0, 1), frame(FRAME.CONTINUATION, 0, 1)]));
+  goneWith(two.conn, two.t, E.ENHANCE_YOUR_CALM);
+});
+
+test('hostile: a client that never opens its window: past 1 MiB buffered the stream is reset ENHANCE_YOUR_CALM', () => {
+  const rec = new Recorder();
+  const { conn, t, c } = server({}, rec);
+  conn.receive(Buffer.concat([c.preface([[SETTING.INITIAL_WINDOW_SIZE, 0]]), c.get(1), c.get(3)]));
+  conn.respond(1, [[':status', '200']]);
+  conn.respond(3, [[':status', '200']]);
+  assert.equal(conn.sendData(1, Buffer.alloc(600_000)), true);
+  assert.equal(conn.stats().bufferedBytes, 600_000);
+  assert.equal(conn.sendData(3, Buffer.alloc(600_000)), false);
+  assert.deepEqual(t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[3, E.ENHANCE_YOUR_CALM]]);
+  assert.equal(conn.stats().bufferedBytes, 600_000, 'the reset stream gave its bytes back');
+  assert.deepEqual(rec.events.filter((e) => e[0] === 'reset'), [['reset', 3, E.ENHANCE_YOUR_CALM, true]]);
+  assert.equal(t.of('DATA').length, 0, 'nothing sent into a zero window');
+  assert.equal(conn.state, 'open');
+});
+
+test('hostile: streams past SETTINGS_MAX_CONCURRENT_STREAMS are refused (REFUSED_STREAM)', () => {
+  const { conn, t, c } = server({ settings: { maxConcurrentStreams: 2 } });
+  conn.receive(Buffer.concat([c.preface(), c.get(1, '/', false), c.get(3, '/', false), c.get(5, '/', false)]));
+  assert.deepEqual(t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[5, E.REFUSED_STREAM]]);
+  assert.equal(conn.stats().streams, 2);
+});
+
+test('hostile: PUSH_PROMISE sent to a server is a PROTOCOL_ERROR; a throwing listener closes with INTERNAL_ERROR, never throws', () => {
+  const one = server();
+  one.conn.receive(Buffer.concat([one.c.preface(), one.c.get(1, '/', false), frame(FRAME.PUSH_PROMISE, FLAG.END_HEADERS, 1, Buffer.from([0, 0, 0, 2, 0x82]))]));
+  goneWith(one.conn, one.t, E.PROTOCOL_ERROR);
+
+  const two = server({}, {
+    onHeaders: () => {
+      throw new Error('application bug');
+    },
+  });
+  assert.doesNotThrow(() => two.conn.receive(Buffer.concat([two.c.preface(), two.c.get(1)])));
+  goneWith(two.conn, two.t, E.INTERNAL_ERROR);
+});
