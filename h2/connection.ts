@@ -544,9 +544,9 @@ export class H2Connection {
   }
 
   /**
-   * GOAWAY. With NO_ERROR, graceful (RFC 9113 6.8): GOAWAY(2^31-1) and a PING; on its ACK, GOAWAY(last stream
-   * the peer opened); the connection closes when the remaining streams are done. Any other code: GOAWAY(last,
-   * code) and close at once.
+   * GOAWAY. With NO_ERROR, graceful (RFC 9113 6.8): a server sends GOAWAY(2^31-1) and a PING, and on its ACK
+   * GOAWAY(last stream the peer opened); a client sends one GOAWAY(0). The connection closes (transport.end)
+   * when the remaining streams are done. Any other code: GOAWAY(last, code) and close at once.
    */
   goaway(code: number = E.NO_ERROR, debug = ''): void {
     if (this.state === 'closed') return;
@@ -557,6 +557,14 @@ export class H2Connection {
     if (this.gracefulPingSent || this.goawayLast !== MAX_WINDOW) return;
     this.guarded(() => {
       this.state = 'draining';
+      if (this.role === 'client') {
+        // A client's GOAWAY names the last stream the server opened (none: we refuse push), in one step:
+        // nghttp2 refuses a last stream id that is not one of the receiver's own (2^31-1 is odd) as a PROTOCOL_ERROR.
+        this.goawayLast = this.lastPeerStreamId;
+        this.queue(goawayFrame(this.goawayLast, E.NO_ERROR, debug), false);
+        this.maybeDone();
+        return;
+      }
       this.queue(goawayFrame(MAX_WINDOW, E.NO_ERROR, debug), false);
       this.queue(pingFrame(GRACEFUL_PING, false), false);
       this.gracefulPingSent = true;
