@@ -92,6 +92,8 @@ interface Stream {
   endQueued: boolean;
   trailers: HeaderList | undefined;
   headersReceived: boolean;
+  /** DATA octets received and not yet consumed: their connection credit goes back if the stream is dropped. */
+  unconsumed: number;
 }
 
 const GRACEFUL_PING = Buffer.from('h2-goawy', 'latin1');
@@ -224,6 +226,9 @@ export class H2Connection {
       if (this.assembler.frame(frame)) return;
       this.handle(frame);
     } catch (err) {
+      // A HEADERS refused by the parser (a stream depending on itself) carries a block we cannot decode: the HPACK
+      // tables would be out of step, so it is the connection's error, not the stream's.
+      if (err instanceof H2StreamError && type === FRAME.HEADERS) throw new H2ProtocolError(err.h2Code, err.message);
       if (err instanceof H2StreamError) this.streamError(err.streamId, err.h2Code);
       else throw err;
     }
@@ -318,6 +323,8 @@ export class H2Connection {
   }
 
   private onGoawayFrame(lastStreamId: number, code: number, debug: Buffer): void {
+    // 6.8: "Endpoints MUST NOT increase the value they send in the last stream identifier" (nghttp2: PROTOCOL_ERROR).
+    if (lastStreamId > this.peerGoawayLast) throw new H2ProtocolError(E.PROTOCOL_ERROR, `GOAWAY's last stream id grew from ${this.peerGoawayLast} to ${lastStreamId}`);
     this.peerGoawayLast = Math.min(this.peerGoawayLast, lastStreamId);
     if (this.state === 'open') this.state = 'draining';
     const copy = Buffer.from(debug);
@@ -387,6 +394,7 @@ export class H2Connection {
       this.streamError(streamId, E.FLOW_CONTROL_ERROR);
       return;
     }
+    s.unconsumed += flowBytes;
     // Padding is flow-controlled but never reaches the application: its credit goes back at once.
     if (flowBytes > dataBytes) this.credit(streamId, flowBytes - dataBytes);
     if (endStream) this.transition(s, 'recv-end');
@@ -442,7 +450,9 @@ export class H2Connection {
       }
       return;
     }
-    s.headersReceived = true;
+    // An informational response (1xx) may be followed by the final one (8.1).
+    const status = headers.length > 0 && headers[0]![0] === ':status' ? headers[0]![1] : '';
+    if (!(this.role === 'client' && status.length === 3 && status[0] === '1')) s.headersReceived = true;
     if (block.endStream) this.transition(s, 'recv-end');
     const stream = s;
     this.emit(() => this.listener.onHeaders?.(id, headers, block.endStream));
@@ -530,6 +540,7 @@ export class H2Connection {
 
   private credit(streamId: number, n: number): void {
     const s = this.streams.get(streamId);
+    if (s) s.unconsumed = Math.max(0, s.unconsumed - n);
     if (s && canReceive(s.state)) {
       const inc = s.recv.consume(n);
       if (inc > 0) this.queue(windowUpdateFrame(streamId, inc), false);
@@ -633,6 +644,7 @@ export class H2Connection {
       endQueued: false,
       trailers: undefined,
       headersReceived: false,
+      unconsumed: 0,
     };
     this.streams.set(id, s);
     return s;
@@ -727,6 +739,9 @@ export class H2Connection {
     if (!this.streams.has(s.id)) return;
     s.state = 'closed';
     this.forget(s);
+    // A reset stream will not be read: what it held of the connection window goes back (as the h2 crate does).
+    if (s.unconsumed > 0 && this.state !== 'closed') this.creditConnection(s.unconsumed);
+    s.unconsumed = 0;
     this.emit(() => this.listener.onReset?.(s.id, code, local));
   }
 
@@ -758,9 +773,9 @@ export class H2Connection {
   private shut(reason: CloseReason, sendGoaway: boolean, debug = ''): void {
     if (sendGoaway) {
       this.queue(goawayFrame(this.lastPeerStreamId, reason.code, debug.slice(0, 256)), false);
-      // Written even past a blocked transport: the last words.
+      // Written even past a blocked transport, the last words, and no DATA after them.
       this.blocked = false;
-      this.flush();
+      this.flush(false);
     }
     for (const s of [...this.streams.values()]) {
       this.streams.delete(s.id);
@@ -810,9 +825,9 @@ export class H2Connection {
     if (!this.inReceive) this.flush();
   }
 
-  private flush(): void {
+  private flush(pumpData = true): void {
     if (this.state === 'closed') return;
-    if (!this.blocked) this.pump();
+    if (pumpData && !this.blocked) this.pump();
     if (this.blocked || this.out.length === 0) return;
     const bytes = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
     this.out = [];

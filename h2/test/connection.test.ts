@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { H2Connection, type H2Listener, type Transport } from '../connection.js';
 import { H2_ERROR } from '../errors.js';
-import { FRAME } from '../frames.js';
+import { FRAME, settingsFrame } from '../frames.js';
 import { nextState } from '../stream-state.js';
 import { data, FakeClient, MemoryTransport, Recorder } from './wire.js';
 
@@ -121,4 +121,27 @@ test('h2 connection: a stream that never consumes keeps its window shut (strict 
   assert.equal(server.closeReason?.code, H2_ERROR.FLOW_CONTROL_ERROR);
   assert.equal(t.of('GOAWAY')[0]!.code, H2_ERROR.FLOW_CONTROL_ERROR);
   void FRAME;
+});
+
+test('h2 connection: a client takes an informational 100 before the final response, and trailers after it', () => {
+  const t = new MemoryTransport(true);
+  const rec = new Recorder();
+  const client = new H2Connection('client', t, rec);
+  const id = client.request([[':method', 'POST'], [':scheme', 'http'], [':authority', 'x'], [':path', '/']], false);
+  const srv = new FakeClient();
+  client.receive(Buffer.concat([
+    settingsFrame([]),
+    srv.headers(id, [[':status', '100']], false),
+    srv.headers(id, [[':status', '200']], false),
+    data(id, 3),
+    srv.headers(id, [['grpc-status', '0']], true),
+  ]));
+  assert.equal(client.state, 'open', client.closeReason?.message);
+  assert.deepEqual(rec.events.filter((e) => e[0] === 'headers').map((e) => [e[2], e[3]]), [
+    [[[':status', '100']], false],
+    [[[':status', '200']], false],
+    [[['grpc-status', '0']], true],
+  ]);
+  assert.equal(client.streamState(id), 'half-closed-remote');
+  assert.equal(t.of('RST_STREAM').length, 0);
 });

@@ -243,3 +243,27 @@ test('hostile: PUSH_PROMISE sent to a server is a PROTOCOL_ERROR; a throwing lis
   assert.doesNotThrow(() => two.conn.receive(Buffer.concat([two.c.preface(), two.c.get(1)])));
   goneWith(two.conn, two.t, E.INTERNAL_ERROR);
 });
+
+test('hostile: a GOAWAY whose last stream id grows, and a HEADERS depending on itself, are connection PROTOCOL_ERRORs', () => {
+  const goaway = (last: number): Buffer => frame(FRAME.GOAWAY, 0, 0, Buffer.concat([u32(last), u32(0)]));
+  const one = server();
+  one.conn.receive(Buffer.concat([one.c.preface(), one.c.get(1, '/', false), goaway(1)]));
+  assert.equal(one.conn.state, 'draining');
+  one.conn.receive(goaway(3));
+  goneWith(one.conn, one.t, E.PROTOCOL_ERROR);
+
+  // The block of a refused HEADERS cannot be decoded, so the stream error of 5.3.1 becomes the connection's.
+  const two = server();
+  const selfDependent = Buffer.concat([u32(1), Buffer.from([15, 0x82])]);
+  two.conn.receive(Buffer.concat([two.c.preface(), frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.PRIORITY, 1, selfDependent)]));
+  goneWith(two.conn, two.t, E.PROTOCOL_ERROR);
+});
+
+test('hostile: a stream reset with unread DATA gives its connection credit back (no window leak per reset)', () => {
+  const { conn, t, c } = server();
+  conn.receive(Buffer.concat([c.preface(), c.get(1, '/', false), data(1, 16_000), data(1, 16_000), data(1, 16_000), data(1, 12_000)]));
+  assert.equal(t.of('WINDOW_UPDATE').length, 0, 'strict: nothing consumed, no credit');
+  conn.receive(frame(FRAME.RST_STREAM, 0, 1, u32(E.CANCEL)));
+  assert.deepEqual(t.of('WINDOW_UPDATE').map((f) => [f.streamId, f.increment]), [[0, 60_000]]);
+  assert.equal(conn.state, 'open');
+});
