@@ -29,6 +29,7 @@ import {
 import { HeaderBlockAssembler, type HeaderBlock } from './header-block.js';
 import { HpackDecoder } from './hpack/decoder.js';
 import { HpackEncoder, type HeaderList } from './hpack/encoder.js';
+import { checkHeaders, contentLength } from './http-semantics.js';
 import { DEFAULT_LIMITS, TokenBucket, type Limits } from './limits.js';
 import { LOCAL_DEFAULTS, RFC_DEFAULTS, settingsEntries, type Settings } from './settings.js';
 import { canReceive, canSend, nextState, type StreamState } from './stream-state.js';
@@ -72,6 +73,8 @@ export interface ConnectionOptions {
   limits?: Partial<Limits>;
   /** A clock in ms for the rate limits (tests pass a fake one). */
   now?: () => number;
+  /** Check RFC 9113 section 8's message rules on received blocks (http-semantics.ts); default true. */
+  validateHttp?: boolean;
 }
 
 export interface ConnectionStats {
@@ -94,6 +97,9 @@ interface Stream {
   headersReceived: boolean;
   /** DATA octets received and not yet consumed: their connection credit goes back if the stream is dropped. */
   unconsumed: number;
+  /** content-length announced by the peer (-1: none), and the DATA octets received so far. */
+  expectedLength: number;
+  receivedLength: number;
 }
 
 const GRACEFUL_PING = Buffer.from('h2-goawy', 'latin1');
@@ -137,6 +143,7 @@ export class H2Connection {
   private inReceive = false;
   /** DATA pieces of the frame being read. */
   private dataPieces: Buffer[] = [];
+  private readonly validateHttp: boolean;
 
   constructor(
     role: Role,
@@ -148,6 +155,7 @@ export class H2Connection {
     this.local = { ...LOCAL_DEFAULTS, ...opts.settings };
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.now = opts.now ?? (() => performance.now());
+    this.validateHttp = opts.validateHttp ?? true;
     this.resets = new TokenBucket(this.limits.resetBurst, this.limits.resetRatePerSecond, this.now());
     this.nextStreamId = role === 'client' ? 1 : 2;
     this.prefaceLeft = role === 'server' ? PREFACE.length : 0;
@@ -158,7 +166,14 @@ export class H2Connection {
     this.reader = new FrameReader(
       {
         onFrame: (type, flags, streamId, payload, start, end) => this.onFrame(type, flags, streamId, payload, start, end),
-        onData: (streamId, flags, flowBytes, dataBytes) => this.onDataFrame(streamId, flags, flowBytes, dataBytes),
+        onData: (streamId, flags, flowBytes, dataBytes) => {
+          try {
+            this.onDataFrame(streamId, flags, flowBytes, dataBytes);
+          } catch (err) {
+            if (err instanceof H2StreamError) this.streamError(err.streamId, err.h2Code);
+            else throw err;
+          }
+        },
         onDataBytes: (_streamId, buf, start, end) => {
           this.dataPieces.push(Buffer.from(buf.subarray(start, end)));
         },
@@ -216,8 +231,17 @@ export class H2Connection {
 
   private onFrame(type: number, flags: number, streamId: number, payload: Buffer, start: number, end: number): void {
     if (this.state === 'closed') return;
+    let frame: Frame;
     try {
-      const frame = parseFrame(type, flags, streamId, payload, start, end);
+      frame = parseFrame(type, flags, streamId, payload, start, end);
+    } catch (err) {
+      // A HEADERS refused by the parser (a stream depending on itself) carries a block we cannot decode: the HPACK
+      // tables would be out of step, so it is the connection's error, not the stream's.
+      if (err instanceof H2StreamError && type === FRAME.HEADERS) throw new H2ProtocolError(err.h2Code, err.message);
+      if (err instanceof H2StreamError) return this.streamError(err.streamId, err.h2Code);
+      throw err;
+    }
+    try {
       if (!this.peerSettingsSeen) {
         if (frame.type !== 'SETTINGS' || frame.ack) throw new H2ProtocolError(E.PROTOCOL_ERROR, `the peer's first frame is ${frame.type}, not SETTINGS (3.4)`);
       }
@@ -226,9 +250,6 @@ export class H2Connection {
       if (this.assembler.frame(frame)) return;
       this.handle(frame);
     } catch (err) {
-      // A HEADERS refused by the parser (a stream depending on itself) carries a block we cannot decode: the HPACK
-      // tables would be out of step, so it is the connection's error, not the stream's.
-      if (err instanceof H2StreamError && type === FRAME.HEADERS) throw new H2ProtocolError(err.h2Code, err.message);
       if (err instanceof H2StreamError) this.streamError(err.streamId, err.h2Code);
       else throw err;
     }
@@ -395,6 +416,13 @@ export class H2Connection {
       return;
     }
     s.unconsumed += flowBytes;
+    if (s.expectedLength >= 0) {
+      s.receivedLength += dataBytes;
+      // 8.1.1: DATA beyond content-length, or short of it at END_STREAM, makes the message malformed.
+      if (s.receivedLength > s.expectedLength || (endStream && s.receivedLength !== s.expectedLength)) {
+        throw new H2StreamError(streamId, E.PROTOCOL_ERROR, `stream ${streamId}: ${s.receivedLength} DATA octets against content-length ${s.expectedLength}`);
+      }
+    }
     // Padding is flow-controlled but never reaches the application: its credit goes back at once.
     if (flowBytes > dataBytes) this.credit(streamId, flowBytes - dataBytes);
     if (endStream) this.transition(s, 'recv-end');
@@ -452,6 +480,20 @@ export class H2Connection {
     }
     // An informational response (1xx) may be followed by the final one (8.1).
     const status = headers.length > 0 && headers[0]![0] === ':status' ? headers[0]![1] : '';
+    if (this.validateHttp) {
+      const kind = s.headersReceived ? 'trailers' : this.role === 'server' ? 'request' : 'response';
+      const wrong = checkHeaders(headers, kind);
+      if (wrong !== undefined) throw new H2StreamError(id, E.PROTOCOL_ERROR, `malformed ${kind} on stream ${id}: ${wrong}`);
+      if (kind !== 'trailers' && !(status.length === 3 && status[0] === '1')) {
+        const length = contentLength(headers);
+        if (length === -1) throw new H2StreamError(id, E.PROTOCOL_ERROR, `malformed content-length on stream ${id}`);
+        // A response ended by its headers may carry a content-length (HEAD, 304): only a request's is held to it.
+        if (length !== undefined && kind === 'request' && block.endStream && length !== 0) {
+          throw new H2StreamError(id, E.PROTOCOL_ERROR, `content-length ${length} on a request ended by its headers`);
+        }
+        if (length !== undefined && !block.endStream) s.expectedLength = length;
+      }
+    }
     if (!(this.role === 'client' && status.length === 3 && status[0] === '1')) s.headersReceived = true;
     if (block.endStream) this.transition(s, 'recv-end');
     const stream = s;
@@ -645,6 +687,8 @@ export class H2Connection {
       trailers: undefined,
       headersReceived: false,
       unconsumed: 0,
+      expectedLength: -1,
+      receivedLength: 0,
     };
     this.streams.set(id, s);
     return s;

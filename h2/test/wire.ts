@@ -120,6 +120,17 @@ export class FakeClient {
   headers(streamId: number, headers: HeaderList, endStream: boolean, maxFrameSize = 16_384): Buffer {
     return headersFrames(streamId, this.encoder.encode(headers), endStream, maxFrameSize);
   }
+  /** A block of literals without indexing, no Huffman, written as given (upper-case names too): for malformed messages. */
+  raw(streamId: number, headers: HeaderList, endStream: boolean): Buffer {
+    const parts: Buffer[] = [];
+    for (const [name, value] of headers) {
+      const n = Buffer.from(name, 'latin1');
+      const v = Buffer.from(value, 'latin1');
+      if (n.length > 126 || v.length > 126) throw new RangeError('raw(): fields up to 126 octets');
+      parts.push(Buffer.from([0x00, n.length]), n, Buffer.from([v.length]), v);
+    }
+    return encodeFrame(FRAME.HEADERS, FLAG.END_HEADERS | (endStream ? FLAG.END_STREAM : 0), streamId, Buffer.concat(parts));
+  }
   get(streamId: number, path = '/', endStream = true): Buffer {
     return this.headers(streamId, [[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', path]], endStream);
   }
