@@ -100,6 +100,8 @@ interface Stream {
   /** content-length announced by the peer (-1: none), and the DATA octets received so far. */
   expectedLength: number;
   receivedLength: number;
+  /** now() of the last frame on the stream, either way (the idle timeout). */
+  lastActive: number;
 }
 
 const GRACEFUL_PING = Buffer.from('h2-goawy', 'latin1');
@@ -126,6 +128,9 @@ export class H2Connection {
   private prefaceLeft: number;
   private peerSettingsSeen = false;
   private settingsAcksOwed = 0;
+  /** now() when each unacknowledged SETTINGS of ours left, oldest first. */
+  private readonly settingsSentAt: number[] = [];
+  private gracefulPingAt = 0;
   private nextStreamId: number;
   /** Highest stream id the peer opened (ours: nextStreamId - 2). */
   private lastPeerStreamId = 0;
@@ -184,6 +189,7 @@ export class H2Connection {
     if (role === 'client') this.queue(PREFACE, false);
     this.queue(settingsFrame(settingsEntries(this.local)), false);
     this.settingsAcksOwed++;
+    this.settingsSentAt.push(this.now());
     if (connWindow > DEFAULT_WINDOW) this.queue(windowUpdateFrame(0, connWindow - DEFAULT_WINDOW), false);
     this.flush();
   }
@@ -300,6 +306,7 @@ export class H2Connection {
     if (ack) {
       if (this.settingsAcksOwed === 0) throw new H2ProtocolError(E.PROTOCOL_ERROR, 'SETTINGS ACK for no SETTINGS of ours');
       this.settingsAcksOwed--;
+      this.settingsSentAt.shift();
       return;
     }
     if (entries.length > this.limits.maxSettingsEntries) {
@@ -374,6 +381,7 @@ export class H2Connection {
       return; // closed: ignored (5.1).
     }
     if (!s.send.grow(increment)) throw new H2StreamError(streamId, E.FLOW_CONTROL_ERROR, `stream ${streamId} send window above 2^31-1`);
+    s.lastActive = this.now();
     this.pumpStream(s);
   }
 
@@ -416,6 +424,7 @@ export class H2Connection {
       return;
     }
     s.unconsumed += flowBytes;
+    s.lastActive = this.now();
     if (s.expectedLength >= 0) {
       s.receivedLength += dataBytes;
       // 8.1.1: DATA beyond content-length, or short of it at END_STREAM, makes the message malformed.
@@ -495,6 +504,7 @@ export class H2Connection {
       }
     }
     if (!(this.role === 'client' && status.length === 3 && status[0] === '1')) s.headersReceived = true;
+    s.lastActive = this.now();
     if (block.endStream) this.transition(s, 'recv-end');
     const stream = s;
     this.emit(() => this.listener.onHeaders?.(id, headers, block.endStream));
@@ -621,6 +631,7 @@ export class H2Connection {
       this.queue(goawayFrame(MAX_WINDOW, E.NO_ERROR, debug), false);
       this.queue(pingFrame(GRACEFUL_PING, false), false);
       this.gracefulPingSent = true;
+      this.gracefulPingAt = this.now();
     });
   }
 
@@ -629,6 +640,29 @@ export class H2Connection {
     if (this.state === 'closed') return;
     for (const s of [...this.streams.values()]) this.dropStream(s, E.CANCEL, true);
     this.finish({ code: E.NO_ERROR, by: 'local', message: 'closed' });
+  }
+
+  /**
+   * Runs the timers against now(): SETTINGS unacknowledged past settingsTimeoutMs (GOAWAY SETTINGS_TIMEOUT), the
+   * graceful GOAWAY's PING unanswered past goawayPingTimeoutMs (the second GOAWAY goes anyway), streams idle past
+   * streamIdleTimeoutMs (RST_STREAM(CANCEL), local). The owner calls it (connectionOverSocket: every second).
+   */
+  tick(): void {
+    if (this.state === 'closed') return;
+    const now = this.now();
+    this.guarded(() => {
+      const sentAt = this.settingsSentAt[0];
+      if (sentAt !== undefined && now - sentAt > this.limits.settingsTimeoutMs) {
+        throw new H2ProtocolError(E.SETTINGS_TIMEOUT, `SETTINGS unacknowledged for ${this.limits.settingsTimeoutMs} ms`);
+      }
+      if (this.gracefulPingSent && now - this.gracefulPingAt > this.limits.goawayPingTimeoutMs) this.secondGoaway();
+      for (const s of [...this.streams.values()]) {
+        if (now - s.lastActive > this.limits.streamIdleTimeoutMs) {
+          this.queue(rstStreamFrame(s.id, E.CANCEL), false);
+          this.dropStream(s, E.CANCEL, true);
+        }
+      }
+    });
   }
 
   stats(): ConnectionStats {
@@ -689,6 +723,7 @@ export class H2Connection {
       unconsumed: 0,
       expectedLength: -1,
       receivedLength: 0,
+      lastActive: this.now(),
     };
     this.streams.set(id, s);
     return s;
@@ -731,6 +766,7 @@ export class H2Connection {
       const chunk = this.takeQueued(s, n);
       const last = s.queued === 0 && s.endQueued && s.trailers === undefined;
       this.queue(encodeFrame(FRAME.DATA, last ? FLAG.END_STREAM : 0, s.id, chunk), false);
+      s.lastActive = this.now();
       s.send.take(n);
       this.connSend.take(n);
       if (last) return this.sentEnd(s);
@@ -911,9 +947,14 @@ export function connectionOverSocket(socket: Socket, role: Role, listener: H2Lis
     listener,
     opts,
   );
+  const timer = setInterval(() => conn.tick(), 1000);
+  timer.unref();
   socket.on('data', (chunk: Buffer) => conn.receive(chunk));
   socket.on('drain', () => conn.drained());
   socket.on('error', (err) => conn.transportClosed(err));
-  socket.on('close', () => conn.transportClosed());
+  socket.on('close', () => {
+    clearInterval(timer);
+    conn.transportClosed();
+  });
   return conn;
 }

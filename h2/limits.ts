@@ -19,6 +19,12 @@ export interface Limits {
   maxContinuations: number;
   /** Encoded octets per header block (ours, 64 KiB). */
   maxHeaderBlockBytes: number;
+  /** Timers, run by H2Connection.tick(): our SETTINGS unacknowledged this long is a SETTINGS_TIMEOUT (RFC 9113 6.5.3; ours, 10 s). */
+  settingsTimeoutMs: number;
+  /** The graceful GOAWAY's PING unanswered this long: the second GOAWAY goes anyway (ours, 2 s). */
+  goawayPingTimeoutMs: number;
+  /** A stream with no frame either way this long is reset CANCEL (Envoy's stream_idle_timeout, 5 min, from memory); Infinity: never. */
+  streamIdleTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = {
@@ -30,6 +36,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxBufferedBytes: 1 << 20,
   maxContinuations: 8,
   maxHeaderBlockBytes: 65_536,
+  settingsTimeoutMs: 10_000,
+  goawayPingTimeoutMs: 2_000,
+  streamIdleTimeoutMs: 300_000,
 };
 
 /** A token bucket over a caller-supplied clock (ms): `take` is false once the tokens are gone. */

@@ -1,7 +1,8 @@
 // fast-check over generated frame sequences fed to a server connection in arbitrary chunks, with an
 // application that answers, streams bodies, consumes and resets at random, and a transport that sometimes
 // stops reading: receive() never throws, the state stays under the configured bounds after every chunk, and
-// the connection ends open (no reason) or closed with a recorded reason.
+// the connection ends open (no reason) or closed with a recorded reason. A fake clock advances between reads and
+// the timers (tick) run.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -10,7 +11,7 @@ import { encodeFrame, PREFACE, settingsFrame } from '../frames.js';
 import { HpackEncoder } from '../hpack/encoder.js';
 import { MemoryTransport, u32 } from './wire.js';
 
-const LIMITS = { maxOutboundControlFrames: 50, maxBufferedBytes: 100_000, resetBurst: 20 };
+const LIMITS = { maxOutboundControlFrames: 50, maxBufferedBytes: 100_000, resetBurst: 20, streamIdleTimeoutMs: 3000, settingsTimeoutMs: 10_000 };
 const MAX_STREAMS = 4;
 
 const encoder = new HpackEncoder();
@@ -75,7 +76,9 @@ test('h2 connection props: receive() never throws, bounds hold, the end state is
       fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 20 }),
       fc.array(action, { minLength: 1, maxLength: 20 }),
       fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
-      (goodStart, ops, cuts, actions, accepts) => {
+      fc.array(fc.integer({ min: 0, max: 4000 }), { minLength: 1, maxLength: 10 }),
+      (goodStart, ops, cuts, actions, accepts, advances) => {
+        let now = 0;
         const t = new MemoryTransport();
         let step = 0;
         const conn: H2Connection = new H2Connection(
@@ -92,7 +95,7 @@ test('h2 connection props: receive() never throws, bounds hold, the end state is
               if (step % 2 === 0) conn.consume(id, d.length);
             },
           },
-          { settings: { maxConcurrentStreams: MAX_STREAMS }, limits: LIMITS },
+          { settings: { maxConcurrentStreams: MAX_STREAMS }, limits: LIMITS, now: () => now },
         );
         const act = (id: number): void => {
           const a = actions[step++ % actions.length]!;
@@ -114,6 +117,9 @@ test('h2 connection props: receive() never throws, bounds hold, the end state is
           assert.doesNotThrow(() => conn.receive(bytes.subarray(at, at + n)));
           at += n;
           if (t.accept) conn.drained();
+          // Time passes between reads; the timers run (idle streams, SETTINGS_TIMEOUT, the graceful GOAWAY's PING).
+          now += advances[i % advances.length]!;
+          assert.doesNotThrow(() => conn.tick());
           const s = conn.stats();
           assert.ok(s.streams <= MAX_STREAMS, `streams ${s.streams}`);
           assert.ok(s.bufferedBytes <= LIMITS.maxBufferedBytes, `buffered ${s.bufferedBytes}`);

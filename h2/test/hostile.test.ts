@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { H2Connection, type ConnectionOptions, type H2Listener } from '../connection.js';
 import { H2_ERROR } from '../errors.js';
-import { FLAG, FRAME, pingFrame, SETTING, settingsFrame, windowUpdateFrame } from '../frames.js';
+import { FLAG, FRAME, pingFrame, PREFACE as PREFACE_BYTES, SETTING, settingsFrame, windowUpdateFrame } from '../frames.js';
 import { data, FakeClient, frame, MemoryTransport, Recorder, u32 } from './wire.js';
 
 const E = H2_ERROR;
@@ -266,4 +266,37 @@ test('hostile: a stream reset with unread DATA gives its connection credit back 
   conn.receive(frame(FRAME.RST_STREAM, 0, 1, u32(E.CANCEL)));
   assert.deepEqual(t.of('WINDOW_UPDATE').map((f) => [f.streamId, f.increment]), [[0, 60_000]]);
   assert.equal(conn.state, 'open');
+});
+
+test('hostile: timers (tick): SETTINGS never acknowledged is SETTINGS_TIMEOUT; an idle stream is reset CANCEL; an unanswered graceful PING does not stall the GOAWAY', () => {
+  let now = 0;
+  const one = server({ now: () => now });
+  one.conn.receive(Buffer.concat([PREFACE_BYTES, settingsFrame([])])); // the client never ACKs our SETTINGS
+  now = 10_000;
+  one.conn.tick();
+  assert.equal(one.conn.state, 'open', 'not before the timeout');
+  now = 10_001;
+  one.conn.tick();
+  goneWith(one.conn, one.t, E.SETTINGS_TIMEOUT);
+
+  now = 0;
+  const rec = new Recorder();
+  const two = server({ now: () => now, limits: { streamIdleTimeoutMs: 1000 } }, rec);
+  two.conn.receive(Buffer.concat([two.c.preface(), frame(FRAME.SETTINGS, FLAG.ACK, 0), two.c.get(1, '/', false), two.c.get(3, '/', false)]));
+  now = 900;
+  two.conn.receive(data(3, 1));
+  now = 1500;
+  two.conn.tick();
+  assert.deepEqual(two.t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[1, E.CANCEL]]);
+  assert.deepEqual(rec.events.filter((e) => e[0] === 'reset'), [['reset', 1, E.CANCEL, true]]);
+  assert.equal(two.conn.streamState(3), 'open');
+
+  // Graceful GOAWAY whose PING is never answered: after goawayPingTimeoutMs the second GOAWAY names the last stream.
+  two.conn.goaway();
+  assert.deepEqual(two.t.of('GOAWAY').map((f) => f.lastStreamId), [2 ** 31 - 1]);
+  now = 1500 + 2001;
+  two.conn.receive(data(3, 1)); // stream 3 still busy
+  two.conn.tick();
+  assert.deepEqual(two.t.of('GOAWAY').map((f) => f.lastStreamId), [2 ** 31 - 1, 3]);
+  assert.equal(two.conn.state, 'draining');
 });
