@@ -141,6 +141,11 @@ export class H2Connection {
   private gracefulPingSent = false;
   private bufferedBytes = 0;
   private emptyFrames = 0;
+  /** Envoy's inbound flood counters: header blocks received, PRIORITY and WINDOW_UPDATE frames received, DATA frames sent. */
+  private inboundBlocks = 0;
+  private inboundPriority = 0;
+  private inboundWindowUpdates = 0;
+  private outboundData = 0;
   private out: Buffer[] = [];
   private outBytes = 0;
   private outControl = 0;
@@ -296,7 +301,11 @@ export class H2Connection {
       case 'RST_STREAM':
         return this.onRstStream(frame.streamId, frame.code);
       case 'PRIORITY':
-        return; // 5.3: deprecated, parsed and ignored (on any stream, idle ones included).
+        // 5.3: deprecated, parsed and ignored (on any stream, idle ones included), but bounded (Envoy's rule).
+        if (++this.inboundPriority > this.limits.maxPriorityPerStream * (1 + this.inboundBlocks)) {
+          throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `more than ${this.limits.maxPriorityPerStream} PRIORITY frames per stream`);
+        }
+        return;
       default:
         return; // UNKNOWN (5.5); DATA does not come this way; HEADERS/CONTINUATION went to the assembler.
     }
@@ -370,6 +379,10 @@ export class H2Connection {
   }
 
   private onWindowUpdate(streamId: number, increment: number): void {
+    // Envoy's bound: 1 + 2 * (header blocks received + 10 per DATA frame sent).
+    if (++this.inboundWindowUpdates > 1 + 2 * (this.inboundBlocks + this.limits.maxWindowUpdatesPerDataSent * this.outboundData)) {
+      throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, 'more WINDOW_UPDATE frames than the DATA we sent can explain');
+    }
     if (streamId === 0) {
       if (!this.connSend.grow(increment)) throw new H2ProtocolError(E.FLOW_CONTROL_ERROR, 'connection send window above 2^31-1');
       this.pump();
@@ -442,6 +455,7 @@ export class H2Connection {
 
   private onBlock(block: HeaderBlock): void {
     const id = block.streamId;
+    this.inboundBlocks++;
     // Decode first, always: the HPACK table must stay in step whatever becomes of the stream.
     const headers: Array<[string, string]> = [];
     let tooLarge = false;
@@ -766,6 +780,7 @@ export class H2Connection {
       const chunk = this.takeQueued(s, n);
       const last = s.queued === 0 && s.endQueued && s.trailers === undefined;
       this.queue(encodeFrame(FRAME.DATA, last ? FLAG.END_STREAM : 0, s.id, chunk), false);
+      this.outboundData++;
       s.lastActive = this.now();
       s.send.take(n);
       this.connSend.take(n);
@@ -780,6 +795,7 @@ export class H2Connection {
     }
     // An empty END_STREAM (sendData(id, empty, true) with nothing queued).
     this.queue(encodeFrame(FRAME.DATA, FLAG.END_STREAM, s.id), false);
+    this.outboundData++;
     this.sentEnd(s);
   }
 

@@ -13,6 +13,10 @@ export interface Limits {
   resetRatePerSecond: number;
   /** Consecutive DATA / HEADERS / CONTINUATION frames with an empty payload and no END_STREAM (Envoy max_consecutive_inbound_frames_with_empty_payload, 1). */
   maxConsecutiveEmptyFrames: number;
+  /** PRIORITY frames allowed per stream the peer opened, plus one stream's worth (Envoy max_inbound_priority_frames_per_stream, 100). */
+  maxPriorityPerStream: number;
+  /** WINDOW_UPDATE frames allowed per DATA frame we sent (Envoy max_inbound_window_update_frames_per_data_frame_sent, 10). */
+  maxWindowUpdatesPerDataSent: number;
   /** DATA bytes queued for the peer's flow-control windows, per connection; past it the stream that would pass it is reset ENHANCE_YOUR_CALM (Envoy per_connection_buffer_limit_bytes, 1 MiB). */
   maxBufferedBytes: number;
   /** CONTINUATION frames per header block (nghttp2 NGHTTP2_DEFAULT_MAX_CONTINUATIONS, 8). */
@@ -33,6 +37,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   resetBurst: 1000,
   resetRatePerSecond: 33,
   maxConsecutiveEmptyFrames: 1,
+  maxPriorityPerStream: 100,
+  maxWindowUpdatesPerDataSent: 10,
   maxBufferedBytes: 1 << 20,
   maxContinuations: 8,
   maxHeaderBlockBytes: 65_536,

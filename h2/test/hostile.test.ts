@@ -300,3 +300,24 @@ test('hostile: timers (tick): SETTINGS never acknowledged is SETTINGS_TIMEOUT; a
   assert.deepEqual(two.t.of('GOAWAY').map((f) => f.lastStreamId), [2 ** 31 - 1, 3]);
   assert.equal(two.conn.state, 'draining');
 });
+
+test('hostile: PRIORITY and WINDOW_UPDATE floods are ENHANCE_YOUR_CALM past Envoy\'s bounds', () => {
+  const priority = (id: number): Buffer => frame(FRAME.PRIORITY, 0, id, Buffer.from([0, 0, 0, 0, 15]));
+  // One stream opened: 100 * (1 + 1) PRIORITY frames pass, the 201st does not.
+  const one = server();
+  one.conn.receive(Buffer.concat([one.c.preface(), one.c.get(1, '/', false), ...Array.from({ length: 200 }, (_, i) => priority(3 + 2 * i))]));
+  assert.equal(one.conn.state, 'open');
+  one.conn.receive(priority(1001));
+  goneWith(one.conn, one.t, E.ENHANCE_YOUR_CALM);
+
+  // No DATA sent, one stream: 1 + 2 * 1 = 3 WINDOW_UPDATEs pass, the 4th does not; after DATA we sent, 10 more per frame.
+  const two = server();
+  two.conn.receive(Buffer.concat([two.c.preface(), two.c.get(1, '/', false), ...Array.from({ length: 3 }, () => windowUpdateFrame(0, 1))]));
+  assert.equal(two.conn.state, 'open');
+  two.conn.respond(1, [[':status', '200']]);
+  two.conn.sendData(1, Buffer.alloc(10));
+  two.conn.receive(Buffer.concat(Array.from({ length: 20 }, () => windowUpdateFrame(1, 1))));
+  assert.equal(two.conn.state, 'open', '3 + 20 <= 1 + 2 * (1 + 10 * 1)');
+  two.conn.receive(windowUpdateFrame(1, 1));
+  goneWith(two.conn, two.t, E.ENHANCE_YOUR_CALM);
+});
