@@ -81,6 +81,7 @@ export interface ConnectionStats {
   streams: number;
   bufferedBytes: number;
   queuedControlFrames: number;
+  queuedFrames: number;
   queuedOutputBytes: number;
 }
 
@@ -680,7 +681,7 @@ export class H2Connection {
   }
 
   stats(): ConnectionStats {
-    return { streams: this.streams.size, bufferedBytes: this.bufferedBytes, queuedControlFrames: this.outControl, queuedOutputBytes: this.outBytes };
+    return { streams: this.streams.size, bufferedBytes: this.bufferedBytes, queuedControlFrames: this.outControl, queuedFrames: this.out.length, queuedOutputBytes: this.outBytes };
   }
 
   streamState(streamId: number): StreamState {
@@ -868,7 +869,10 @@ export class H2Connection {
   /** A connection error of ours (or goaway(code)): GOAWAY(last, code) if asked, then close. */
   private shut(reason: CloseReason, sendGoaway: boolean, debug = ''): void {
     if (sendGoaway) {
-      this.queue(goawayFrame(this.lastPeerStreamId, reason.code, debug.slice(0, 256)), false);
+      // Past every bound: the last frame is never refused.
+      const goaway = goawayFrame(this.lastPeerStreamId, reason.code, debug.slice(0, 256));
+      this.out.push(goaway);
+      this.outBytes += goaway.length;
       // Written even past a blocked transport, the last words, and no DATA after them.
       this.blocked = false;
       this.flush(false);
@@ -914,6 +918,9 @@ export class H2Connection {
     this.outBytes += frame.length;
     if (control && ++this.outControl > this.limits.maxOutboundControlFrames) {
       throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `more than ${this.limits.maxOutboundControlFrames} control frames queued for a peer that does not read them`);
+    }
+    if (this.out.length > this.limits.maxOutboundFrames) {
+      throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `more than ${this.limits.maxOutboundFrames} frames queued for a peer that does not read them`);
     }
   }
 

@@ -7,6 +7,8 @@ export interface Limits {
   maxSettingsEntries: number;
   /** Control frames (PING ACK, SETTINGS ACK, RST_STREAM) queued and not yet written (nghttp2 max_outbound_ack, Envoy max_outbound_control_frames: 1000). */
   maxOutboundControlFrames: number;
+  /** Frames of any type queued and not yet written (Envoy max_outbound_frames, 10 000). */
+  maxOutboundFrames: number;
   /** RST_STREAM received: token bucket of this burst... */
   resetBurst: number;
   /** ...refilled at this many tokens per second (nghttp2's stream reset rate limit: 1000 and 33). */
@@ -34,6 +36,7 @@ export interface Limits {
 export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxSettingsEntries: 32,
   maxOutboundControlFrames: 1000,
+  maxOutboundFrames: 10_000,
   resetBurst: 1000,
   resetRatePerSecond: 33,
   maxConsecutiveEmptyFrames: 1,

@@ -11,7 +11,7 @@ import { encodeFrame, PREFACE, settingsFrame } from '../frames.js';
 import { HpackEncoder } from '../hpack/encoder.js';
 import { MemoryTransport, u32 } from './wire.js';
 
-const LIMITS = { maxOutboundControlFrames: 50, maxBufferedBytes: 100_000, resetBurst: 20, streamIdleTimeoutMs: 3000, settingsTimeoutMs: 10_000 };
+const LIMITS = { maxOutboundControlFrames: 50, maxOutboundFrames: 200, maxBufferedBytes: 100_000, resetBurst: 20, streamIdleTimeoutMs: 3000, settingsTimeoutMs: 10_000 };
 const MAX_STREAMS = 4;
 
 const encoder = new HpackEncoder();
@@ -124,6 +124,7 @@ test('h2 connection props: receive() never throws, bounds hold, the end state is
           assert.ok(s.streams <= MAX_STREAMS, `streams ${s.streams}`);
           assert.ok(s.bufferedBytes <= LIMITS.maxBufferedBytes, `buffered ${s.bufferedBytes}`);
           assert.ok(s.queuedControlFrames <= LIMITS.maxOutboundControlFrames, `control ${s.queuedControlFrames}`);
+          assert.ok(s.queuedFrames <= LIMITS.maxOutboundFrames, `frames ${s.queuedFrames}`);
           assert.ok(s.bufferedBytes >= 0);
         }
         seen.runs++;
@@ -131,7 +132,7 @@ test('h2 connection props: receive() never throws, bounds hold, the end state is
         else seen.codes.set(conn.closeReason!.code, (seen.codes.get(conn.closeReason!.code) ?? 0) + 1);
         if (conn.state === 'closed') {
           assert.ok(conn.closeReason !== undefined, 'a closed connection says why');
-          assert.deepEqual(conn.stats(), { streams: 0, bufferedBytes: 0, queuedControlFrames: 0, queuedOutputBytes: 0 });
+          assert.deepEqual(conn.stats(), { streams: 0, bufferedBytes: 0, queuedControlFrames: 0, queuedFrames: 0, queuedOutputBytes: 0 });
         } else {
           assert.equal(conn.closeReason, undefined);
           assert.ok(conn.state === 'open' || conn.state === 'draining');

@@ -26,7 +26,7 @@ function goneWith(conn: H2Connection, t: MemoryTransport, code: number): void {
   assert.equal(goaways.length, 1, 'one GOAWAY');
   assert.equal(goaways[0]!.code, code);
   assert.ok(t.destroyed, 'transport destroyed');
-  assert.deepEqual(conn.stats(), { streams: 0, bufferedBytes: 0, queuedControlFrames: 0, queuedOutputBytes: 0 });
+  assert.deepEqual(conn.stats(), { streams: 0, bufferedBytes: 0, queuedControlFrames: 0, queuedFrames: 0, queuedOutputBytes: 0 });
 }
 
 test('hostile: a bad client preface closes the connection (PROTOCOL_ERROR) without a GOAWAY', () => {
@@ -320,4 +320,18 @@ test('hostile: PRIORITY and WINDOW_UPDATE floods are ENHANCE_YOUR_CALM past Envo
   assert.equal(two.conn.state, 'open', '3 + 20 <= 1 + 2 * (1 + 10 * 1)');
   two.conn.receive(windowUpdateFrame(1, 1));
   goneWith(two.conn, two.t, E.ENHANCE_YOUR_CALM);
+});
+
+test('hostile: a peer that stops reading while its requests make us queue frames: past maxOutboundFrames queued frames (10 000 by default, 300 here), ENHANCE_YOUR_CALM', () => {
+  // The application answers every request (HEADERS out); the transport takes nothing; control-frame bounds stay clear.
+  const t = new MemoryTransport();
+  const c = new FakeClient();
+  const conn: H2Connection = new H2Connection('server', t, { onHeaders: (id) => conn.respond(id, [[':status', '204']], true) }, { limits: { maxOutboundFrames: 300 } });
+  conn.receive(c.preface());
+  t.accept = false;
+  conn.ping(); // the write that finds the transport full
+  for (let i = 0; i < 400 && conn.state === 'open'; i++) conn.receive(c.get(1 + 2 * i));
+  assert.equal(conn.state, 'closed');
+  assert.equal(conn.closeReason?.code, E.ENHANCE_YOUR_CALM);
+  assert.match(conn.closeReason?.message ?? '', /frames queued/);
 });
