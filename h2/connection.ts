@@ -106,6 +106,8 @@ interface Stream {
 }
 
 const GRACEFUL_PING = Buffer.from('h2-goawy', 'latin1');
+/** Streams we reset, remembered to ignore what the peer still sends on them: the h2 crate's DEFAULT_LOCAL_RESET_COUNT_MAX. */
+const RESET_MEMORY = 1024;
 
 export class H2Connection {
   readonly role: Role;
@@ -155,6 +157,8 @@ export class H2Connection {
   /** DATA pieces of the frame being read. */
   private dataPieces: Buffer[] = [];
   private readonly validateHttp: boolean;
+  /** The last RESET_MEMORY streams we reset, oldest first. */
+  private readonly resetByUs = new Set<number>();
 
   constructor(
     role: Role,
@@ -427,6 +431,7 @@ export class H2Connection {
     if (!s || !canReceive(s.state)) {
       if (!s && this.isIdle(streamId)) throw new H2ProtocolError(E.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
       this.creditConnection(flowBytes);
+      if (!s && this.resetByUs.has(streamId)) return; // in flight before our RST_STREAM: ignored
       this.streamError(streamId, E.STREAM_CLOSED);
       return;
     }
@@ -467,6 +472,7 @@ export class H2Connection {
       tooLarge = true;
     }
     let s = this.streams.get(id);
+    if (!s && this.resetByUs.has(id)) return; // decoded (the table stays in step), then ignored: we reset it
     if (!s) {
       if (this.isOurs(id)) {
         if (id >= this.nextStreamId) throw new H2ProtocolError(E.PROTOCOL_ERROR, `HEADERS on idle stream ${id} of ours`);
@@ -595,6 +601,7 @@ export class H2Connection {
     if (!s) return;
     this.guarded(() => {
       this.queue(rstStreamFrame(streamId, code), true);
+      this.rememberReset(streamId);
       this.dropStream(s, code, true);
     });
   }
@@ -674,6 +681,7 @@ export class H2Connection {
       for (const s of [...this.streams.values()]) {
         if (now - s.lastActive > this.limits.streamIdleTimeoutMs) {
           this.queue(rstStreamFrame(s.id, E.CANCEL), false);
+          this.rememberReset(s.id);
           this.dropStream(s, E.CANCEL, true);
         }
       }
@@ -828,8 +836,16 @@ export class H2Connection {
   /** A stream error: RST_STREAM(code), the stream forgotten, the listener told. */
   private streamError(streamId: number, code: number): void {
     this.queue(rstStreamFrame(streamId, code), true);
+    this.rememberReset(streamId);
     const s = this.streams.get(streamId);
     if (s) this.dropStream(s, code, true);
+  }
+
+  /** 5.1: frames on a stream we reset "MUST" be ignored (the peer may have sent them before our RST_STREAM arrived). */
+  private rememberReset(streamId: number): void {
+    this.resetByUs.delete(streamId);
+    this.resetByUs.add(streamId);
+    if (this.resetByUs.size > RESET_MEMORY) this.resetByUs.delete(this.resetByUs.values().next().value!);
   }
 
   private dropStream(s: Stream, code: number, local: boolean): void {
@@ -893,6 +909,7 @@ export class H2Connection {
     this.state = 'closed';
     this.closeReason = reason;
     this.streams.clear();
+    this.resetByUs.clear();
     this.bufferedBytes = 0;
     this.out = [];
     this.outBytes = 0;

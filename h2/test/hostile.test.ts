@@ -100,7 +100,7 @@ test('hostile: frames on idle streams are PROTOCOL_ERROR (DATA, WINDOW_UPDATE, R
   goneWith(conn, t, E.PROTOCOL_ERROR);
 });
 
-test('hostile: DATA on a half-closed (remote) stream is a stream STREAM_CLOSED; a reused stream id a connection one', () => {
+test('hostile: DATA on a half-closed (remote) stream is a stream STREAM_CLOSED, then ignored; a reused stream id is a connection STREAM_CLOSED', () => {
   const { conn, t, c } = server();
   conn.receive(Buffer.concat([c.preface(), c.get(1, '/', true)]));
   assert.equal(conn.streamState(1), 'half-closed-remote');
@@ -108,8 +108,15 @@ test('hostile: DATA on a half-closed (remote) stream is a stream STREAM_CLOSED; 
   assert.deepEqual(t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[1, E.STREAM_CLOSED]]);
   assert.equal(conn.streamState(1), 'closed');
   assert.equal(conn.state, 'open');
-  // Connection credit for the refused DATA is returned (its octets counted against the connection window only).
-  conn.receive(c.get(1, '/', true));
+  // 5.1: what the peer still sends on a stream we reset is ignored (no second RST_STREAM), its DATA credited back.
+  conn.receive(Buffer.concat([data(1, 10), c.get(1, '/', true)]));
+  assert.equal(t.of('RST_STREAM').length, 1);
+  assert.equal(conn.state, 'open');
+  // A stream that closed normally (both END_STREAMs), opened again: the connection's STREAM_CLOSED.
+  conn.receive(c.get(3, '/', true));
+  conn.respond(3, [[':status', '204']], true);
+  assert.equal(conn.streamState(3), 'closed');
+  conn.receive(c.get(3, '/', true));
   goneWith(conn, t, E.STREAM_CLOSED);
 });
 
