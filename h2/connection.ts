@@ -134,6 +134,8 @@ export class H2Connection {
   /** now() when each unacknowledged SETTINGS of ours left, oldest first. */
   private readonly settingsSentAt: number[] = [];
   private gracefulPingAt = 0;
+  /** The stream receive window the peer uses: 65 535 until it acknowledges our SETTINGS (6.9.2). */
+  private recvInitial = DEFAULT_WINDOW;
   private nextStreamId: number;
   /** Highest stream id the peer opened (ours: nextStreamId - 2). */
   private lastPeerStreamId = 0;
@@ -321,6 +323,12 @@ export class H2Connection {
       if (this.settingsAcksOwed === 0) throw new H2ProtocolError(E.PROTOCOL_ERROR, 'SETTINGS ACK for no SETTINGS of ours');
       this.settingsAcksOwed--;
       this.settingsSentAt.shift();
+      // Our INITIAL_WINDOW_SIZE takes effect for the peer now: every open stream's window moves by the difference.
+      const delta = this.local.initialWindowSize - this.recvInitial;
+      if (delta !== 0) {
+        this.recvInitial = this.local.initialWindowSize;
+        for (const s of this.streams.values()) s.recv.adjust(delta);
+      }
       return;
     }
     if (entries.length > this.limits.maxSettingsEntries) {
@@ -737,7 +745,7 @@ export class H2Connection {
       id,
       state: 'idle',
       send: new SendWindow(this.peer.initialWindowSize),
-      recv: new ReceiveWindow(this.local.initialWindowSize, this.local.initialWindowSize),
+      recv: new ReceiveWindow(this.recvInitial, this.recvInitial),
       queue: [],
       queued: 0,
       endQueued: false,

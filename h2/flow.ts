@@ -27,8 +27,14 @@ export class ReceiveWindow {
   /** `size`: what the peer may still send; `target`: the window we keep open (credit brings it back there). */
   constructor(
     public size: number,
-    readonly target: number,
+    public target: number,
   ) {}
+
+  /** Our SETTINGS_INITIAL_WINDOW_SIZE changed (the peer acknowledged it): window and target move by the difference, the window perhaps below zero (6.9.2). */
+  adjust(delta: number): void {
+    this.size += delta;
+    this.target += delta;
+  }
 
   /** `n` flow-controlled octets arrived; throws FLOW_CONTROL_ERROR (the caller makes it a stream error where it must) past the window. */
   receive(n: number): void {

@@ -83,8 +83,15 @@ test('hostile: a window pushed over 2^31-1 is a FLOW_CONTROL_ERROR (connection: 
 
 test('hostile: DATA past the stream window is a stream FLOW_CONTROL_ERROR, past the connection window a connection one', () => {
   const { conn, t, c } = server({ settings: { initialWindowSize: 1000 }, connectionWindow: 1 << 20 });
-  conn.receive(Buffer.concat([c.preface(), c.get(1, '/', false), data(1, 1001)]));
-  assert.deepEqual(t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[1, E.FLOW_CONTROL_ERROR]]);
+  // Before the client acknowledges our SETTINGS its streams may use the RFC's 65 535 (6.9.2).
+  conn.receive(Buffer.concat([c.preface(), c.get(1, '/', false), data(1, 16_000)]));
+  assert.equal(t.of('RST_STREAM').length, 0, 'within 65 535 before the ACK');
+  // The ACK shrinks stream 1's window by 64 535: it is now below zero, and the next DATA is refused.
+  conn.receive(frame(FRAME.SETTINGS, FLAG.ACK, 0));
+  conn.receive(Buffer.concat([c.get(3, '/', false), data(3, 1001)]));
+  assert.deepEqual(t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[3, E.FLOW_CONTROL_ERROR]]);
+  conn.receive(data(1, 1));
+  assert.deepEqual(t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[3, E.FLOW_CONTROL_ERROR], [1, E.FLOW_CONTROL_ERROR]]);
   assert.equal(conn.state, 'open');
 });
 
