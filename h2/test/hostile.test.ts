@@ -349,3 +349,28 @@ test('hostile: a peer that stops reading while its requests make us queue frames
   assert.equal(conn.closeReason?.code, E.ENHANCE_YOUR_CALM);
   assert.match(conn.closeReason?.message ?? '', /frames queued/);
 });
+
+test('hostile, client side: PUSH_PROMISE, SETTINGS_ENABLE_PUSH = 1, a server-opened stream, and a response without :status', () => {
+  const client = (): { conn: H2Connection; t: MemoryTransport; srv: FakeClient; id: number } => {
+    const t = new MemoryTransport(true);
+    const conn = new H2Connection('client', t, new Recorder());
+    const id = conn.request([[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/']], true);
+    return { conn, t, srv: new FakeClient(), id };
+  };
+  const one = client();
+  one.conn.receive(Buffer.concat([settingsFrame([]), frame(FRAME.PUSH_PROMISE, FLAG.END_HEADERS, one.id, Buffer.from([0, 0, 0, 2, 0x82]))]));
+  goneWith(one.conn, one.t, E.PROTOCOL_ERROR);
+
+  const two = client();
+  two.conn.receive(settingsFrame([[SETTING.ENABLE_PUSH, 1]]));
+  goneWith(two.conn, two.t, E.PROTOCOL_ERROR);
+
+  const three = client();
+  three.conn.receive(Buffer.concat([settingsFrame([]), three.srv.headers(2, [[':status', '200']], true)]));
+  goneWith(three.conn, three.t, E.PROTOCOL_ERROR);
+
+  const four = client();
+  four.conn.receive(Buffer.concat([settingsFrame([]), four.srv.headers(four.id, [['content-type', 'text/plain']], true)]));
+  assert.deepEqual(four.t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[four.id, E.PROTOCOL_ERROR]]);
+  assert.equal(four.conn.state, 'open');
+});
