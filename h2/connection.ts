@@ -30,6 +30,7 @@ import { HeaderBlockAssembler, type HeaderBlock } from './header-block.js';
 import { HpackDecoder } from './hpack/decoder.js';
 import { HpackEncoder, type HeaderList } from './hpack/encoder.js';
 import { checkHeaders, contentLength } from './http-semantics.js';
+import { AdaptiveWindow, type AdaptiveOptions, type Sample } from './adaptive-window.js';
 import { DEFAULT_LIMITS, TokenBucket, type Limits } from './limits.js';
 import { LOCAL_DEFAULTS, RFC_DEFAULTS, settingsEntries, type Settings } from './settings.js';
 import { canReceive, canSend, nextState, type StreamState } from './stream-state.js';
@@ -75,6 +76,14 @@ export interface ConnectionOptions {
   now?: () => number;
   /** Check RFC 9113 section 8's message rules on received blocks (http-semantics.ts); default true. */
   validateHttp?: boolean;
+  /**
+   * Receive windows: 'fixed' (default: `settings.initialWindowSize` and `connectionWindow` for good) or
+   * 'adaptive': BDP estimation with PING (adaptive-window.ts, as the proxy does it) starting from the fixed ones;
+   * a grown connection window goes out as WINDOW_UPDATE, a grown stream window as SETTINGS_INITIAL_WINDOW_SIZE.
+   */
+  flow?: 'fixed' | { adaptive: Omit<AdaptiveOptions, 'streamWindow' | 'connWindow'> };
+  /** Adaptive flow: told of every BDP sample (metrics). */
+  onBdpSample?: (sample: Sample, streamWindow: number, connWindow: number) => void;
 }
 
 export interface ConnectionStats {
@@ -106,6 +115,7 @@ interface Stream {
 }
 
 const GRACEFUL_PING = Buffer.from('h2-goawy', 'latin1');
+const BDP_PING = Buffer.from('h2-bdp-p', 'latin1');
 /** Streams we reset, remembered to ignore what the peer still sends on them: the h2 crate's DEFAULT_LOCAL_RESET_COUNT_MAX. */
 const RESET_MEMORY = 1024;
 
@@ -133,6 +143,8 @@ export class H2Connection {
   private settingsAcksOwed = 0;
   /** now() when each unacknowledged SETTINGS of ours left, oldest first. */
   private readonly settingsSentAt: number[] = [];
+  /** The INITIAL_WINDOW_SIZE each unacknowledged SETTINGS of ours carries (in effect for the peer at its ACK). */
+  private readonly settingsWindows: number[] = [];
   private gracefulPingAt = 0;
   /** The stream receive window the peer uses: 65 535 until it acknowledges our SETTINGS (6.9.2). */
   private recvInitial = DEFAULT_WINDOW;
@@ -159,6 +171,10 @@ export class H2Connection {
   /** DATA pieces of the frame being read. */
   private dataPieces: Buffer[] = [];
   private readonly validateHttp: boolean;
+  private readonly adaptive: AdaptiveWindow | undefined;
+  private readonly onBdpSample: ConnectionOptions['onBdpSample'];
+  /** Flow-controlled octets received on the connection, in all (the BDP samples' byte count). */
+  private receivedBytes = 0;
   /** The last RESET_MEMORY streams we reset, oldest first. */
   private readonly resetByUs = new Set<number>();
 
@@ -180,6 +196,9 @@ export class H2Connection {
     this.assembler = new HeaderBlockAssembler((b) => this.onBlock(b), { maxContinuations: this.limits.maxContinuations, maxBlockBytes: this.limits.maxHeaderBlockBytes });
     const connWindow = Math.max(DEFAULT_WINDOW, Math.min(MAX_WINDOW, opts.connectionWindow ?? DEFAULT_WINDOW));
     this.connRecv = new ReceiveWindow(connWindow, connWindow);
+    const flow = opts.flow ?? 'fixed';
+    this.adaptive = flow === 'fixed' ? undefined : new AdaptiveWindow({ ...flow.adaptive, streamWindow: this.local.initialWindowSize, connWindow });
+    this.onBdpSample = opts.onBdpSample;
     this.reader = new FrameReader(
       {
         onFrame: (type, flags, streamId, payload, start, end) => this.onFrame(type, flags, streamId, payload, start, end),
@@ -202,6 +221,7 @@ export class H2Connection {
     this.queue(settingsFrame(settingsEntries(this.local)), false);
     this.settingsAcksOwed++;
     this.settingsSentAt.push(this.now());
+    this.settingsWindows.push(this.local.initialWindowSize);
     if (connWindow > DEFAULT_WINDOW) this.queue(windowUpdateFrame(0, connWindow - DEFAULT_WINDOW), false);
     this.flush();
   }
@@ -296,6 +316,7 @@ export class H2Connection {
       case 'PING':
         if (frame.ack) {
           if (this.gracefulPingSent && frame.opaque.equals(GRACEFUL_PING)) this.secondGoaway();
+          else if (this.adaptive?.pingInFlight && frame.opaque.equals(BDP_PING)) this.bdpSample();
           else this.emit(() => this.listener.onPingAck?.(Buffer.from(frame.opaque)));
         } else {
           this.queue(pingFrame(frame.opaque, true), true);
@@ -323,10 +344,12 @@ export class H2Connection {
       if (this.settingsAcksOwed === 0) throw new H2ProtocolError(E.PROTOCOL_ERROR, 'SETTINGS ACK for no SETTINGS of ours');
       this.settingsAcksOwed--;
       this.settingsSentAt.shift();
-      // Our INITIAL_WINDOW_SIZE takes effect for the peer now: every open stream's window moves by the difference.
-      const delta = this.local.initialWindowSize - this.recvInitial;
+      // The INITIAL_WINDOW_SIZE of the SETTINGS acknowledged takes effect for the peer now: every open stream's
+      // window moves by the difference.
+      const window = this.settingsWindows.shift() ?? this.recvInitial;
+      const delta = window - this.recvInitial;
       if (delta !== 0) {
-        this.recvInitial = this.local.initialWindowSize;
+        this.recvInitial = window;
         for (const s of this.streams.values()) s.recv.adjust(delta);
       }
       return;
@@ -435,6 +458,14 @@ export class H2Connection {
     this.emptyFrame(flowBytes === 0 && !endStream);
     // The connection window counts every DATA frame, whatever its stream's state (6.9).
     this.connRecv.receive(flowBytes);
+    if (this.adaptive !== undefined) {
+      this.receivedBytes += flowBytes;
+      const now = this.now();
+      if (this.adaptive.shouldPing(now, this.receivedBytes)) {
+        this.queue(pingFrame(BDP_PING, false), false);
+        this.adaptive.pingSent(now, this.receivedBytes);
+      }
+    }
     const s = this.streams.get(streamId);
     if (!s || !canReceive(s.state)) {
       if (!s && this.isIdle(streamId)) throw new H2ProtocolError(E.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
@@ -707,6 +738,28 @@ export class H2Connection {
   }
 
   // ---- internals ----
+
+  /** The BDP PING came back: one sample; grown windows go to the peer (connection: WINDOW_UPDATE; streams: SETTINGS). */
+  private bdpSample(): void {
+    const adaptive = this.adaptive!;
+    const sample = adaptive.pingAcked(this.now(), this.receivedBytes);
+    if (sample === undefined) return;
+    if (sample.connGrew && adaptive.connWindow > this.connRecv.target) {
+      const delta = Math.min(adaptive.connWindow, MAX_WINDOW) - this.connRecv.target;
+      this.connRecv.adjust(delta);
+      this.queue(windowUpdateFrame(0, delta), false);
+    }
+    if (sample.streamGrew && adaptive.streamWindow > this.local.initialWindowSize) {
+      // Streams' windows move when the peer acknowledges it (onSettingsFrame), as for any INITIAL_WINDOW_SIZE of ours.
+      this.local.initialWindowSize = Math.min(adaptive.streamWindow, MAX_WINDOW);
+      this.queue(settingsFrame([[SETTING.INITIAL_WINDOW_SIZE, this.local.initialWindowSize]]), false);
+      this.settingsAcksOwed++;
+      this.settingsSentAt.push(this.now());
+      this.settingsWindows.push(this.local.initialWindowSize);
+    }
+    const listener = this.onBdpSample;
+    if (listener) this.emit(() => listener(sample, adaptive.streamWindow, adaptive.connWindow));
+  }
 
   private secondGoaway(): void {
     this.gracefulPingSent = false;
