@@ -77,7 +77,8 @@ test('h2 connection props: receive() never throws, bounds hold, the end state is
       fc.array(action, { minLength: 1, maxLength: 20 }),
       fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
       fc.array(fc.integer({ min: 0, max: 4000 }), { minLength: 1, maxLength: 10 }),
-      (goodStart, ops, cuts, actions, accepts, advances) => {
+      fc.boolean(),
+      (goodStart, ops, cuts, actions, accepts, advances, adaptive) => {
         let now = 0;
         const t = new MemoryTransport();
         let step = 0;
@@ -95,7 +96,7 @@ test('h2 connection props: receive() never throws, bounds hold, the end state is
               if (step % 2 === 0) conn.consume(id, d.length);
             },
           },
-          { settings: { maxConcurrentStreams: MAX_STREAMS }, limits: LIMITS, now: () => now },
+          { settings: { maxConcurrentStreams: MAX_STREAMS }, limits: LIMITS, now: () => now, flow: adaptive ? { adaptive: { minIntervalMs: 0 } } : 'fixed' },
         );
         const act = (id: number): void => {
           const a = actions[step++ % actions.length]!;

@@ -102,3 +102,44 @@ test('h2 interop: an H2Connection client GETs 1 MiB and trailers from a node:htt
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+test('h2 interop: an adaptive H2Connection client downloads 8 MiB from a node:http2 server; its windows grow, bytes intact', async () => {
+  const big = Buffer.alloc(8 << 20, 0x33);
+  const server = http2.createServer();
+  server.on('stream', (stream) => {
+    stream.respond({ ':status': 200 });
+    stream.end(big);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((r) => socket.once('connect', r));
+  const ref: { conn?: H2Connection } = {};
+  let streamWindow = 0;
+  try {
+    const bytes = await new Promise<Buffer>((resolve, reject) => {
+      const parts: Buffer[] = [];
+      ref.conn = connectionOverSocket(
+        socket,
+        'client',
+        {
+          onData: (id, d, end) => {
+            parts.push(Buffer.from(d));
+            ref.conn!.consume(id, d.length);
+            if (end) resolve(Buffer.concat(parts));
+          },
+          onReset: (id, code) => reject(new Error(`stream ${id} reset ${code}`)),
+          onClose: (reason) => reject(new Error(`closed: ${reason.message}`)),
+        },
+        { flow: { adaptive: { minIntervalMs: 0 } }, onBdpSample: (_s, stream) => (streamWindow = stream) },
+      );
+      ref.conn.request([[':method', 'GET'], [':scheme', 'http'], [':authority', `127.0.0.1:${port}`], [':path', '/big']], true);
+    });
+    assert.ok(bytes.equals(big));
+    assert.ok(streamWindow > 65_535, `the stream window grew (${streamWindow})`);
+    assert.equal(ref.conn!.state, 'open');
+  } finally {
+    socket.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
