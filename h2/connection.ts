@@ -168,6 +168,8 @@ export class H2Connection {
   private outControl = 0;
   private blocked = false;
   private inReceive = false;
+  /** Chunks given to a re-entered receive(), read after the current one. */
+  private pendingInput: Buffer[] = [];
   /** DATA pieces of the frame being read. */
   private dataPieces: Buffer[] = [];
   private readonly validateHttp: boolean;
@@ -228,11 +230,36 @@ export class H2Connection {
 
   // ---- input ----
 
-  /** Bytes from the transport. Never throws. */
+  /**
+   * Bytes from the transport. Never throws. Re-entered from a listener (a transport that delivers synchronously),
+   * the chunk is copied and read after the current one: the frame reader is never re-entered.
+   */
   receive(chunk: Buffer): void {
     if (this.state === 'closed') return;
+    if (this.inReceive) {
+      this.pendingInput.push(Buffer.from(chunk));
+      return;
+    }
     this.inReceive = true;
     try {
+      this.read(chunk);
+      while (this.pendingInput.length > 0 && !this.closed) this.read(this.pendingInput.shift()!);
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.pendingInput = [];
+      this.inReceive = false;
+    }
+    this.flush();
+  }
+
+  /** Whether the connection is closed (a getter: TypeScript's narrowing of `state` would not see a listener close it). */
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private read(chunk: Buffer): void {
+    {
       let at = 0;
       if (this.prefaceLeft > 0) {
         const n = Math.min(this.prefaceLeft, chunk.length);
@@ -246,12 +273,7 @@ export class H2Connection {
         at = n;
       }
       if (at < chunk.length) this.reader.push(at === 0 ? chunk : chunk.subarray(at));
-    } catch (err) {
-      this.fail(err);
-    } finally {
-      this.inReceive = false;
     }
-    this.flush();
   }
 
   /** The transport drained what we wrote (a socket's 'drain'). */

@@ -217,3 +217,21 @@ test('h2 connection: an adaptive client downloads 4 MiB from a server connection
   assert.ok(grew.length > 0, 'BDP samples were taken');
   assert.ok(grew.every((w, i) => w >= 65_535 && (i === 0 || w >= grew[i - 1]!)), `windows never shrink: ${grew.join(',')}`);
 });
+
+test('h2 connection: receive() re-entered from a listener (a synchronous transport) reads the chunk after the current one', () => {
+  const t = new MemoryTransport();
+  const c = new FakeClient();
+  const seen: number[] = [];
+  const first = Buffer.concat([c.preface(), c.get(1)]);
+  const second = c.get(3); // encoded after the first: the HPACK tables stay in order
+  const server: H2Connection = new H2Connection('server', t, {
+    onHeaders: (id) => {
+      seen.push(id);
+      if (id === 1) server.receive(second);
+      seen.push(-id);
+    },
+  });
+  server.receive(first);
+  assert.deepEqual(seen, [1, -1, 3, -3]);
+  assert.equal(server.state, 'open');
+});
