@@ -146,6 +146,9 @@ export class H2Connection {
   /** The INITIAL_WINDOW_SIZE each unacknowledged SETTINGS of ours carries (in effect for the peer at its ACK). */
   private readonly settingsWindows: number[] = [];
   private gracefulPingAt = 0;
+  /** now() when the last stream closed (or the connection opened), and when draining began. */
+  private idleSince: number;
+  private drainingSince = 0;
   /** The stream receive window the peer uses: 65 535 until it acknowledges our SETTINGS (6.9.2). */
   private recvInitial = DEFAULT_WINDOW;
   private nextStreamId: number;
@@ -192,6 +195,7 @@ export class H2Connection {
     this.now = opts.now ?? (() => performance.now());
     this.validateHttp = opts.validateHttp ?? true;
     this.resets = new TokenBucket(this.limits.resetBurst, this.limits.resetRatePerSecond, this.now());
+    this.idleSince = this.now();
     this.nextStreamId = role === 'client' ? 1 : 2;
     this.prefaceLeft = role === 'server' ? PREFACE.length : 0;
     this.decoder = new HpackDecoder(this.local.headerTableSize, this.local.maxHeaderListSize);
@@ -421,7 +425,10 @@ export class H2Connection {
     // 6.8: "Endpoints MUST NOT increase the value they send in the last stream identifier" (nghttp2: PROTOCOL_ERROR).
     if (lastStreamId > this.peerGoawayLast) throw new H2ProtocolError(E.PROTOCOL_ERROR, `GOAWAY's last stream id grew from ${this.peerGoawayLast} to ${lastStreamId}`);
     this.peerGoawayLast = Math.min(this.peerGoawayLast, lastStreamId);
-    if (this.state === 'open') this.state = 'draining';
+    if (this.state === 'open') {
+      this.state = 'draining';
+      this.drainingSince = this.now();
+    }
     const copy = Buffer.from(debug);
     this.emit(() => this.listener.onGoaway?.(lastStreamId, code, copy));
     // Our streams above its last id were not processed: refused (6.8), to be retried elsewhere.
@@ -703,6 +710,7 @@ export class H2Connection {
     if (this.gracefulPingSent || this.goawayLast !== MAX_WINDOW) return;
     this.guarded(() => {
       this.state = 'draining';
+      this.drainingSince = this.now();
       if (this.role === 'client') {
         // A client's GOAWAY names the last stream the server opened (none: we refuse push), in one step:
         // nghttp2 refuses a last stream id that is not one of the receiver's own (2^31-1 is odd) as a PROTOCOL_ERROR.
@@ -739,6 +747,21 @@ export class H2Connection {
         throw new H2ProtocolError(E.SETTINGS_TIMEOUT, `SETTINGS unacknowledged for ${this.limits.settingsTimeoutMs} ms`);
       }
       if (this.gracefulPingSent && now - this.gracefulPingAt > this.limits.goawayPingTimeoutMs) this.secondGoaway();
+      if (this.state === 'open' && this.streams.size === 0 && now - this.idleSince > this.limits.connectionIdleTimeoutMs) {
+        this.goaway(E.NO_ERROR, 'idle');
+        return;
+      }
+      if (this.state === 'draining' && this.streams.size > 0 && now - this.drainingSince > this.limits.drainTimeoutMs) {
+        // Not through dropStream: the last one would end the drain as if it had finished ("all streams done").
+        for (const s of [...this.streams.values()]) {
+          this.queue(rstStreamFrame(s.id, E.CANCEL), false);
+          this.streams.delete(s.id);
+          this.emit(() => this.listener.onReset?.(s.id, E.CANCEL, true));
+        }
+        this.flush(false);
+        this.finish({ code: E.NO_ERROR, by: 'local', message: `drain took longer than ${this.limits.drainTimeoutMs} ms` }, true);
+        return;
+      }
       for (const s of [...this.streams.values()]) {
         if (now - s.lastActive > this.limits.streamIdleTimeoutMs) {
           this.queue(rstStreamFrame(s.id, E.CANCEL), false);
@@ -943,6 +966,7 @@ export class H2Connection {
 
   private forget(s: Stream): void {
     if (!this.streams.delete(s.id)) return;
+    if (this.streams.size === 0) this.idleSince = this.now();
     this.bufferedBytes -= s.queued;
     s.queue = [];
     s.queued = 0;

@@ -31,6 +31,10 @@ export interface Limits {
   goawayPingTimeoutMs: number;
   /** A stream with no frame either way this long is reset CANCEL (Envoy's stream_idle_timeout, 5 min, from memory); Infinity: never. */
   streamIdleTimeoutMs: number;
+  /** No stream open this long: a graceful GOAWAY (Envoy's idle_timeout default, 1 hour). */
+  connectionIdleTimeoutMs: number;
+  /** Draining (a GOAWAY sent or received) this long with streams left: they are reset and the connection closed (Envoy's drain_timeout, 5 s, from memory). */
+  drainTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = {
@@ -48,6 +52,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   settingsTimeoutMs: 10_000,
   goawayPingTimeoutMs: 2_000,
   streamIdleTimeoutMs: 300_000,
+  connectionIdleTimeoutMs: 3_600_000,
+  drainTimeoutMs: 5_000,
 };
 
 /** A token bucket over a caller-supplied clock (ms): `take` is false once the tokens are gone. */

@@ -374,3 +374,35 @@ test('hostile, client side: PUSH_PROMISE, SETTINGS_ENABLE_PUSH = 1, a server-ope
   assert.deepEqual(four.t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[four.id, E.PROTOCOL_ERROR]]);
   assert.equal(four.conn.state, 'open');
 });
+
+test('hostile: timers (tick): an idle connection goes away gracefully; a drain that never ends is cut after drainTimeoutMs', () => {
+  let now = 0;
+  const one = server({ now: () => now, limits: { connectionIdleTimeoutMs: 1000 } });
+  one.conn.receive(Buffer.concat([one.c.preface(), frame(FRAME.SETTINGS, FLAG.ACK, 0), one.c.get(1)]));
+  one.conn.respond(1, [[':status', '204']], true);
+  now = 900;
+  one.conn.tick();
+  assert.equal(one.t.of('GOAWAY').length, 0);
+  now = 1001;
+  one.conn.tick();
+  assert.deepEqual(one.t.of('GOAWAY').map((f) => [f.lastStreamId, f.code]), [[2 ** 31 - 1, E.NO_ERROR]]);
+  assert.equal(one.conn.state, 'draining');
+
+  now = 0;
+  const rec = new Recorder();
+  const two = server({ now: () => now }, rec);
+  two.conn.receive(Buffer.concat([two.c.preface(), frame(FRAME.SETTINGS, FLAG.ACK, 0), two.c.get(1, '/', false)]));
+  two.conn.goaway();
+  two.conn.receive(frame(FRAME.PING, FLAG.ACK, 0, Buffer.from('h2-goawy', 'latin1')));
+  assert.deepEqual(two.t.of('GOAWAY').map((f) => f.lastStreamId), [2 ** 31 - 1, 1]);
+  now = 4000;
+  two.conn.receive(data(1, 1)); // the stream is busy, but the drain has a deadline
+  two.conn.tick();
+  assert.equal(two.conn.state, 'draining');
+  now = 5001;
+  two.conn.tick();
+  assert.equal(two.conn.state, 'closed');
+  assert.equal(two.conn.closeReason?.message, 'drain took longer than 5000 ms');
+  assert.deepEqual(two.t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[1, E.CANCEL]]);
+  assert.ok(two.t.ended, 'ended, not destroyed');
+});
