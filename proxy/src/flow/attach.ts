@@ -1,5 +1,5 @@
 // Wires flow control to one HTTP/2 session: reports its local windows to /metrics and, with --adaptive,
-// runs the BDP PING loop of adaptive-window.ts on it until the session closes.
+// runs the BDP PING loop of h2/adaptive-window.ts on it until the session closes.
 //
 // Bytes received are read from the session's socket (bytesRead, counted by the TCP handle as nghttp2
 // reads them), so no 'data' listener ever changes a stream's flowing mode or backpressure. It counts frame
@@ -9,7 +9,7 @@
 import type http2 from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import type { ProxyMetrics, Side } from '../metrics.js';
-import { AdaptiveWindow } from './adaptive-window.js';
+import { AdaptiveWindow } from '../../../h2/adaptive-window.js';
 
 export interface FlowConfig {
   streamWindow: number;
@@ -17,7 +17,7 @@ export interface FlowConfig {
   adaptive: boolean;
   metrics: ProxyMetrics;
   side: Side;
-  /** For tests: PING interval bounds (see adaptive-window.ts). */
+  /** For tests: PING interval bounds (see h2/adaptive-window.ts). */
   minIntervalMs?: number;
   maxIntervalMs?: number;
 }

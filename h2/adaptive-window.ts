@@ -1,6 +1,8 @@
 // Adaptive HTTP/2 flow control: BDP estimation with PING in the manner of hyper's adaptive_window
 // (hyper src/proto/h2/ping.rs), as pure logic over caller-supplied time (ms) and a running total of bytes
-// received on the session. attach.ts feeds it from a real session; the tests feed it fake numbers.
+// received on the session. proxy/src/flow/attach.ts feeds it from a node:http2 session; h2/test/adaptive-window.test.ts
+// feeds it fake numbers. Moved here from proxy/src/flow/ (issue 15 step 2); H2Connection does not drive it yet.
+// Its MAX_WINDOW (16 MiB, the cap of growth) is not frames.ts's MAX_WINDOW (2^31-1, the protocol's limit).
 //
 // One PING is in flight at a time. The bytes received between sending it and its ACK are one sample of the
 // bandwidth-delay product. When a sample reaches GROW_AT (1/3) of a window and the sample's bandwidth is the

@@ -2,7 +2,7 @@
 // sample grows a window, by how much, and what it never does (shrink, exceed 16 MiB, ping twice at once).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AdaptiveWindow, MAX_WINDOW, MAX_INTERVAL_MS, MIN_INTERVAL_MS, type Sample } from '../src/flow/adaptive-window.js';
+import { AdaptiveWindow, MAX_WINDOW, MAX_INTERVAL_MS, MIN_INTERVAL_MS, type Sample } from '../adaptive-window.js';
 
 /** Drives one PING round: bytes already counted at `now`, `bytes` more arrive during `rttMs`. */
 class Clock {
