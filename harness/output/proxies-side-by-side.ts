@@ -1,14 +1,15 @@
 // report.md's "Proxies side by side": where a run sweeps the `proxy` axis, one row per setting of the other axes
 // and, per proxy, its goodput, P99 and CPU per request, with each proxy's ratio to the first one's goodput. Pure.
+import { metricDef, pooledRate } from '../compare/metrics.js';
 import type { CellResult } from '../results/model.js';
 import { fmtMicros, fmtMs, fmtRps } from './format-number.js';
 
-/** The proxy's CPU seconds over its measured windows per request sent in them; undefined where none ran. */
+const CPU = metricDef('cpuPerRequest');
+
+/** The proxy's CPU µs per request over the repetitions that had a proxy (compare's metric, pooled by requests); undefined where none ran. */
 export function cpuPerRequestUs(c: CellResult): number | undefined {
-  const measured = c.reps.filter((r) => r.proxy !== undefined);
-  const requests = measured.reduce((a, r) => a + r.requests, 0);
-  if (measured.length === 0 || requests === 0) return undefined;
-  return (measured.reduce((a, r) => a + r.proxy!.cpuS, 0) / requests) * 1e6;
+  const measured = c.reps.filter((r) => CPU.value(r) !== undefined);
+  return measured.length === 0 ? undefined : pooledRate(measured, (r) => CPU.value(r)!);
 }
 
 /** A cell whose numbers bound the generator or the emulated link rather than the proxy (report-warnings.ts says which). */
