@@ -63,6 +63,8 @@ export interface H2Listener {
   onGoaway?(lastStreamId: number, code: number, debug: Buffer): void;
   onSettings?(peer: Readonly<Settings>): void;
   onPingAck?(opaque: Buffer): void;
+  /** DATA queued on the stream past the peer's windows has all gone out: the owner may send more (backpressure). */
+  onWritable?(streamId: number): void;
   onClose?(reason: CloseReason): void;
 }
 
@@ -182,6 +184,10 @@ export class H2Connection {
   private receivedBytes = 0;
   /** The last RESET_MEMORY streams we reset, oldest first. */
   private readonly resetByUs = new Set<number>();
+  /** Streams with DATA, trailers or END_STREAM waiting to go out: flush pumps these, not every stream. */
+  private readonly sending = new Set<Stream>();
+  /** Streams whose queued DATA went out while they were blocked: told onWritable after the write. */
+  private writable: number[] = [];
 
   constructor(
     role: Role,
@@ -776,6 +782,11 @@ export class H2Connection {
     return { streams: this.streams.size, bufferedBytes: this.bufferedBytes, queuedControlFrames: this.outControl, queuedFrames: this.out.length, queuedOutputBytes: this.outBytes };
   }
 
+  /** DATA octets queued on a stream past the peer's windows (0 when none, or the stream is gone). */
+  sendQueued(streamId: number): number {
+    return this.streams.get(streamId)?.queued ?? 0;
+  }
+
   streamState(streamId: number): StreamState {
     const s = this.streams.get(streamId);
     if (s) return s.state;
@@ -884,14 +895,24 @@ export class H2Connection {
 
   /** Every stream with queued DATA, as far as the windows allow. */
   private pump(): void {
-    for (const s of [...this.streams.values()]) if (s.queued > 0 || s.endQueued) this.pumpStream(s);
+    if (this.sending.size === 0) return;
+    for (const s of [...this.sending]) this.pumpStream(s);
   }
 
   private pumpStream(s: Stream): void {
-    if (this.blocked || !canSend(s.state)) return;
+    if (!canSend(s.state)) return;
+    if (this.blocked) {
+      // The transport is full: pumped again at drained().
+      if (s.queued > 0 || s.endQueued) this.sending.add(s);
+      return;
+    }
+    const hadQueue = s.queued > 0;
     while (s.queued > 0) {
       const n = Math.min(s.queued, s.send.size, this.connSend.size, this.peer.maxFrameSize);
-      if (n <= 0) return;
+      if (n <= 0) {
+        this.sending.add(s);
+        return;
+      }
       const chunk = this.takeQueued(s, n);
       const last = s.queued === 0 && s.endQueued && s.trailers === undefined;
       this.queue(encodeFrame(FRAME.DATA, last ? FLAG.END_STREAM : 0, s.id, chunk), false);
@@ -901,7 +922,11 @@ export class H2Connection {
       this.connSend.take(n);
       if (last) return this.sentEnd(s);
     }
-    if (!s.endQueued) return;
+    if (!s.endQueued) {
+      this.sending.delete(s);
+      if (hadQueue) this.writable.push(s.id);
+      return;
+    }
     if (s.trailers !== undefined) {
       const trailers = s.trailers;
       s.trailers = undefined;
@@ -915,6 +940,7 @@ export class H2Connection {
   }
 
   private sentEnd(s: Stream): void {
+    this.sending.delete(s);
     this.transition(s, 'send-end');
     if (s.state === 'closed') this.forget(s);
   }
@@ -970,6 +996,7 @@ export class H2Connection {
     this.bufferedBytes -= s.queued;
     s.queue = [];
     s.queued = 0;
+    this.sending.delete(s);
     this.maybeDone();
   }
 
@@ -1016,6 +1043,8 @@ export class H2Connection {
     this.state = 'closed';
     this.closeReason = reason;
     this.streams.clear();
+    this.sending.clear();
+    this.writable = [];
     this.resetByUs.clear();
     this.bufferedBytes = 0;
     this.out = [];
@@ -1068,6 +1097,24 @@ export class H2Connection {
       return;
     }
     if (ok === false) this.blocked = true;
+    this.tellWritable();
+  }
+
+  /** onWritable for streams whose queue drained; the owner's sendData from there flushes on its own. */
+  private tellWritable(): void {
+    while (this.writable.length > 0 && this.state !== 'closed') {
+      const ids = this.writable;
+      this.writable = [];
+      for (const id of ids) {
+        if (!this.streams.has(id)) continue;
+        try {
+          this.listener.onWritable?.(id);
+        } catch (err) {
+          this.fail(new H2ProtocolError(E.INTERNAL_ERROR, `listener threw: ${err instanceof Error ? err.message : String(err)}`));
+          return;
+        }
+      }
+    }
   }
 
   /** An application call: a bound it trips (or a listener that throws) ends the connection instead of throwing. */

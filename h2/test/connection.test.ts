@@ -235,3 +235,53 @@ test('h2 connection: receive() re-entered from a listener (a synchronous transpo
   assert.deepEqual(seen, [1, -1, 3, -3]);
   assert.equal(server.state, 'open');
 });
+
+test('h2 connection: onWritable paces a sender to the peer window; sendQueued tells what waits (backpressure)', async () => {
+  // The server sends 64 KiB chunks only when the last one has gone out; the client consumes slowly. The queue
+  // never holds more than one chunk, and every chunk's drain is announced once.
+  const chunk = Buffer.alloc(64 * 1024, 3);
+  const total = 16;
+  let sent = 0;
+  let maxQueued = 0;
+  let writables = 0;
+  let received = 0;
+  const ref: { client?: H2Connection } = {};
+  const { client, server, settle } = pair(
+    (srv) => {
+      const pushMore = (id: number): void => {
+        while (sent < total && srv().sendQueued(id) === 0) {
+          sent++;
+          srv().sendData(id, chunk, sent === total);
+          maxQueued = Math.max(maxQueued, srv().sendQueued(id));
+        }
+      };
+      return {
+        onHeaders: (id) => {
+          srv().respond(id, [[':status', '200']]);
+          pushMore(id);
+        },
+        onWritable: (id) => {
+          writables++;
+          pushMore(id);
+        },
+      };
+    },
+    {
+      onData: (id, d) => {
+        received += d.length;
+        setImmediate(() => ref.client!.consume(id, d.length));
+      },
+    },
+  );
+  ref.client = client;
+  client.request([[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/paced']], true);
+  for (let i = 0; i < 1000 && received < total * chunk.length; i++) {
+    await settle();
+    await new Promise((r) => setImmediate(r)); // the client's consume() runs a turn later
+  }
+  assert.equal(received, total * chunk.length);
+  assert.ok(maxQueued <= chunk.length, `queued ${maxQueued} > one chunk`);
+  assert.ok(writables >= total - 2, `onWritable ${writables} times for ${total} chunks`);
+  assert.equal(server.stats().bufferedBytes, 0);
+  assert.equal(server.sendQueued(1), 0);
+});

@@ -7,6 +7,9 @@ import { parseAddress, type Address } from './address.js';
 export const BALANCERS = ['p2c', 'round-robin', 'least-request'] as const;
 export type BalancerName = (typeof BALANCERS)[number];
 export const UPSTREAM_PROTOCOLS = ['auto', 'h1', 'h2'] as const;
+/** HTTP/2 engines: node:http2 (nghttp2 inside Node) or our own h2/ (proxy/src/wire/). */
+export const ENGINES = ['node', 'wire'] as const;
+export type EngineName = (typeof ENGINES)[number];
 const MAX_WINDOW = 2 ** 31 - 1; // RFC 9113 6.9.1: a flow-control window never exceeds 2^31-1
 const RFC_INITIAL_WINDOW = 65_535; // RFC 9113 6.9.2: the initial window of every stream and connection
 
@@ -15,6 +18,8 @@ export interface Config {
   admin: Address;
   endpoints: Address[];
   upstreamProtocol: (typeof UPSTREAM_PROTOCOLS)[number];
+  /** The HTTP/2 engine of the downstream server and the upstream h2 clients (proxy/src/wire/ or node:http2). */
+  engine: EngineName;
   streamWindow: number;
   connWindow: number;
   maxConcurrentStreams: number;
@@ -274,6 +279,14 @@ export const FLAGS: FlagSpec[] = [
     default: String(1_048_576),
     why: "linkerd2-proxy's control-plane client (1 MiB since seed 000's fix; 65535 before it): the connection receive window of the --destination connection. Node returns connection credit as data arrives, so unread streams do not exhaust it (see README, \"Seed 000 in node:http2\").",
     parse: integer(RFC_INITIAL_WINDOW, MAX_WINDOW, 'a connection window cannot shrink below the initial 65535'),
+  },
+  {
+    flag: '--engine',
+    key: 'engine',
+    valueName: 'node|wire',
+    default: 'node',
+    why: "The HTTP/2 engine on both sides: node is node:http2 (nghttp2 under Node's stream layer), the reference; wire is sluice's own h2/ library (proxy/src/wire/), which spends a fraction of node:http2's CPU per request. HTTP/1.1 is Node's either way.",
+    parse: oneOf(ENGINES),
   },
   {
     flag: '--upstream-protocol',

@@ -55,15 +55,22 @@ export async function h2Backend(
   };
 }
 
+/** The engine the suite runs on: SLUICE_PROXY_ENGINE, as `npm test` sets it for its second pass over
+ *  proxy/test/ (a flag in `args` still wins). Nothing else of the environment reaches a test's proxy. */
+export function engineEnv(): NodeJS.ProcessEnv {
+  const engine = process.env.SLUICE_PROXY_ENGINE;
+  return engine === undefined ? {} : { SLUICE_PROXY_ENGINE: engine };
+}
+
 /** A proxy on ephemeral ports with the given flags (--endpoints is required). */
 export async function proxy(args: string[]): Promise<RunningProxy> {
-  const parsed = parseConfig(['--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args]);
+  const parsed = parseConfig(['--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args], engineEnv());
   if (parsed.help) throw new Error('unexpected --help');
   return startProxy(parsed.config);
 }
 
 export function configOf(args: string[]): Config {
-  const parsed = parseConfig(args);
+  const parsed = parseConfig(args, engineEnv());
   if (parsed.help) throw new Error('unexpected --help');
   return parsed.config;
 }
