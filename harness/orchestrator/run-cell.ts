@@ -24,7 +24,7 @@ import { Supervisor } from './supervisor.js';
 import type { ChildCpus } from './pinning.js';
 import { ScenarioRun } from './scenario-run.js';
 import { startTopology, type Mains, type Topology } from './topology.js';
-import { proxyVersion } from '../proxies/registry.js';
+import { isOurProxy, proxyVersion } from '../proxies/registry.js';
 
 export interface CellPlan {
   durationMs: number;
@@ -121,7 +121,7 @@ export async function runCell(cell: Cell, spec: MatrixSpec, plan: CellPlan, hook
   let proxyRecord: CellProxy | undefined;
   // The proxy's config files (another proxy's driver writes them), removed with the cell's processes.
   const workDir = mkdtempSync(join(tmpdir(), 'sluice-cell-'));
-  const ours = cell.params.proxy === 'sluice';
+  const ours = isOurProxy(cell.params.proxy);
   try {
     const step = <T>(work: Promise<T>): Promise<T> => abortable(work, hooks.signal);
     const scenario = SCENARIOS[cell.params.scenario];

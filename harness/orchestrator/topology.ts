@@ -16,7 +16,7 @@ import { DEFAULT_BACKENDS_MAIN, DEFAULT_LINK_MAIN, startBackends, startLink, wan
 import { freePort } from './ports.js';
 import type { Supervisor } from './supervisor.js';
 import type { Discovery, ProxyCellSpec, ProxyConfig, ProxyDriver, RunningProxy } from '../proxies/driver.js';
-import { driverFor } from '../proxies/registry.js';
+import { driverFor, isOurProxy } from '../proxies/registry.js';
 import { sluiceDriver } from '../proxies/sluice.js';
 
 /** Where a link sits: between the proxy and the backends, the generator and the proxy, or (direct) the generator and the backend. */
@@ -48,7 +48,10 @@ export interface Mains {
 
 /** The driver of the cell's proxy: ours from `mains.proxyMain` when a test gives one, else the registry's. */
 export function proxyDriver(params: CellParams, mains: Mains): ProxyDriver {
-  return params.proxy === 'sluice' && mains.proxyMain ? sluiceDriver(mains.proxyMain) : driverFor(params.proxy);
+  if (isOurProxy(params.proxy) && mains.proxyMain) {
+    return sluiceDriver(mains.proxyMain, params.proxy === 'sluice' ? undefined : params.proxy === 'sluice-wire' ? 'wire' : 'node');
+  }
+  return driverFor(params.proxy);
 }
 
 /** What the proxy's driver is given: free ports for its listener and admin, the cell's upstream protocol. */

@@ -3,16 +3,18 @@
 // and the matrix's expansion asks their pure `unsupported` synchronously.
 import type { CellParams } from '../matrix/cells.js';
 import type { ProxyDriver } from './driver.js';
-import { PROXY_NAMES, type ProxyName } from './names.js';
+import { isOurProxy, type ProxyName } from './names.js';
 import { haproxyDriver } from './haproxy.js';
 import { nghttpxDriver } from './nghttpx.js';
 import { sluiceDriver } from './sluice.js';
 
-export { PROXY_NAMES, type ProxyName };
+export { isOurProxy, OUR_PROXIES, PROXY_NAMES, type ProxyName } from './names.js';
 
 /** Every name of the axis has its driver: the compiler checks it (a name without a line does not build). */
 export const PROXY_DRIVERS: Readonly<Record<ProxyName, ProxyDriver>> = {
   sluice: sluiceDriver(),
+  'sluice-node': sluiceDriver(undefined, 'node'),
+  'sluice-wire': sluiceDriver(undefined, 'wire'),
   nghttpx: nghttpxDriver,
   haproxy: haproxyDriver,
 };
@@ -35,7 +37,7 @@ export function driverFor(name: ProxyName): ProxyDriver {
  * begins with it.
  */
 export function unsupportedReason(name: ProxyName, params: CellParams, scenario: ScenarioNeeds): string | undefined {
-  if (name !== 'sluice') {
+  if (!isOurProxy(name)) {
     if (scenario.discovery) return `${name}: ${params.scenario} discovers its endpoints from a control plane (linkerd's Destination API), which only our proxy speaks`;
     if (scenario.extraFlags.length > 0) return `${name}: ${params.scenario} sets our proxy's own flags (${scenario.extraFlags.join(' ')})`;
   }

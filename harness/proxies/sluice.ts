@@ -51,13 +51,15 @@ export function proxyArgs(params: CellParams, listen: string, admin: string, dis
   return args;
 }
 
-/** Our proxy, started from `main` (a test's stand-in through CellHooks.proxyMain; by default this checkout's build). */
-export function sluiceDriver(main = DEFAULT_PROXY_MAIN): ProxyDriver {
+/** Our proxy, started from `main` (a test's stand-in through CellHooks.proxyMain; by default this checkout's build),
+ *  on its default HTTP/2 engine or the one given (`--engine`, proxy/src/wire/). */
+export function sluiceDriver(main = DEFAULT_PROXY_MAIN, engine?: 'node' | 'wire'): ProxyDriver {
+  const engineArgs = engine ? ['--engine', engine] : [];
   const configure = (spec: ProxyCellSpec): ProxyConfig => ({
-    command: [process.execPath, main, ...proxyArgs(spec.params, spec.listen, spec.admin, spec.discovery, spec.extraFlags)],
+    command: [process.execPath, main, ...proxyArgs(spec.params, spec.listen, spec.admin, spec.discovery, [...engineArgs, ...spec.extraFlags])],
   });
   return {
-    name: 'sluice',
+    name: engine ? `sluice-${engine}` : 'sluice',
     unsupported: () => undefined,
     configure,
     async start(sup: Supervisor, spec: ProxyCellSpec): Promise<RunningProxy> {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MatrixSpec } from '../matrix/schema.js';
 import type { Component, RunInfo } from './model.js';
+import { isOurProxy } from '../proxies/names.js';
 
 const PACKAGE_JSON = fileURLToPath(new URL('../../../package.json', import.meta.url));
 
@@ -35,13 +36,13 @@ export function sluiceComponents(
   proxies: readonly UsedProxy[] = [],
 ): { generator: Component; proxy: Component } {
   const ours = { version: sluiceVersion(), revision: git?.commit ?? null };
-  const others = proxies.filter((p) => p.name !== 'sluice');
+  const others = proxies.filter((p) => !isOurProxy(p.name));
   const proxy: Component =
     others.length === 0
       ? { name: 'sluice-proxy', ...ours }
       : proxies.length === 1
         ? { name: others[0]!.name, version: others[0]!.version, revision: null }
-        : { name: 'mixed', version: proxies.map((p) => `${p.name}: ${p.version}`).join('; '), revision: proxies.some((p) => p.name === 'sluice') ? ours.revision : null };
+        : { name: 'mixed', version: proxies.map((p) => `${p.name}: ${p.version}`).join('; '), revision: proxies.some((p) => isOurProxy(p.name)) ? ours.revision : null };
   return {
     generator: spec.generator === 'h2load' ? { name: 'h2load', version: h2loadVersion, revision: null } : { name: 'sluice', ...ours },
     proxy,

@@ -12,6 +12,7 @@ import { loadMatrix, parseMatrix } from '../matrix/load.js';
 import { nativeDelta, parsePrometheusText } from '../orchestrator/metrics-scrape.js';
 import { pinnedExecutable } from '../orchestrator/pinning.js';
 import { proxyCellSpec } from '../orchestrator/topology.js';
+import type { ProxyCellSpec } from '../proxies/driver.js';
 import { PROXY_DRIVERS, PROXY_NAMES, proxyVersion, unsupportedReason } from '../proxies/registry.js';
 import { DEFAULT_PROXY_MAIN, mitigationArgs, proxyArgs, sluiceDriver } from '../proxies/sluice.js';
 import { sluiceComponents, sluiceVersion } from '../results/components.js';
@@ -21,7 +22,7 @@ import { FileSdTargets, scrapeLabels } from '../telemetry/file-sd.js';
 const matrix = (axes: string, rest = ''): ReturnType<typeof parseMatrix> => parseMatrix(`name: t\nduration: 1s\n${rest}axes: {${axes}}\n`, 't.yaml');
 
 test('the proxy axis: sluice by default, swept or fixed by name, an unknown proxy refused naming the key', () => {
-  assert.deepEqual(PROXY_NAMES, ['sluice', 'nghttpx', 'haproxy']);
+  assert.deepEqual(PROXY_NAMES, ['sluice', 'sluice-node', 'sluice-wire', 'nghttpx', 'haproxy']);
   assert.equal(AXIS_DEFAULTS.proxy, 'sluice');
   const [unswept] = expandCells(matrix('concurrency: [1]')).cells;
   assert.equal(unswept!.params.proxy, 'sluice');
@@ -76,6 +77,16 @@ test("a scenario that needs our control plane or our flags runs on ours only; ev
 test('our driver supports every cell; every registered driver is named as its registry key', () => {
   const adaptive: CellParams = { ...AXIS_DEFAULTS, adaptive: true, connWindow: 65_535, h1Reissue: false };
   assert.equal(unsupportedReason('sluice', adaptive, { discovery: true, extraFlags: ['--retries', '0'] }), undefined);
+  // Our proxy under its engine names runs every cell too, with --engine forced (before a scenario's own flags).
+  const spec = (extraFlags: string[]): ProxyCellSpec => ({
+    params: adaptive, listen: '127.0.0.1:1', admin: '127.0.0.1:2', discovery: { endpoints: ['127.0.0.1:3'] }, upstreamProtocol: 'h2', extraFlags, workDir: '/nonexistent',
+  });
+  for (const [name, engine] of [['sluice-node', 'node'], ['sluice-wire', 'wire']] as const) {
+    assert.equal(unsupportedReason(name, adaptive, { discovery: true, extraFlags: ['--retries', '0'] }), undefined);
+    const command = PROXY_DRIVERS[name].configure(spec(['--retries', '0'])).command;
+    assert.deepEqual(command.slice(command.indexOf('--engine'), command.indexOf('--engine') + 4), ['--engine', engine, '--retries', '0']);
+  }
+  assert.ok(!PROXY_DRIVERS.sluice.configure(spec([])).command.includes('--engine'), 'sluice runs the proxy default engine');
   for (const name of PROXY_NAMES) {
     assert.equal(PROXY_DRIVERS[name].name, name);
     // The axis's own value is never a reason to exclude (every driver runs a cell at the defaults).
