@@ -138,6 +138,7 @@ export class H2Connection {
   private readonly connSend = new SendWindow(DEFAULT_WINDOW);
   private readonly connRecv: ReceiveWindow;
   private readonly resets: TokenBucket;
+  private readonly glitches: TokenBucket;
   private readonly now: () => number;
   /** Server: the client preface still to check, octets matched so far. */
   private prefaceLeft: number;
@@ -201,6 +202,7 @@ export class H2Connection {
     this.now = opts.now ?? (() => performance.now());
     this.validateHttp = opts.validateHttp ?? true;
     this.resets = new TokenBucket(this.limits.resetBurst, this.limits.resetRatePerSecond, this.now());
+    this.glitches = new TokenBucket(this.limits.glitchBurst, this.limits.glitchRatePerSecond, this.now());
     this.idleSince = this.now();
     this.nextStreamId = role === 'client' ? 1 : 2;
     this.prefaceLeft = role === 'server' ? PREFACE.length : 0;
@@ -652,7 +654,7 @@ export class H2Connection {
       this.pumpStream(s);
       if (this.bufferedBytes > this.limits.maxBufferedBytes && this.streams.has(streamId)) {
         ok = false;
-        this.streamError(streamId, E.ENHANCE_YOUR_CALM);
+        this.streamError(streamId, E.ENHANCE_YOUR_CALM, false);
       }
     });
     return ok && this.state !== 'closed';
@@ -965,8 +967,13 @@ export class H2Connection {
     if (inc > 0) this.queue(windowUpdateFrame(0, inc), false);
   }
 
-  /** A stream error: RST_STREAM(code), the stream forgotten, the listener told. */
-  private streamError(streamId: number, code: number): void {
+  /** A stream error: RST_STREAM(code), the stream forgotten, the listener told. One caused by the peer's input
+   *  (`byPeer`, all but our own buffered bound) drains the glitch bucket: nghttp2's limit on peers that cost a
+   *  stream at a time (session_update_glitch_ratelim), so a flood of malformed requests ends the connection. */
+  private streamError(streamId: number, code: number, byPeer = true): void {
+    if (byPeer && !this.glitches.take(this.now())) {
+      throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `stream errors faster than ${this.limits.glitchRatePerSecond}/s past a burst of ${this.limits.glitchBurst}`);
+    }
     this.queue(rstStreamFrame(streamId, code), true);
     this.rememberReset(streamId);
     const s = this.streams.get(streamId);

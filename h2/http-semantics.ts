@@ -5,6 +5,8 @@
 
 const CONNECTION_SPECIFIC = new Set(['connection', 'proxy-connection', 'keep-alive', 'transfer-encoding', 'upgrade']);
 const REQUEST_PSEUDO = new Set([':method', ':scheme', ':authority', ':path', ':protocol']);
+/** RFC 3986 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (nghttp2's check_scheme). */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
 
 export type MessageKind = 'request' | 'response' | 'trailers';
 
@@ -64,9 +66,19 @@ export function checkHeaders(headers: ReadonlyArray<readonly [string, string]>, 
       return undefined;
     }
     if (pseudo.has(':protocol') && method !== 'CONNECT') return ':protocol outside CONNECT';
-    if (!pseudo.has(':scheme')) return 'request without :scheme';
+    if (pseudo.has(':protocol') && !pseudo.has(':authority')) return ':protocol without :authority';
+    const scheme = pseudo.get(':scheme');
+    if (scheme === undefined) return 'request without :scheme';
+    if (!SCHEME.test(scheme)) return `bad :scheme ${JSON.stringify(scheme)}`;
     const path = pseudo.get(':path');
     if (path === undefined || path.length === 0) return 'request without :path';
+    // 8.3.1: for http and https, an origin-form path, or "*" for OPTIONS (nghttp2's check_path).
+    if ((scheme === 'http' || scheme === 'https') && path[0] !== '/' && !(path === '*' && method === 'OPTIONS')) {
+      return `:path ${JSON.stringify(path.slice(0, 64))} is neither absolute nor * with OPTIONS`;
+    }
+    // 8.3.1: a request names its target by :authority or host (nghttp2 refuses one with neither). A host that
+    // differs from :authority is let through, as nghttp2 does: the RFC's "SHOULD" is the application's to apply.
+    if (!pseudo.has(':authority') && !headers.some(([name]) => name === 'host')) return 'request without :authority or host';
   }
   if (kind === 'response') {
     const status = pseudo.get(':status');

@@ -35,6 +35,11 @@ export interface Limits {
   connectionIdleTimeoutMs: number;
   /** Draining (a GOAWAY sent or received) this long with streams left: they are reset and the connection closed (Envoy's drain_timeout, 5 s, from memory). */
   drainTimeoutMs: number;
+  /** Peer mistakes that cost a stream, not the connection (each RST_STREAM we answer its input with): a token
+   *  bucket of this burst... (nghttp2's glitch limit: 10000) */
+  glitchBurst: number;
+  /** ...refilled at this many per second (nghttp2: 330); empty: GOAWAY ENHANCE_YOUR_CALM. */
+  glitchRatePerSecond: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = {
@@ -54,6 +59,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   streamIdleTimeoutMs: 300_000,
   connectionIdleTimeoutMs: 3_600_000,
   drainTimeoutMs: 5_000,
+  glitchBurst: 10_000,
+  glitchRatePerSecond: 330,
 };
 
 /** A token bucket over a caller-supplied clock (ms): `take` is false once the tokens are gone. */

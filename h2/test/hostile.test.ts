@@ -406,3 +406,24 @@ test('hostile: timers (tick): an idle connection goes away gracefully; a drain t
   assert.deepEqual(two.t.of('RST_STREAM').map((f) => [f.streamId, f.code]), [[1, E.CANCEL]]);
   assert.ok(two.t.ended, 'ended, not destroyed');
 });
+
+test('h2 hostile: a flood of malformed requests drains the glitch bucket (nghttp2: 10000, 330/s): ENHANCE_YOUR_CALM', () => {
+  let clock = 0;
+  const t = new MemoryTransport();
+  const rec = new Recorder();
+  const conn = new H2Connection('server', t, rec, { now: () => clock, limits: { glitchBurst: 5, glitchRatePerSecond: 2 } });
+  const c = new FakeClient();
+  const bad = (id: number): Buffer => c.raw(id, [[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', 'no-slash']], true);
+  conn.receive(Buffer.concat([c.preface(), bad(1), bad(3), bad(5), bad(7), bad(9)]));
+  assert.equal(t.of('RST_STREAM').length, 5, 'the burst: each answered RST_STREAM(PROTOCOL_ERROR)');
+  assert.equal(conn.state, 'open');
+  clock += 1000; // two tokens back
+  conn.receive(Buffer.concat([bad(11), bad(13)]));
+  assert.equal(conn.state, 'open', 'at the refill rate, still served');
+  conn.receive(bad(15));
+  assert.equal(conn.state, 'closed');
+  assert.equal(conn.closeReason?.code, H2_ERROR.ENHANCE_YOUR_CALM);
+  assert.equal(t.of('GOAWAY')[0]!.code, H2_ERROR.ENHANCE_YOUR_CALM);
+  assert.equal(t.of('RST_STREAM').length, 7);
+  // Our own bound (the buffered bytes) is not the peer's glitch: see the buffered-bound test above.
+});

@@ -15,6 +15,10 @@ test('h2 semantics: well-formed requests, responses and trailers pass', () => {
   assert.equal(checkHeaders([[':method', 'CONNECT'], [':authority', 'x:443']], 'request'), undefined);
   assert.equal(checkHeaders([[':status', '200'], ['content-type', 'a/b']], 'response'), undefined);
   assert.equal(checkHeaders([['grpc-status', '0']], 'trailers'), undefined);
+  // host instead of :authority (an HTTP/1.1 request turned HTTP/2), OPTIONS *, a scheme with + - . and digits.
+  assert.equal(checkHeaders([[':method', 'GET'], [':scheme', 'http'], [':path', '/'], ['host', 'x']], 'request'), undefined);
+  assert.equal(checkHeaders([[':method', 'OPTIONS'], [':scheme', 'http'], [':authority', 'x'], [':path', '*']], 'request'), undefined);
+  assert.equal(checkHeaders([[':method', 'GET'], [':scheme', 'coap+tcp.v2-1'], [':authority', 'x'], [':path', 'urn:x']], 'request'), undefined);
   assert.equal(contentLength([['content-length', '12']]), 12);
   assert.equal(contentLength([['content-length', '12'], ['content-length', '12']]), 12);
   assert.equal(contentLength([['content-length', '1x']]), -1);
@@ -35,6 +39,11 @@ const MALFORMED: Array<[string, HeaderList]> = [
   [':status in a request', [...GET, [':status', '200']]],
   ['no :method', [[':scheme', 'https'], [':path', '/']]],
   ['no :scheme', [[':method', 'GET'], [':path', '/']]],
+  ['neither :authority nor host', [[':method', 'GET'], [':scheme', 'https'], [':path', '/']]],
+  ['a path not absolute', [[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', 'index.html']]],
+  ['* without OPTIONS', [[':method', 'GET'], [':scheme', 'https'], [':authority', 'x'], [':path', '*']]],
+  ['a scheme starting with a digit', [[':method', 'GET'], [':scheme', '1http'], [':authority', 'x'], [':path', '/']]],
+  [':protocol without :authority', [[':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'https'], [':path', '/chat']]],
   ['empty :path', [[':method', 'GET'], [':scheme', 'https'], [':path', '']]],
   ['CONNECT with :path', [[':method', 'CONNECT'], [':authority', 'x'], [':path', '/']]],
   ['bad content-length', [...GET, ['content-length', 'ten']]],
