@@ -1,6 +1,6 @@
 // Reads the typed Config from command-line flags and SLUICE_PROXY_* environment variables (a flag wins over
 // its variable). Any bad value is a ConfigError naming the flag or variable it came from; main exits 2 on it.
-import { checkConfig, ConfigError, FLAGS, type Config, type FlagSpec } from './flags.js';
+import { ConfigError, FLAGS, type Config, type FlagSpec } from './flags.js';
 
 export { ConfigError, type Config } from './flags.js';
 
@@ -83,4 +83,33 @@ export function helpText(): string {
   }
   lines.push(`  ${'--help, -h'.padEnd(36)} this text`);
   return lines.join('\n') + '\n';
+}
+
+/** What single flags cannot check: exactly one discovery source, and --service exactly with --destination.
+ *  `whereOf` names the flag or variable a key came from. Leaves `endpoints` empty when another source is given. */
+function checkConfig(config: Partial<Config>, whereOf: (key: keyof Config) => string): void {
+  const sources = (['endpoints', 'endpointsFile', 'destination'] as const).filter((k) => config[k] !== undefined);
+  if (sources.length === 0) {
+    throw new ConfigError(
+      '--endpoints',
+      'required; give HOST:PORT,... or set SLUICE_PROXY_ENDPOINTS, or discover them with --endpoints-file FILE or --destination HOST:PORT --service NAME',
+    );
+  }
+  if (sources.length > 1) {
+    throw new ConfigError(sources.map(whereOf).join(', '), 'give exactly one discovery source: --endpoints, --endpoints-file or --destination');
+  }
+  if (config.destination !== undefined && config.destinationService === undefined) {
+    throw new ConfigError('--service', `required with ${whereOf('destination')}: the service name to resolve`);
+  }
+  if (config.destinationService !== undefined && config.destination === undefined) {
+    throw new ConfigError(whereOf('destinationService'), 'only with --destination (the control plane that knows the service)');
+  }
+  const idle = config.idleServices ?? [];
+  if (idle.length > 0 && config.destination === undefined) {
+    throw new ConfigError(whereOf('idleServices'), 'only with --destination (the control plane the idle streams are opened on)');
+  }
+  if (config.destinationService !== undefined && idle.includes(config.destinationService)) {
+    throw new ConfigError(whereOf('idleServices'), `"${config.destinationService}" is --service, the one the proxy routes to and reads`);
+  }
+  config.endpoints ??= [];
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, envName, helpText, parseConfig, type Config } from '../src/config.js';
 import { FLAGS } from '../src/flags.js';
+import type { Address } from '../src/address.js';
 
 const EP = ['--endpoints', '127.0.0.1:9001'];
 
@@ -173,3 +174,18 @@ describe('config', () => {
     }
   });
 });
+
+// Config is derived from the flag table (flags.ts): a key's type is its parser's. These fail to compile, not at
+// run time, if the derivation ever loses a key's type or makes a required key optional.
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Expect<T extends true> = T;
+export type ConfigTypeChecks = [
+  Expect<Equal<Config['engine'], 'node' | 'wire'>>,
+  Expect<Equal<Config['streamWindow'], number>>,
+  Expect<Equal<Config['adaptive'], boolean>>,
+  Expect<Equal<Config['endpoints'], Address[]>>,
+  Expect<Equal<Config['retryableRoutes'], string[]>>,
+  Expect<Equal<Config['destination'], Address | undefined>>,
+  Expect<Equal<undefined extends Config['listen'] ? true : false, false>>,
+  Expect<Equal<Record<never, never> extends Pick<Config, 'endpointsFile'> ? true : false, true>>,
+];
