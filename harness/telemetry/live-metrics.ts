@@ -10,6 +10,7 @@ import { processCpuSeconds, rssBytes } from '../orchestrator/process-sampler.js'
 import { LIVE_LATENCY_BUCKETS_S, type LiveDelta } from '../load/statistic/live.js';
 import { BucketHistogram } from './bucket-histogram.js';
 import { CELL_LABEL_NAMES, cellLabels, type CellLabels } from './cell-labels.js';
+import { COMMON_H2_CODES } from '../../common/h2-codes.js';
 
 export interface RunInfo {
   runId: string;
@@ -18,11 +19,7 @@ export interface RunInfo {
   host: string;
 }
 
-/**
- * Label values that exist from a cell's start at 0, so a panel shows 0 rather than no data (Prometheus's
- * instrumentation guide: initialise the label values you know of). Others appear when they first happen.
- */
-const KNOWN_CODES = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'REFUSED_STREAM', 'CANCEL', 'ENHANCE_YOUR_CALM'];
+/** Error classes that exist from a cell's start at 0 (as COMMON_H2_CODES, common/h2-codes.ts). */
 const KNOWN_ERROR_CLASSES = ['timeout', 'ECONNRESET', 'ECONNREFUSED', 'status:5xx', 'rst:REFUSED_STREAM', 'rst:CANCEL'];
 
 /** A link's queue is read from its own /metrics at each scrape of ours; it must not hold the scrape up. */
@@ -172,7 +169,7 @@ export class LiveMetrics {
     this.linkGauges.bandwidth.set(link, (params.bandwidthMbps * 1e6) / 8);
     this.linkGauges.jitter.set(link, params.jitterMs / 1000);
     for (const outcome of ['success', 'failure']) this.requests.inc({ ...labels, outcome }, 0);
-    for (const code of KNOWN_CODES) {
+    for (const code of COMMON_H2_CODES) {
       this.rst.inc({ ...labels, code }, 0);
       this.goaway.inc({ ...labels, code }, 0);
     }

@@ -2,7 +2,7 @@
 
 import { H2_CODE } from '../../common/h2-codes.js';
 
-export { H2_CODE, H2_CODE_NAMES, h2CodeName, type H2CodeName } from '../../common/h2-codes.js';
+export { COMMON_H2_CODES, H2_CODE, H2_CODE_NAMES, h2CodeName, type H2CodeName } from '../../common/h2-codes.js';
 
 /** Whether a closed stream was reset by its peer (RST_STREAM received) rather than by us or by the end of
  *  its session. Node reports all three as stream.rstCode, so the caller says whether it sent the reset and

@@ -2,7 +2,7 @@
 // Names are prefixed sluice_proxy_; resets are labelled with RFC 9113 code names.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ControlWindows } from './discovery/control-client.js';
-import { h2CodeName } from './h2-codes.js';
+import { COMMON_H2_CODES, h2CodeName } from './h2-codes.js';
 import type { Protocol } from './service.js';
 
 export type Side = 'downstream' | 'upstream';
@@ -31,7 +31,6 @@ export interface BalancerReport {
 // Latency buckets from 0.5 ms (a loopback hop) to 10 s (a stalled window): the seconds a cell can see.
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-const KNOWN_CODES = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'REFUSED_STREAM', 'CANCEL', 'ENHANCE_YOUR_CALM'] as const;
 
 export class ProxyMetrics {
   readonly registry = new Registry();
@@ -373,7 +372,7 @@ export class ProxyMetrics {
     // data (Prometheus's instrumentation guide: initialise the label values you know of).
     for (const side of ['downstream', 'upstream'] as const) {
       for (const direction of ['sent', 'received'] as const) {
-        for (const code of KNOWN_CODES) {
+        for (const code of COMMON_H2_CODES) {
           this.rstStreams.inc({ side, direction, code }, 0);
           this.goaways.inc({ side, direction, code }, 0);
         }
