@@ -12,6 +12,7 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { parse, stringify } from 'yaml';
 import { README, withPanelTables } from '../src/readme.js';
 import { allDashboards, dashboardFile, DASHBOARDS_DIR, isRow, panelQueries, renderDashboard, walkPanels } from '../src/dashboards.js';
+import { missingBinaryMessage } from '../../common/binaries.js';
 
 const GRAFANA = fileURLToPath(new URL('../../../grafana/', import.meta.url));
 const committed: { file: string; text: string; dashboard: Dashboard }[] = readdirSync(DASHBOARDS_DIR)
@@ -52,7 +53,7 @@ function provisionedDatasourceUid(): string {
 function promtool(args: string[]): { status: number | null; output: string } {
   const run = spawnSync('promtool', args, { encoding: 'utf8' });
   if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    assert.fail('promtool is not installed: install the Debian package `prometheus` (apt-get install prometheus), which provides /usr/bin/promtool');
+    assert.fail(missingBinaryMessage('promtool', 'prometheus'));
   }
   if (run.error) throw run.error;
   return { status: run.status, output: `${run.stdout}${run.stderr}` };

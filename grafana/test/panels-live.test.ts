@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { execa } from 'execa';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { allDashboards, panelQueries } from '../src/dashboards.js';
+import { findBinary, missingBinaryMessage } from '../../common/binaries.js';
 
 const BENCH = fileURLToPath(new URL('../../harness/cli/bench.js', import.meta.url));
 const OPEN_RUN = fileURLToPath(new URL('../../harness/cli/prometheus.js', import.meta.url));
@@ -42,8 +43,8 @@ gates:
 `;
 
 async function requireOnPath(binary: string, pkg: string): Promise<void> {
-  const found = await execa('sh', ['-c', `command -v ${binary}`], { reject: false });
-  assert.equal(found.exitCode, 0, `${binary} is not installed: this test needs Debian's ${pkg} package (apt-get install -y ${pkg}; .ci/run installs it)`);
+  if (findBinary(binary) === undefined) assert.fail(`${missingBinaryMessage(binary, pkg)}; .ci/run installs it`);
+  return Promise.resolve();
 }
 
 function freePort(): Promise<number> {

@@ -37,9 +37,11 @@ async function main(): Promise<number> {
   const data = join(run, 'prometheus', 'data');
   if (!existsSync(data)) throw new CliError(`${positionals[0] ?? 'results/latest'}: no prometheus/data in it (was it run with --prometheus?)`);
   if (!/^\d+$/.test(values.port) || Number(values.port) < 1 || Number(values.port) > 65535) throw new CliError(`--port ${values.port}: expected a port number 1-65535`);
-  await requireBinary('prometheus', 'prometheus').catch((err: Error) => {
-    throw new CliError(err.message.replace('--prometheus', 'npm run prometheus'));
-  });
+  try {
+    requireBinary('prometheus', 'prometheus');
+  } catch (err) {
+    throw new CliError(`npm run prometheus: ${(err as Error).message}`);
+  }
   let range = '';
   try {
     const results = readResults(run);

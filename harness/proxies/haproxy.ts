@@ -5,13 +5,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { findBinary, missingBinaryMessage } from '../../common/binaries.js';
 import { waitForHttpReady, type Supervisor } from '../orchestrator/supervisor.js';
 import type { ProxyCellSpec, ProxyConfig, ProxyDriver, RunningProxy } from './driver.js';
 import { haproxyThreads, haproxyUnsupported, renderHaproxyConfig } from './haproxy-config.js';
 
-export const HAPROXY_COMMAND = 'haproxy';
+/** haproxy on PATH or in /usr/sbin (Debian's, which a user's PATH may lack); the bare name when nowhere (ENOENT names the package). */
+export const HAPROXY_COMMAND = findBinary('haproxy') ?? 'haproxy';
 export const HAPROXY_CONFIG_FILE = 'haproxy.cfg';
-export const HAPROXY_MISSING = 'haproxy is not installed: apt-get install -y haproxy (Debian\'s haproxy package)';
+export const HAPROXY_MISSING = missingBinaryMessage('haproxy', 'haproxy');
 const READY_TIMEOUT_MS = 15_000;
 
 /** `haproxy -v`'s first line (e.g. `HAProxy version 2.6.12-1+deb12u4 2026/10/17 - https://haproxy.org/`). */

@@ -3,16 +3,15 @@
 // (--single-process), so the Supervisor's child is the process whose CPU and memory a cell samples. The cell's
 // windows go to both sides, as ours; what nghttpx cannot express (adaptive windows, sluice's own switches, the
 // control plane, a scenario's sluice flags) excludes the cell with the reason. README.md: ## nghttpx.
-import { accessSync, constants } from 'node:fs';
 import http2 from 'node:http2';
-import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
+import { findBinary, missingBinaryMessage } from '../../common/binaries.js';
 import { AXES, axesOf, type AxisName } from '../matrix/axes.js';
 import type { CellParams } from '../matrix/cells.js';
 import type { Child, Supervisor } from '../orchestrator/supervisor.js';
 import type { ProxyCellSpec, ProxyConfig, ProxyDriver, RunningProxy } from './driver.js';
 
-export const NGHTTPX_MISSING = "nghttpx is not installed: apt-get install -y nghttp2-proxy (Debian's nghttp2-proxy package)";
+export const NGHTTPX_MISSING = missingBinaryMessage('nghttpx', 'nghttp2-proxy');
 
 /** What our proxy advertises (proxy/src/flags.ts --max-concurrent-streams), so no proxy's limit is what a cell measures. */
 export const NGHTTPX_MAX_CONCURRENT_STREAMS = 1024;
@@ -116,17 +115,7 @@ export function nghttpxArgs(spec: ProxyCellSpec, options: NghttpxOptions): strin
 
 /** Where nghttpx is: on PATH, or in an sbin folder a user's PATH may lack (Debian installs /usr/sbin/nghttpx). */
 export function findNghttpx(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const dirs = [...(env.PATH ?? '').split(delimiter).filter((d) => d !== ''), '/usr/local/sbin', '/usr/sbin', '/sbin'];
-  for (const dir of dirs) {
-    const file = join(dir, 'nghttpx');
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findBinary('nghttpx', env);
 }
 
 /** What the frontend must advertise once nghttpx runs with the cell's flags. */

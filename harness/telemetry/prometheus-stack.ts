@@ -5,7 +5,7 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { requireBinary } from '../../common/binaries.js';
 import { freePort } from '../orchestrator/ports.js';
 import { Supervisor, waitForHttpReady, type Child } from '../orchestrator/supervisor.js';
 
@@ -19,18 +19,7 @@ export const RETENTION = '10y';
 
 const READY_TIMEOUT_MS = 20_000;
 
-export class MissingToolError extends Error {
-  constructor(binary: string, pkg: string) {
-    super(`--prometheus needs ${binary}, from Debian's ${pkg} package: apt-get install -y ${pkg}`);
-    this.name = 'MissingToolError';
-  }
-}
-
-/** Fails with the Debian package's name when a binary is not on PATH. */
-export async function requireBinary(binary: string, pkg: string): Promise<void> {
-  const found = await execa('sh', ['-c', `command -v ${binary}`], { reject: false });
-  if (found.exitCode !== 0) throw new MissingToolError(binary, pkg);
-}
+export { MissingToolError, requireBinary } from '../../common/binaries.js';
 
 export interface PrometheusStack {
   /** The folder holding prometheus.yml, targets/ and data/. */

@@ -1,5 +1,5 @@
 // nghttp2's h2load as the generator, against h2c servers written here on 127.0.0.1. The tests that run h2load
-// fail (never skip) where it is missing, with runH2load's own message: h2load not found: apt-get install nghttp2-client.
+// fail (never skip) where it is missing, with runH2load's own message (h2load is not installed: apt-get install -y nghttp2-client ...).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -232,7 +232,7 @@ test('a missing h2load is named with how to install it', async () => {
     process.env.PATH = saved.path;
     if (saved.bin !== undefined) process.env[H2LOAD_BINARY_ENV] = saved.bin;
   }
-  assert.equal(H2LOAD_MISSING, 'h2load not found: apt-get install nghttp2-client');
+  assert.equal(H2LOAD_MISSING, "h2load is not installed: apt-get install -y nghttp2-client (Debian's nghttp2-client package)");
 });
 
 test('h2loadPlan maps LoadOptions to h2load flags', () => {

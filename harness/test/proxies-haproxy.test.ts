@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { execa } from 'execa';
 import { AXIS_DEFAULTS, type CellParams } from '../matrix/axes.js';
 import type { ProxyCellSpec } from '../proxies/driver.js';
-import { HAPROXY_MISSING, haproxyDriver, haproxyVersion } from '../proxies/haproxy.js';
+import { HAPROXY_COMMAND, HAPROXY_MISSING, haproxyDriver, haproxyVersion } from '../proxies/haproxy.js';
 import { HAPROXY_CONN_WINDOW, haproxyThreads, haproxyUnsupported, renderHaproxyConfig, type HaproxyConfigInput } from '../proxies/haproxy-config.js';
 
 const NO_SCENARIO = { discovery: false, extraFlags: [] } as const;
@@ -103,7 +103,7 @@ test('configure: the command and the file, written into the cell\'s folder', () 
   const saved = process.env.SLUICE_HAPROXY_THREADS;
   delete process.env.SLUICE_HAPROXY_THREADS;
   try {
-    assert.deepEqual(haproxyDriver.configure(spec), { command: ['haproxy', '-db', '-f', '/tmp/cell-7/haproxy.cfg'], files: { 'haproxy.cfg': EXPECTED } });
+    assert.deepEqual(haproxyDriver.configure(spec), { command: [HAPROXY_COMMAND, '-db', '-f', '/tmp/cell-7/haproxy.cfg'], files: { 'haproxy.cfg': EXPECTED } });
   } finally {
     if (saved !== undefined) process.env.SLUICE_HAPROXY_THREADS = saved;
   }

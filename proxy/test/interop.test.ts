@@ -7,12 +7,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { findBinary, missingBinaryMessage } from '../../common/binaries.js';
 import { h2Backend, h2Request, proxy } from './support.js';
 
 const MiB = 1 << 20;
@@ -21,11 +22,9 @@ function sha(buf: Buffer): string {
   return createHash('sha256').update(buf).digest('hex');
 }
 
-/** The program at its Debian path, or a failure naming its package. */
+/** The program's path, or a failure naming its package. */
 function tool(bin: string, pkg: string): string {
-  const path = ['/usr/bin', '/usr/sbin'].map((d) => join(d, bin)).find((p) => existsSync(p));
-  if (!path) assert.fail(`${bin} is missing: install Debian's ${pkg} package (apt-get install ${pkg})`);
-  return path;
+  return findBinary(bin) ?? assert.fail(missingBinaryMessage(bin, pkg));
 }
 
 function run(file: string, args: string[]): Promise<{ stdout: string; stderr: string }> {

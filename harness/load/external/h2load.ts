@@ -17,12 +17,13 @@ import { checkH2loadOptions, h2loadPlan, H2loadUnsupportedError } from './h2load
 import { estimateLag, H2loadLog } from './h2load-log.js';
 import { MEASURE_OVER, MEASURE_STARTED, parseH2loadSummary, parseH2loadVersion, type H2loadSummary } from './h2load-output.js';
 import { processCpuSeconds } from './proc-cpu.js';
+import { missingBinaryMessage } from '../../../common/binaries.js';
 
 export { H2loadUnsupportedError };
 
 /** Names another h2load binary (a path), e.g. a newer build; default: `h2load` on PATH. */
 export const H2LOAD_BINARY_ENV = 'SLUICE_H2LOAD';
-export const H2LOAD_MISSING = 'h2load not found: apt-get install nghttp2-client';
+export const H2LOAD_MISSING = missingBinaryMessage('h2load', 'nghttp2-client');
 
 export class H2loadNotFoundError extends Error {
   constructor(binary: string) {

@@ -3,6 +3,7 @@
 // Supervisor of their own (killed if the test process dies) on a free port, ready when /-/ready answers 200.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { missingBinaryMessage } from '../../../common/binaries.js';
 import { freePort } from '../../orchestrator/ports.js';
 import { Supervisor, waitForHttpReady } from '../../orchestrator/supervisor.js';
 
@@ -17,7 +18,7 @@ export const PROMETHEUS: Program = { bin: '/usr/bin/prometheus', pkg: 'prometheu
 export const PUSHGATEWAY: Program = { bin: '/usr/bin/prometheus-pushgateway', pkg: 'prometheus-pushgateway' };
 
 export function requireBinary(p: Program): string {
-  if (!existsSync(p.bin)) assert.fail(`${p.bin} is missing: install Debian's ${p.pkg} package (apt-get install ${p.pkg})`);
+  if (!existsSync(p.bin)) assert.fail(missingBinaryMessage(p.bin, p.pkg));
   return p.bin;
 }
 
