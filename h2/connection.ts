@@ -784,6 +784,12 @@ export class H2Connection {
     return { streams: this.streams.size, bufferedBytes: this.bufferedBytes, queuedControlFrames: this.outControl, queuedFrames: this.out.length, queuedOutputBytes: this.outBytes };
   }
 
+  /** What the peer may still send: on the connection (0), or on a stream (0 once it is gone). */
+  receiveWindow(streamId = 0): number {
+    if (streamId === 0) return this.connRecv.size;
+    return this.streams.get(streamId)?.recv.size ?? 0;
+  }
+
   /** DATA octets queued on a stream past the peer's windows (0 when none, or the stream is gone). */
   sendQueued(streamId: number): number {
     return this.streams.get(streamId)?.queued ?? 0;

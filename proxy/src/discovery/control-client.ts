@@ -60,6 +60,13 @@ export interface ControlCall {
   cancel(): void;
 }
 
+/** The control-plane client of either engine: this file's on node:http2, or wire/control-client.ts on h2/. */
+export interface ControlPlaneClient {
+  serverStream<Req, Res>(method: GrpcMethod<Req, Res>, request: Req, label: CallLabel, handlers: CallHandlers<Res>): ControlCall;
+  windows(): ControlWindows;
+  close(): void;
+}
+
 export interface ControlClientOptions {
   address: Address;
   /** SETTINGS_INITIAL_WINDOW_SIZE: each stream's receive window, bytes. */
@@ -68,7 +75,7 @@ export interface ControlClientOptions {
   connWindow: number;
 }
 
-export class ControlClient {
+export class ControlClient implements ControlPlaneClient {
   private session: http2.ClientHttp2Session | undefined;
   private readonly calls = new Map<http2.ClientHttp2Stream, CallLabel>();
   private closed = false;
@@ -202,7 +209,8 @@ export function frame(message: Buffer): Buffer {
   return Buffer.concat([head, message]);
 }
 
-class TooLarge extends Error {}
+/** A message above gRPC's 4 MiB default limit (RESOURCE_EXHAUSTED). */
+export class TooLarge extends Error {}
 
 /** Splits a gRPC response body into messages, across DATA frames. */
 export class MessageDecoder {
@@ -228,7 +236,8 @@ export class MessageDecoder {
   }
 }
 
-function statusOf(headers: http2.IncomingHttpHeaders): CallStatus {
+/** The call's status from its trailers (or a trailers-only response's headers). */
+export function statusOf(headers: Readonly<Record<string, string | string[] | undefined>>): CallStatus {
   const raw = headers['grpc-status'];
   const code = raw === undefined ? GRPC_STATUS.UNKNOWN : Number(raw);
   let details = String(headers['grpc-message'] ?? (raw === undefined ? 'no grpc-status' : ''));
@@ -241,6 +250,6 @@ function statusOf(headers: http2.IncomingHttpHeaders): CallStatus {
 }
 
 /** gRPC's mapping of an HTTP status without grpc-status (grpc/doc/http-grpc-status-mapping.md), in short. */
-function httpStatusCode(status: number): number {
+export function httpStatusCode(status: number): number {
   return [429, 502, 503, 504].includes(status) ? GRPC_STATUS.UNAVAILABLE : GRPC_STATUS.UNKNOWN;
 }

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
 import { formatAddress, type Address } from '../address.js';
-import { ControlClient, GRPC_STATUS, statusName, type CallStatus, type ControlCall, type ControlWindows, type GrpcMethod } from './control-client.js';
+import { ControlClient, GRPC_STATUS, statusName, type CallStatus, type ControlCall, type ControlClientOptions, type ControlPlaneClient, type ControlWindows, type GrpcMethod } from './control-client.js';
 import type { ChangeKind, Resolver, ResolverEvents } from './index.js';
 import type { ProfileRoute, ProfileStore } from './profile.js';
 
@@ -143,13 +143,15 @@ export interface DestinationOptions {
   /** --control-stream-window and --control-conn-window (default: linkerd's 65535 and 1 MiB). */
   streamWindow?: number;
   connWindow?: number;
+  /** The client's engine (--engine): node:http2 by default, or wire/control-client.ts's. */
+  newClient?: (options: ControlClientOptions) => ControlPlaneClient;
 }
 
 export class DestinationResolver implements Resolver {
   readonly source = 'destination';
   readonly service: string;
   private readonly endpoints = new Map<string, Address>();
-  private client: ControlClient | undefined;
+  private client: ControlPlaneClient | undefined;
   private subscriptions: { close(): void }[] = [];
 
   constructor(private readonly options: DestinationOptions) {
@@ -160,7 +162,8 @@ export class DestinationResolver implements Resolver {
     const { get, getProfile } = loadApi();
     const backoff = this.options.backoff ?? CONTROL_BACKOFF;
     const target = formatAddress(this.options.address);
-    const client = (this.client = new ControlClient({
+    const newClient = this.options.newClient ?? ((o: ControlClientOptions) => new ControlClient(o));
+    const client = (this.client = newClient({
       address: this.options.address,
       streamWindow: this.options.streamWindow ?? 65_535,
       connWindow: this.options.connWindow ?? 1_048_576,

@@ -54,7 +54,9 @@ export async function newResolver(config: Config, profiles: ProfileStore): Promi
     }
     case 'destination': {
       const { DestinationResolver } = await import('./destination.js');
+      const { WireControlClient } = await import('../wire/control-client.js');
       return new DestinationResolver({
+        newClient: config.engine === 'wire' ? (o) => new WireControlClient(o) : undefined,
         address: config.destination!,
         service: config.destinationService!,
         idleServices: config.idleServices,
