@@ -10,7 +10,8 @@ import { ENDPOINT_HEADER, payloadHeaders } from '../payload.js';
 import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 import { DEFAULT_CONN_WINDOW, DEFAULT_STREAM_WINDOW } from '../options.js';
-import { failed, leastBusy, RequestFailed, type RequestClient } from './client.js';
+import { failed, RequestFailed, type RequestClient } from './client.js';
+import { leastBusy } from '../pool/least-busy.js';
 
 // node:http2 refuses new streams (ENHANCE_YOUR_CALM) past maxSessionMemory (10 MB by default); at high
 // concurrency with large bodies that would be the generator's limit, not the target's.

@@ -8,6 +8,7 @@ import { FLAG, FRAME, FrameReader, goawayFrame, H2ProtocolError, MAX_WINDOW, PRE
 import { HeaderBlocks } from './header-blocks.js';
 import { HpackDecoder } from '../../../h2/hpack/decoder.js';
 import type { WireStream } from './stream.js';
+import type { PoolConnection, PoolOwner } from '../pool/pool.js';
 import { Transport, type TransportEvents } from './transport.js';
 
 export { WireStream } from './stream.js';
@@ -32,17 +33,10 @@ export interface ConnectionOptions {
   readBodies?: boolean;
 }
 
-/** What the connection tells the one who opened it. */
-export interface ConnectionOwner {
-  /** A GOAWAY arrived; `cut` streams were in flight above its last id (they are aborted right after this call). */
-  onGoaway(conn: H2Connection, code: number, lastStreamId: number, cut: number): void;
-  /** A stream that was never sent (the connection went away first), for another connection. */
-  onUnsent(stream: WireStream, reason: string): void;
-  /** The socket closed; every stream has been aborted. */
-  onClose(conn: H2Connection): void;
-}
+/** What the connection tells the pool that opened it (../pool/pool.ts's PoolOwner, for wire streams). */
+export type ConnectionOwner = PoolOwner<H2Connection, WireStream>;
 
-export class H2Connection implements FrameHandler, TransportEvents {
+export class H2Connection implements FrameHandler, TransportEvents, PoolConnection<WireStream> {
   /** performance.now() when the chunk being parsed was read: one clock read for every response in it. */
   now = 0;
   goaway: { code: number; lastStreamId: number } | undefined;
