@@ -59,6 +59,10 @@ export interface PoolOwner<C, R> {
   onUnsent(request: R, reason: string): void;
   /** The connection closed; each of its requests has been aborted or handed back. */
   onClose(conn: C): void;
+  /** A request it carried succeeded, ending at `end` (performance.now() of the read that ended it). */
+  answered(request: R, end: number, endpoint: string | undefined): void;
+  /** A request it carried ended without an answer (reset, cut, closed): it fails as `errorClass`. */
+  aborted(request: R, errorClass: string): void;
 }
 
 /** Opens a connection that reports to `owner` (undici's `factory(origin, opts)`; the origin is the factory's). */
@@ -171,13 +175,12 @@ export abstract class ConnectionPool<C extends PoolConnection<R>, R extends Pool
     }
   }
 
-  /** The connection ended the request without an answer (reset, cut, closed): it fails as `errorClass`. */
   aborted(request: R, errorClass: string): void {
     if (!request.settled) this.fail(request, errorClass);
   }
 
-  /** A success that ended at `end` (performance.now() of the read that ended it). */
-  protected succeed(request: R, end: number, endpoint: string | undefined): void {
+  answered(request: R, end: number, endpoint: string | undefined): void {
+    if (request.settled) return;
     this.settle(request);
     this.recorder.success(request.times, end, endpoint);
     request.resolve();

@@ -81,7 +81,7 @@ export class WirePool extends ConnectionPool<H2Connection, Exchange> implements 
     const errorClass = this.spec.judge(exchange);
     if (errorClass !== undefined) return this.fail(exchange, errorClass);
     const end = exchange.conn!.now;
-    this.succeed(exchange, end, exchange.endpoint);
+    this.answered(exchange, end, exchange.endpoint);
     if (exchange.call < RAMP_CALLS) this.recorder.rampCall(exchange.call, exchange.times, exchange.headersAt || end, end);
   }
 
