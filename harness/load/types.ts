@@ -2,7 +2,10 @@
 // results.json stores one RepResult per repetition; `npm run load -- --json` prints one.
 import type { TraceBucket } from '../../common/trace-bucket.js';
 
-export type Protocol = 'h1' | 'h2' | 'grpc';
+import type { ClientKind, Protocol } from './protocols.js';
+
+// Declared once in protocols.ts, with each protocol's clients.
+export type { ClientKind, Protocol } from './protocols.js';
 
 export interface LoadOptions {
   /** Target, e.g. http://127.0.0.1:4140/echo. For gRPC the path is ignored: the echo service's Unary method is called. */
@@ -58,7 +61,7 @@ export interface LoadOptions {
    * `wire` (default) is sluice's own HTTP/2 framing client (harness/load/wire/) for h2 and gRPC, undici for h1; `lib`
    * is node:http2, @grpc/grpc-js and (h1, closed loop only) autocannon, kept to cross-check.
    */
-  client?: 'wire' | 'lib';
+  client?: ClientKind;
   /** Which engine generates the load: ours (default) or nghttp2's h2load (h2 only), parsed into the same record. */
   generator?: 'sluice' | 'h2load';
   /**
