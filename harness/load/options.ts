@@ -100,6 +100,22 @@ export function validateLoadOptions(options: LoadOptions): void {
   validateScenario(options, wire);
   validateTrace(options);
   validateAttack(options, wire);
+  validateWireConnection(options, wire);
+}
+
+export const WIRE_CONNECTIONS: readonly NonNullable<LoadOptions['wireConnection']>[] = ['wire', 'h2'];
+
+function validateWireConnection(options: LoadOptions, wire: boolean): void {
+  const { wireConnection } = options;
+  if (wireConnection === undefined || wireConnection === 'wire') {
+    if (wireConnection !== undefined && !wire) throw new LoadOptionsError('wireConnection', wireConnection, 'possible here: the wire client only (h2 or gRPC, client wire)');
+    return;
+  }
+  if (!WIRE_CONNECTIONS.includes(wireConnection)) throw new LoadOptionsError('wireConnection', wireConnection, WIRE_CONNECTIONS.join(' | '));
+  // The h2/ library's connection is adapted for plain requests only (wire/h2-connection.ts).
+  if (!wire || options.generator === 'h2load' || options.receiver === 'strict' || (options.stallStreams ?? 0) > 0 || options.attack !== undefined || options.scenario === 'server-streaming') {
+    throw new LoadOptionsError('wireConnection', wireConnection, 'possible here: h2 needs the wire client, the eager receiver, no stallStreams, no attack and no server streaming');
+  }
 }
 
 function validateTrace(options: LoadOptions): void {

@@ -7,11 +7,11 @@ import { ReceiveFlow, SendFlow, type ReceiverMode } from './flow.js';
 import { FLAG, FRAME, FrameReader, goawayFrame, H2ProtocolError, MAX_WINDOW, PREFACE, SETTING, settingsFrame, SETTINGS_ACK, type FrameHandler } from '../../../h2/frames.js';
 import { HeaderBlocks } from './header-blocks.js';
 import { HpackDecoder } from '../../../h2/hpack/decoder.js';
-import type { WireStream } from './stream.js';
-import type { PoolConnection, PoolOwner } from '../pool/pool.js';
+import type { WireConnection, WireStream } from './stream.js';
+import type { PoolOwner } from '../pool/pool.js';
 import { Transport, type TransportEvents } from './transport.js';
 
-export { WireStream } from './stream.js';
+export { WireStream, type WireConnection } from './stream.js';
 export type { ReceiverMode } from './flow.js';
 
 const NO_ERROR = 0x0;
@@ -34,9 +34,9 @@ export interface ConnectionOptions {
 }
 
 /** What the connection tells the pool that opened it (../pool/pool.ts's PoolOwner, for wire streams). */
-export type ConnectionOwner = PoolOwner<H2Connection, WireStream>;
+export type ConnectionOwner = PoolOwner<WireConnection, WireStream>;
 
-export class H2Connection implements FrameHandler, TransportEvents, PoolConnection<WireStream> {
+export class H2Connection implements FrameHandler, TransportEvents, WireConnection {
   /** performance.now() when the chunk being parsed was read: one clock read for every response in it. */
   now = 0;
   goaway: { code: number; lastStreamId: number } | undefined;

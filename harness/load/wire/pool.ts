@@ -11,8 +11,9 @@ import type { Recorder, RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 // The same default windows as the node:http2 client, so the two announce alike.
 import { DEFAULT_CONN_WINDOW, DEFAULT_STREAM_WINDOW } from '../options.js';
-import { H2Connection, type ConnectionOptions, type ConnectionOwner } from './connection.js';
+import { H2Connection, type ConnectionOptions, type ConnectionOwner, type WireConnection } from './connection.js';
 import { AttackExchange, Exchange, withEndpoint, type ExchangeClass } from './exchange.js';
+import { H2LibraryConnection } from './h2-connection.js';
 import { RapidResetConnection } from './rapid-reset.js';
 import { DEFAULT_MAX_FRAME_SIZE } from '../../../h2/frames.js';
 import type { StreamingSpec } from './stream-exchange.js';
@@ -30,11 +31,11 @@ export interface WireRequestSpec {
 }
 
 /** The wire pool's slot: a wire connection and the exchanges waiting out its back-off. */
-export type Slot = PoolSlot<H2Connection, Exchange>;
+export type Slot = PoolSlot<WireConnection, Exchange>;
 
-type ConnectionClass = new (options: ConnectionOptions, owner: ConnectionOwner) => H2Connection;
+type ConnectionClass = new (options: ConnectionOptions, owner: ConnectionOwner) => WireConnection;
 
-export class WirePool extends ConnectionPool<H2Connection, Exchange> implements ConnectionOwner {
+export class WirePool extends ConnectionPool<WireConnection, Exchange> implements ConnectionOwner {
   private readonly exchangeClass: ExchangeClass;
 
   constructor(
@@ -56,7 +57,8 @@ export class WirePool extends ConnectionPool<H2Connection, Exchange> implements 
     };
     // Chosen once: a unary run's exchanges never look at their bodies, nor (untraced) at x-sluice-endpoint.
     const attack = options.attack === 'rapid-reset';
-    const connectionClass: ConnectionClass = attack ? RapidResetConnection : H2Connection;
+    // The h2/ library's connection only when asked for (options.ts allows it for plain requests only).
+    const connectionClass: ConnectionClass = attack ? RapidResetConnection : options.wireConnection === 'h2' ? H2LibraryConnection : H2Connection;
     super(recorder, options.connections, options.timeoutMs, { open: (owner) => new connectionClass(connOptions, owner) });
     const base = attack ? AttackExchange : (spec.streaming?.exchange ?? Exchange);
     this.exchangeClass = options.trace !== undefined && !attack ? withEndpoint(base) : base;
@@ -71,7 +73,7 @@ export class WirePool extends ConnectionPool<H2Connection, Exchange> implements 
     this.recorder.connectionOpened();
   }
 
-  override onClose(conn: H2Connection): void {
+  override onClose(conn: WireConnection): void {
     if (conn.closedByPeer) this.recorder.connectionClosedByPeer();
     super.onClose(conn);
   }
