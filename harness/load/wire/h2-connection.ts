@@ -242,13 +242,8 @@ export class H2LibraryConnection implements WireConnection, H2Listener {
     if (this.out.length === 0 || this.socket.destroyed) return;
     const parts = this.out;
     this.out = [];
-    if (parts.length === 1) {
-      this.socket.write(parts[0]!);
-      return;
-    }
-    this.socket.cork();
-    for (const part of parts) this.socket.write(part);
-    this.socket.uncork();
+    // The turn's small writes (a request's frames each) copied into one buffer, as the wire's FrameWriter stages them.
+    this.socket.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   }
 
   private closed(): void {
