@@ -189,14 +189,18 @@ async function main(): Promise<void> {
     for (const shape of SHAPES) {
       const options = loadOptions(`http://127.0.0.1:${h2.port}/`, 'h2', shape, seconds);
       const wire: Row[] = [];
+      const onH2: Row[] = [];
       const h2load: Row[] = [];
       for (let rep = 1; rep <= REPEATS; rep++) {
         progress(`h2 ${shapeOf(options)}: wire, run ${rep}/${REPEATS}`);
-        wire.push(await viaRunLoad('sluice wire (clients/h2-wire.ts)', { ...options, client: 'wire' }));
+        wire.push(await viaRunLoad('sluice wire (clients/h2-wire.ts)', { ...options, client: 'wire', wireConnection: 'wire' }));
+        // Issue 15 step 4's trial: the same client and pool on the h2/ library's connection (wireConnection 'h2').
+        progress(`h2 ${shapeOf(options)}: wire on h2/connection.ts, run ${rep}/${REPEATS}`);
+        onH2.push(await viaRunLoad('sluice wire on h2/connection.ts', { ...options, client: 'wire', wireConnection: 'h2' }));
         progress(`h2 ${shapeOf(options)}: h2load, run ${rep}/${REPEATS}`);
         h2load.push(await viaH2load(h2.port, shape, seconds));
       }
-      h2Rows.push(best(wire), best(h2load));
+      h2Rows.push(best(wire), best(onH2), best(h2load));
     }
     for (const shape of SHAPES) {
       const options = loadOptions(`http://127.0.0.1:${h2.port}/`, 'h2', shape, seconds);
@@ -226,7 +230,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nHTTP/2, GET / -> 200 with 16 bytes (node:http2 backend in its own process), ${seconds}s each after ${WARMUP_MS} ms ` +
         `warm-up (h2load: none, its CPU counts its connection setup too)\n\n` +
-        `${table(h2Rows, 'h2load (nghttp2)')}\n(wire and h2load: the better of ${REPEATS} alternating runs)\n\n` +
+        `${table(h2Rows, 'h2load (nghttp2)')}\n(wire, wire on h2/ and h2load: the better of ${REPEATS} alternating runs)\n\n` +
         `Open-loop pacing, sluice wire, 4 connections, ${seconds}s each: send lag = real minus intended send time; pacer CPU = ` +
         `its idle polling per second (part of generator CPU)\n\n${pacingTable(pacingRows)}\n\n` +
         `gRPC, sluice.echo.Echo/Unary -> 16 bytes (@grpc/grpc-js backend in its own process)\n\n` +

@@ -19,6 +19,7 @@ import {
   validateLoadOptions,
 } from '../load/options.js';
 import { streamMessages } from '../load/payload.js';
+import { PROTOCOL_ENTRIES, PROTOCOL_NAMES } from '../load/protocols.js';
 import type { LoadOptions, RepResult } from '../load/types.js';
 import { fmtInt } from '../output/format-number.js';
 import { formatLoadSummary } from '../output/load-summary.js';
@@ -33,7 +34,7 @@ that results.json stores per repetition.
 
 Options:
   --url URL                target, http:// (a URL may also be given as the only positional argument)
-  -p, --protocol P         h1 | h2 | grpc (default h2: h2c prior knowledge; grpc calls sluice.echo.Echo/Unary)
+  -p, --protocol P         ${PROTOCOL_NAMES.join(' | ')} (default h2: h2c prior knowledge; grpc calls sluice.echo.Echo/Unary)
   -c, --connections N      TCP connections (default 1)
   -m, --streams N          concurrent requests per connection: h2/gRPC streams (default 1; h1 uses 1)
   -d, --duration D         measured time (default 10s; 500ms, 10s, 2m)
@@ -285,7 +286,7 @@ function asCliError(err: unknown): unknown {
 function title(o: LoadOptions): string {
   const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
   const connections = plural(o.connections, 'connection');
-  const shape = o.protocol === 'h1' ? connections : `${connections} x ${plural(o.streamsPerConnection, 'stream')}`;
+  const shape = !PROTOCOL_ENTRIES[o.protocol].multiplexed ? connections : `${connections} x ${plural(o.streamsPerConnection, 'stream')}`;
   const loop = (o.attack ? `${o.attack} attacker, ` : '') + (o.rate !== undefined ? `open loop at ${fmtInt(o.rate)} rps` : 'closed loop');
   const scenario =
     o.scenario === 'server-streaming'

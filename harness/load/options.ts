@@ -1,10 +1,13 @@
 // LoadOptions are checked before anything connects; a bad value is refused with the option's name.
 import { SCENARIOS, STAMP_BYTES } from './payload.js';
+import { CLIENT_KINDS, onWireFraming, PROTOCOL_NAMES } from './protocols.js';
 import type { LoadOptions, Protocol } from './types.js';
 
 export { SCENARIOS } from './payload.js';
 
-export const PROTOCOLS: readonly Protocol[] = ['h1', 'h2', 'grpc'];
+/** The protocols' names, from protocols.ts (where each is declared with its clients). */
+export const PROTOCOLS: readonly Protocol[] = PROTOCOL_NAMES;
+export { CLIENT_KINDS } from './protocols.js';
 export const MAX_WINDOW = 2 ** 31 - 1;
 /**
  * The generator's receive windows unless told otherwise: large (as h2load's 2^30-1), so that the target's windows,
@@ -18,7 +21,6 @@ const MAX_RATE = 10_000_000;
 /** The backends refuse larger streams (workloads/backends/payload.ts); far more than a timeout lets through. */
 export const MAX_STREAM_MESSAGES = 1_000_000;
 export const RECEIVERS: readonly NonNullable<LoadOptions['receiver']>[] = ['eager', 'strict'];
-export const CLIENT_KINDS: readonly NonNullable<LoadOptions['client']>[] = ['wire', 'lib'];
 export const GENERATORS: readonly NonNullable<LoadOptions['generator']>[] = ['sluice', 'h2load'];
 export const ATTACKS: readonly NonNullable<LoadOptions['attack']>[] = ['rapid-reset'];
 /** Stalled streams per connection: every stream a connection can open (its ids run out at 2^31-1). */
@@ -85,7 +87,7 @@ export function validateLoadOptions(options: LoadOptions): void {
   if (options.client !== undefined && !CLIENT_KINDS.includes(options.client)) {
     throw new LoadOptionsError('client', options.client, CLIENT_KINDS.join(' | '));
   }
-  const wire = options.protocol !== 'h1' && options.client !== 'lib';
+  const wire = onWireFraming(options);
   if (!wire && (options.receiver === 'strict' || (options.stallStreams ?? 0) > 0)) {
     throw new LoadOptionsError('receiver', options.receiver ?? 'stallStreams', 'strict receivers and stalled streams need the wire client (h2 or gRPC, client wire)');
   }
@@ -98,6 +100,22 @@ export function validateLoadOptions(options: LoadOptions): void {
   validateScenario(options, wire);
   validateTrace(options);
   validateAttack(options, wire);
+  validateWireConnection(options, wire);
+}
+
+export const WIRE_CONNECTIONS: readonly NonNullable<LoadOptions['wireConnection']>[] = ['wire', 'h2'];
+
+function validateWireConnection(options: LoadOptions, wire: boolean): void {
+  const { wireConnection } = options;
+  if (wireConnection === undefined || wireConnection === 'wire') {
+    if (wireConnection !== undefined && !wire) throw new LoadOptionsError('wireConnection', wireConnection, 'possible here: the wire client only (h2 or gRPC, client wire)');
+    return;
+  }
+  if (!WIRE_CONNECTIONS.includes(wireConnection)) throw new LoadOptionsError('wireConnection', wireConnection, WIRE_CONNECTIONS.join(' | '));
+  // The h2/ library's connection is adapted for plain requests only (wire/h2-connection.ts).
+  if (!wire || options.generator === 'h2load' || options.receiver === 'strict' || (options.stallStreams ?? 0) > 0 || options.attack !== undefined || options.scenario === 'server-streaming') {
+    throw new LoadOptionsError('wireConnection', wireConnection, 'possible here: h2 needs the wire client, the eager receiver, no stallStreams, no attack and no server streaming');
+  }
 }
 
 function validateTrace(options: LoadOptions): void {

@@ -5,32 +5,20 @@
 // its progress display and Ctrl-C) stays free and never slows the generator down. Every thread, connection,
 // timer and WASM histogram a session makes is gone when it is closed.
 import type { ClientFactory } from './clients/client.js';
+import { clientEntry } from './protocols.js';
 import { validateLoadOptions, LoadOptionsError } from './options.js';
 import type { LoopTick } from './sequencer/closed-loop.js';
 import type { LiveDelta } from './statistic/live.js';
-import type { LoadOptions, Protocol, RepResult } from './types.js';
+import type { LoadOptions, RepResult } from './types.js';
 import { mergeSetups, mergeShares } from './worker/merge.js';
 import { WorkerSession } from './worker/pool.js';
 import { ShareSession, type RunPlan, type SessionSetup, type ShareHooks, type ShareResult } from './worker/share.js';
 import { splitLoad } from './worker/split.js';
 
-/**
- * A protocol is one client file plus one line here. Modules load on demand, so a worker thread loads only
- * its own protocol's (autocannon and grpc-js take a quarter of a second each).
- */
-const CLIENTS: Record<Protocol, (options: LoadOptions) => Promise<ClientFactory>> = {
-  // undici for both loops; autocannon (`client: 'lib'`) as the cross-check, closed loop only.
-  h1: async (o) => (o.client === 'lib' ? (await import('./clients/h1-autocannon.js')).createH1AutocannonClient : (await import('./clients/h1.js')).createH1Client),
-  // h2 and gRPC default to our framing client: ~25x less CPU per request than node:http2 / grpc-js, and the only
-  // one that can hold connection credit back (receiver: strict). `client: 'lib'` keeps the libraries as a cross-check.
-  h2: async (o) => (o.client === 'lib' ? (await import('./clients/h2.js')).createH2Client : (await import('./clients/h2-wire.js')).createH2WireClient),
-  grpc: async (o) =>
-    o.client === 'lib' ? (await import('./clients/grpc.js')).createGrpcClient : (await import('./clients/grpc-wire.js')).createGrpcWireClient,
-};
-
 /** The client factory for these options (protocol, and client kind). */
 export function loadClientFactory(options: LoadOptions): Promise<ClientFactory> {
-  return CLIENTS[options.protocol](options);
+  // protocols.ts's table: each client is a dynamic import, so a worker loads only its own.
+  return clientEntry(options).load();
 }
 
 /** A progress tick: the loops' own (requests and errors settled so far in the phase), summed over all workers. */

@@ -2,7 +2,10 @@
 // results.json stores one RepResult per repetition; `npm run load -- --json` prints one.
 import type { TraceBucket } from '../../common/trace-bucket.js';
 
-export type Protocol = 'h1' | 'h2' | 'grpc';
+import type { ClientKind, Protocol } from './protocols.js';
+
+// Declared once in protocols.ts, with each protocol's clients.
+export type { ClientKind, Protocol } from './protocols.js';
 
 export interface LoadOptions {
   /** Target, e.g. http://127.0.0.1:4140/echo. For gRPC the path is ignored: the echo service's Unary method is called. */
@@ -58,7 +61,13 @@ export interface LoadOptions {
    * `wire` (default) is sluice's own HTTP/2 framing client (harness/load/wire/) for h2 and gRPC, undici for h1; `lib`
    * is node:http2, @grpc/grpc-js and (h1, closed loop only) autocannon, kept to cross-check.
    */
-  client?: 'wire' | 'lib';
+  client?: ClientKind;
+  /**
+   * The wire client's connection (issue 15 step 4's trial): `wire` (default) is wire/connection.ts, `h2` the h2/
+   * library's H2Connection (wire/h2-connection.ts), for h2 and gRPC on the wire client with the eager receiver,
+   * no stalled streams, no attack and no server streaming. Kept behind this option until it is no slower.
+   */
+  wireConnection?: 'wire' | 'h2';
   /** Which engine generates the load: ours (default) or nghttp2's h2load (h2 only), parsed into the same record. */
   generator?: 'sluice' | 'h2load';
   /**

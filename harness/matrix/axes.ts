@@ -3,6 +3,7 @@
 // cells' parameters all derive from this table, so a new axis is one entry here (and the code that applies it).
 import { z } from 'zod';
 import { DEFAULT_STREAM_WINDOW } from '../load/options.js';
+import { PROTOCOL_NAMES, PROTOCOLS_DOC } from '../load/protocols.js';
 import { SCENARIO_NAMES } from '../../workloads/scenarios/index.js';
 import { PROXY_NAMES } from '../proxies/names.js';
 
@@ -30,7 +31,7 @@ const connWindow = z.number().int().min(65_535).max(MAX_WINDOW);
 const bytes = z.number().int().min(0).max(MAX_BYTES);
 
 export const AXES = {
-  protocol: axis({ value: z.enum(['h1', 'h2', 'grpc']), default: 'h2', component: 'generator', doc: 'h1 | h2 (h2c prior knowledge) | grpc' }),
+  protocol: axis({ value: z.enum(PROTOCOL_NAMES), default: 'h2', component: 'generator', doc: PROTOCOLS_DOC }),
   scenario: axis({
     value: z.enum(SCENARIO_NAMES),
     default: 'unary',

@@ -4,6 +4,7 @@
 import { AXES, AXIS_DEFAULTS, AXIS_NAMES, parseAxisText, type AxisName, type AxisScalar, type CellParams } from './axes.js';
 import type { MatrixSpec, Exclusion } from './schema.js';
 import { MatrixError } from './errors.js';
+import { PROTOCOL_NAMES } from '../load/protocols.js';
 import { SCENARIOS } from '../../workloads/scenarios/index.js';
 import { unsupportedReason } from '../proxies/registry.js';
 
@@ -30,9 +31,8 @@ export function cellId(axes: Partial<Record<AxisName, AxisScalar>>): string {
 }
 
 /** Cells no matrix can run, whatever it says (a scenario on a protocol it does not speak): excluded with the reason, never attempted and failed. */
-const PROTOCOLS = ['h1', 'h2', 'grpc'] as const;
 const IMPOSSIBLE: Exclusion[] = Object.values(SCENARIOS).flatMap((s) => {
-  const others = PROTOCOLS.filter((p) => !(s.protocols as readonly string[]).includes(p));
+  const others = PROTOCOL_NAMES.filter((p) => !(s.protocols as readonly string[]).includes(p));
   return others.length > 0 ? [{ scenario: s.name as Exclusion['scenario'], protocol: others, reason: `${s.name} runs on ${s.protocols.join(', ')} only` }] : [];
 });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Cell } from '../matrix/cells.js';
 import type { MatrixSpec } from '../matrix/schema.js';
 import type { LoadOptions, RepResult } from '../load/types.js';
+import { PROTOCOL_ENTRIES, streamsPerConnection } from '../load/protocols.js';
 import type { LiveDelta } from '../load/statistic/live.js';
 import { latencyFlag } from '../../workloads/backends/latency.js';
 import { SCENARIOS } from '../../workloads/scenarios/index.js';
@@ -68,7 +69,7 @@ export function loadOptionsFor(cell: Cell, spec: MatrixSpec, plan: CellPlan, url
   const p = cell.params;
   const concurrency = client.concurrency ?? p.concurrency;
   // h1 has one request in flight per connection; h2 and gRPC multiplex concurrency over `connections`.
-  const connections = p.protocol === 'h1' ? concurrency : Math.min(client.connections ?? p.connections, concurrency);
+  const connections = !PROTOCOL_ENTRIES[p.protocol].multiplexed ? concurrency : Math.min(client.connections ?? p.connections, concurrency);
   // large-body sends as much as it asks for, unless the cell sizes the request itself.
   const bodyBytes = client.bodyBytes ?? (p.scenario === 'large-body' && p.requestBytes === 0 ? p.responseBytes : p.requestBytes);
   const method = client.method ?? (p.scenario === 'large-body' ? 'POST' : bodyBytes > 0 && spec.request.method === 'GET' ? 'POST' : spec.request.method);
@@ -77,7 +78,7 @@ export function loadOptionsFor(cell: Cell, spec: MatrixSpec, plan: CellPlan, url
     url,
     protocol: p.protocol,
     connections,
-    streamsPerConnection: p.protocol === 'h1' ? 1 : Math.max(1, Math.round(concurrency / connections)),
+    streamsPerConnection: streamsPerConnection(p.protocol, Math.max(1, Math.round(concurrency / connections))),
     durationMs: plan.durationMs,
     warmupMs: 0,
     timeoutMs: client.timeoutMs ?? plan.timeoutMs,

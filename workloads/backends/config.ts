@@ -5,11 +5,13 @@ import { FAULT_OPTIONS, parseFaultFlags, type AdminAddress } from './fault-flags
 import type { FaultConfig } from './faults.js';
 import { ConfigError, integer, latency as latencyValue } from './flag-values.js';
 import type { LatencySpec } from './latency.js';
+import { PROTOCOL_NAMES, type Protocol } from '../../common/protocols.js';
 
 export { ConfigError } from './flag-values.js';
 
-export const PROTOCOLS = ['h1', 'h2', 'grpc'] as const;
-export type Protocol = (typeof PROTOCOLS)[number];
+/** A backend serves each of the generator's protocols. */
+export const PROTOCOLS = PROTOCOL_NAMES;
+export type { Protocol };
 
 export interface BackendConfig {
   protocol: Protocol;

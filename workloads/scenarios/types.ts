@@ -2,6 +2,7 @@
 // timeline played during each measured window, and the outcome computed from what was observed. Plain data
 // and pure functions: workloads/ imports nothing of the harness; the harness runs the processes and the
 // timeline (harness/orchestrator/scenario-run.ts), hands back the observations, and stores the outcome.
+import type { Protocol } from '../../common/protocols.js';
 import type { TraceBucket } from '../../common/trace-bucket.js';
 
 /** A cell's parameters as a scenario reads them (every axis, by name). */
@@ -161,7 +162,7 @@ export interface ScenarioDef {
   source: string;
   summary: string;
   /** The protocols it runs on (cells of others are excluded with the reason). */
-  protocols: readonly ('h1' | 'h2' | 'grpc')[];
+  protocols: readonly Protocol[];
   /**
    * Axis values the situation needs (e.g. a link's round trip), used where the matrix neither sweeps nor fixes the
    * axis; they land in the cell's params, so the results say what ran.

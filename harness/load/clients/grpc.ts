@@ -11,7 +11,8 @@ import { classifyError, grpcClass, h2Code, rstClass, statusClass, TIMEOUT } from
 import { ENDPOINT_HEADER } from '../payload.js';
 import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
-import { failed, leastBusy, type RequestClient } from './client.js';
+import { failed, type RequestClient } from './client.js';
+import { leastBusy } from '../pool/least-busy.js';
 
 interface EchoRequest {
   payload: Buffer;

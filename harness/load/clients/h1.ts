@@ -14,7 +14,8 @@ import { classifyError, statusClass, TIMEOUT, TRUNCATED } from '../errors.js';
 import { ENDPOINT_HEADER, payloadHeaders } from '../payload.js';
 import { requestTimes, type Recorder, type RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
-import { failed, leastBusy, type RequestClient } from './client.js';
+import { failed, type RequestClient } from './client.js';
+import { leastBusy } from '../pool/least-busy.js';
 
 interface Connection {
   client: Client;

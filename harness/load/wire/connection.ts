@@ -7,10 +7,11 @@ import { ReceiveFlow, SendFlow, type ReceiverMode } from './flow.js';
 import { FLAG, FRAME, FrameReader, goawayFrame, H2ProtocolError, MAX_WINDOW, PREFACE, SETTING, settingsFrame, SETTINGS_ACK, type FrameHandler } from '../../../h2/frames.js';
 import { HeaderBlocks } from './header-blocks.js';
 import { HpackDecoder } from '../../../h2/hpack/decoder.js';
-import type { WireStream } from './stream.js';
+import type { WireConnection, WireStream } from './stream.js';
+import type { PoolOwner } from '../pool/pool.js';
 import { Transport, type TransportEvents } from './transport.js';
 
-export { WireStream } from './stream.js';
+export { WireStream, type WireConnection } from './stream.js';
 export type { ReceiverMode } from './flow.js';
 
 const NO_ERROR = 0x0;
@@ -32,17 +33,10 @@ export interface ConnectionOptions {
   readBodies?: boolean;
 }
 
-/** What the connection tells the one who opened it. */
-export interface ConnectionOwner {
-  /** A GOAWAY arrived; `cut` streams were in flight above its last id (they are aborted right after this call). */
-  onGoaway(conn: H2Connection, code: number, lastStreamId: number, cut: number): void;
-  /** A stream that was never sent (the connection went away first), for another connection. */
-  onUnsent(stream: WireStream, reason: string): void;
-  /** The socket closed; every stream has been aborted. */
-  onClose(conn: H2Connection): void;
-}
+/** What the connection tells the pool that opened it (../pool/pool.ts's PoolOwner, for wire streams). */
+export type ConnectionOwner = PoolOwner<WireConnection, WireStream>;
 
-export class H2Connection implements FrameHandler, TransportEvents {
+export class H2Connection implements FrameHandler, TransportEvents, WireConnection {
   /** performance.now() when the chunk being parsed was read: one clock read for every response in it. */
   now = 0;
   goaway: { code: number; lastStreamId: number } | undefined;

@@ -1,14 +1,27 @@
 // A stream as the connection sees it: its id, its flow-control state, its request; the owner subclasses it
 // (pool.ts's Exchange) and gets the response through the callbacks.
-import type { H2Connection } from './connection.js';
 import type { HeaderSink } from '../../../h2/hpack/decoder.js';
+import type { PoolConnection } from '../pool/pool.js';
+
+/**
+ * What a stream's connection offers the stream, its exchange and the wire pool: connection.ts's H2Connection,
+ * or (`wireConnection: 'h2'`) h2-connection.ts's adapter over the h2/ library's H2Connection.
+ */
+export interface WireConnection extends PoolConnection<WireStream> {
+  /** performance.now() when the chunk being handled was read: one clock read for every response in it. */
+  readonly now: number;
+  /** Once closed: the peer ended it (GOAWAY, or its side of the socket closed first). */
+  readonly closedByPeer: boolean;
+  /** A response the client judged malformed: RST_STREAM(code) if the stream is still open our way; true if one went out. */
+  streamError(stream: WireStream, code: number): boolean;
+}
 
 export abstract class WireStream implements HeaderSink {
   /** 0 until its HEADERS frame is written. */
   id = 0;
   /** Its place among the streams its connection opened: 0 for the first (the ramp, pool.ts). */
   call = 0;
-  conn: H2Connection | undefined = undefined;
+  conn: WireConnection | undefined = undefined;
   /** Set when opened among the connection's first `stallStreams`: it never reads its body. */
   stalled = false;
   /** What the peer may still send on this stream, and bytes read but not yet returned to it. */

@@ -1,5 +1,6 @@
 // Many shares' results into one RepResult. Histograms merge exactly, by their encoded form (a merged
 // histogram is the histogram of all the values), per run and per second; counts add up.
+import { onWireFraming, streamsPerConnection } from '../protocols.js';
 import { GENERATOR_SATURATION } from '../statistic/generator-load.js';
 import { mergeEncoded, mergeEncodedSummary } from '../statistic/histogram.js';
 import { lowerBoundPercentiles } from '../statistic/outcome-histograms.js';
@@ -42,7 +43,7 @@ export async function mergeShares(options: LoadOptions, shares: readonly ShareRe
   const ramp = mergeRamps(shares.flatMap((s) => (s.ramp ? [s.ramp] : [])));
   const connections = { closedByPeer: sum(counts.map((c) => c.connectionsClosedByPeer)), opened: sum(counts.map((c) => c.connectionsOpened)) };
   // Only the wire clients count their connections' ends and reconnections.
-  const wire = options.protocol !== 'h1' && options.client !== 'lib';
+  const wire = onWireFraming(options);
   return {
     rps: per(successes),
     completedRps: per(requests),
@@ -101,7 +102,7 @@ export const LITTLES_LAW_BAND: readonly [number, number] = [0.75, 1.25];
 
 /** Closed loop: in flight = throughput x latency, against the concurrency the loop kept. */
 function littles(options: LoadOptions, completedRps: number, meanLatencyMs: number): NonNullable<RepResult['littlesLaw']> {
-  const concurrency = options.connections * (options.protocol === 'h1' ? 1 : options.streamsPerConnection);
+  const concurrency = options.connections * streamsPerConnection(options.protocol, options.streamsPerConnection);
   const estimate = completedRps * (meanLatencyMs / 1000);
   return { concurrency, estimate, ratio: estimate / concurrency };
 }
