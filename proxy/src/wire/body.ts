@@ -63,8 +63,15 @@ export interface SendBodyHooks {
   onError(err: Error): void;
 }
 
-/** Writes `body` as DATA on `streamId` with backpressure; returns the stream's onWritable hook and a stop. */
-export function sendBody(conn: H2Connection, streamId: number, body: Readable, hooks: SendBodyHooks): { onWritable(): void; stop(): void } {
+/** Writes `body` as DATA on `streamId` with backpressure; returns the stream's onWritable hook, a stop (the body
+ *  destroyed) and a detach (the body left alone, paused, as `pipe` leaves its source when the destination closes:
+ *  a request body may still be read by someone else, e.g. the downstream's early-response handling). */
+export function sendBody(
+  conn: H2Connection,
+  streamId: number,
+  body: Readable,
+  hooks: SendBodyHooks,
+): { onWritable(): void; stop(): void; detach(): void } {
   let stopped = false;
   const onData = (chunk: Buffer): void => {
     if (!conn.sendData(streamId, chunk)) return stop();
@@ -99,5 +106,10 @@ export function sendBody(conn: H2Connection, streamId: number, body: Readable, h
       if (!stopped && body.isPaused()) body.resume();
     },
     stop,
+    detach: () => {
+      if (stopped) return;
+      detach();
+      body.pause();
+    },
   };
 }
