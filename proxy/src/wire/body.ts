@@ -32,7 +32,21 @@ export class InboundBody extends Readable {
   }
 
   override _read(): void {
-    // Called when the reader has taken bytes out of the buffer: credit those.
+    this.creditTaken();
+  }
+
+  // Every byte leaves the buffer through read() (flowing mode and pipe included; a chunk emitted straight to a
+  // 'data' listener is followed by a read(0)). _read alone is not enough: once called without a push following,
+  // Readable calls it no more (state.reading) until the next push, which never comes while the window is shut
+  // and the credit unreturned: a 16-stream 1 MiB download stalled for good that way.
+  override read(size?: number): unknown {
+    const chunk: unknown = super.read(size);
+    this.creditTaken();
+    return chunk;
+  }
+
+  /** Credit for what the reader has taken out of the buffer. */
+  private creditTaken(): void {
     const taken = this.pushed - this.readableLength - this.credited;
     if (taken > 0) {
       this.credited += taken;

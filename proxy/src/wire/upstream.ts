@@ -28,6 +28,8 @@ const KEEPALIVE_PING = Buffer.from('sluiceka', 'latin1');
  *  pauses on a queue), so the engine's 1 MiB default would reset streams of a busy session; node:http2 has no
  *  bound here at all. As --max-session-buffered-bytes' default. */
 const MAX_BUFFERED_BYTES = 256 * 2 ** 20;
+/** A session whose stream ids reach this is replaced before they run out (2^31-1 is the last one). */
+const LAST_STREAM_ID = 2 ** 31 - 1 - 2 * 1024;
 
 /** An upstream connection failure of the kind node:http2 reports as ERR_HTTP2_INVALID_SESSION (connection-closed). */
 function sessionClosedError(message: string, code = 'ERR_HTTP2_INVALID_SESSION'): Error {
@@ -288,6 +290,7 @@ export class WireH2Client {
   private readonly open = new Set<Session>();
   /** Requests waiting for a usable session or for a stream slot, oldest first. */
   private queue: Exchange[] = [];
+  private dispatchQueued = false;
   private readonly authority: string;
   readonly metrics: H2ClientConfig['metrics'];
   readonly absorbCancels: number;
@@ -350,7 +353,18 @@ export class WireH2Client {
   /** A stream of `session` closed: its slot may take a waiting request; the session may go idle. */
   streamClosed(session: Session): void {
     if (--session.streams === 0 && session.idle) session.idle.refresh(); // idle from now: evicted after idleMs
-    if (this.queue.length > 0) this.dispatch();
+    // Not from inside the connection's event: it forgets the stream only after its listener returns, and until then
+    // request() would count it against the peer's limit.
+    if (this.queue.length > 0) this.dispatchSoon();
+  }
+
+  private dispatchSoon(): void {
+    if (this.dispatchQueued) return;
+    this.dispatchQueued = true;
+    queueMicrotask(() => {
+      this.dispatchQueued = false;
+      this.dispatch();
+    });
   }
 
   /** Opens streams for waiting requests while the current session has room; connects one if there is none. */
@@ -364,7 +378,10 @@ export class WireH2Client {
         if (s.streams >= s.wire.conn.peer.maxConcurrentStreams) return; // again when a stream closes
       }
       const ex = this.queue.shift()!;
-      if (!this.start(s, ex)) this.queue.unshift(ex);
+      if (!this.start(s, ex)) {
+        this.queue.unshift(ex);
+        if (s.usable) return void setImmediate(() => this.dispatch()); // a slot not yet free in the connection's count
+      }
     }
   }
 
@@ -374,13 +391,20 @@ export class WireH2Client {
     try {
       id = s.wire.request(requestHeaders(ex.req, this.authority), ex.req.endStream, ex);
     } catch {
-      // Draining, closed or out of stream ids (the concurrency limit was checked): a new session takes it.
-      s.usable = false;
-      if (this.current === s) this.current = undefined;
+      // Open, it is the peer's stream limit counting a stream that just closed (we are inside its last event):
+      // the request waits a turn. Draining or closed: a new session takes it.
+      if (s.wire.conn.state !== 'open') this.retire(s);
       return false;
     }
     ex.opened(s, id, this.metrics.streamOpened('upstream'));
+    if (id >= LAST_STREAM_ID) this.retire(s); // stream ids run out: the next request goes to a new session
     return true;
+  }
+
+  /** No new streams on `s`: the next request connects another session. */
+  private retire(s: Session): void {
+    s.usable = false;
+    if (this.current === s) this.current = undefined;
   }
 
   private connect(): Session {
@@ -428,8 +452,7 @@ export class WireH2Client {
     // closes; firing while streams are open does nothing.
     s.idle = setTimeout(() => {
       if (s.streams > 0 || !s.usable) return;
-      s.usable = false;
-      if (this.current === s) this.current = undefined;
+      this.retire(s);
       s.wire.conn.goaway(H2_CODE.NO_ERROR);
     }, this.config.idleMs).unref();
     this.open.add(s);
@@ -469,15 +492,13 @@ export class WireH2Client {
   private onGoaway(s: Session, code: number): void {
     this.metrics.goaway('upstream', 'received', code);
     s.goawayCode = code;
-    s.usable = false;
-    if (this.current === s) this.current = undefined;
+    this.retire(s);
     // Streams above its last id come back REFUSED_STREAM (onReset), which the retry layer retries.
-    if (this.queue.length > 0) queueMicrotask(() => this.dispatch());
+    if (this.queue.length > 0) this.dispatchSoon();
   }
 
   private onClose(s: Session, reason: CloseReason): void {
-    s.usable = false;
-    if (this.current === s) this.current = undefined;
+    this.retire(s);
     this.open.delete(s);
     if (s.idle) clearTimeout(s.idle);
     s.keepalive?.stop();

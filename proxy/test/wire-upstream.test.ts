@@ -1,0 +1,195 @@
+// The wire engine's upstream client (src/wire/upstream.ts) against node:http2 backends, on what it must do that
+// the shared suite does not pin down: strict receive credit end to end (a slow client holds the backend's window,
+// the proxy does not buffer the body), trailers and grpc-status, an upstream reset's code, a backend's GOAWAY
+// under load (streams above its last id refused and retried), and the backend's SETTINGS_MAX_CONCURRENT_STREAMS.
+// Every proxy here runs `--engine wire` whatever SLUICE_PROXY_ENGINE says (a flag wins over its variable).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import http2 from 'node:http2';
+import { describe, test } from 'node:test';
+import { H2_CODE } from '../src/h2-codes.js';
+import { closeSession, connectH2, eventually, h2Backend, h2Request, metricValue, proxy, scrapeMetrics } from './support.js';
+
+const WIRE = ['--engine', 'wire'];
+const RST = 'sluice_proxy_rst_stream_total';
+
+describe('wire engine: upstream client', { timeout: 60_000 }, () => {
+  test('a 16 MiB response to a paused client is held by flow control, not buffered in the proxy, then arrives whole', async (t) => {
+    const total = 16 * 2 ** 20;
+    const chunk = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 7) & 0xff;
+    let accepted = 0; // bytes the backend's stream has handed to nghttp2 (write callbacks), i.e. sent within our windows
+    const backend = await h2Backend((stream) => {
+      stream.respond({ ':status': 200 });
+      let written = 0;
+      const pump = (): void => {
+        while (written < total) {
+          written += chunk.length;
+          const more = stream.write(chunk, () => (accepted += chunk.length));
+          if (written >= total) return void stream.end();
+          if (!more) return void stream.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    t.after(() => backend.close());
+    const p = await proxy([...WIRE, '--endpoints', `127.0.0.1:${backend.port}`, '--stream-window', '65535', '--conn-window', '1048576']);
+    t.after(() => p.stop(0));
+    const client = await connectH2(p.listen.port, { initialWindowSize: 65535 });
+    t.after(() => closeSession(client));
+
+    const stream = client.request({ ':path': '/big' }, { endStream: true });
+    stream.on('error', () => {});
+    await new Promise((r) => stream.once('response', r));
+    stream.pause();
+    await new Promise((r) => setTimeout(r, 1000));
+    const held = accepted;
+    // The client's window, the proxy's two stream buffers and the upstream's windows: a few hundred KiB.
+    assert.ok(held < 2 * 2 ** 20, `the backend sent ${held} bytes to a paused client: the proxy buffered them`);
+
+    const hash = createHash('sha256');
+    let received = 0;
+    stream.on('data', (c: Buffer) => {
+      received += c.length;
+      hash.update(c);
+    });
+    stream.resume();
+    await new Promise((r) => stream.once('end', r));
+    assert.equal(received, total);
+    const expected = createHash('sha256');
+    for (let n = 0; n < total; n += chunk.length) expected.update(chunk);
+    assert.equal(hash.digest('hex'), expected.digest('hex'), 'bytes intact');
+  });
+
+  test('trailers and grpc-status are carried, and a trailers-only answer stays trailers-only', async (t) => {
+    const backend = await h2Backend((stream, headers) => {
+      if (headers[':path'] === '/only') {
+        return void stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14', 'grpc-message': 'gone' }, { endStream: true });
+      }
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'ok', 'x-multi': ['a', 'b'] }));
+      stream.end(Buffer.from([0, 0, 0, 0, 3, 1, 2, 3]));
+    });
+    t.after(() => backend.close());
+    const p = await proxy([...WIRE, '--endpoints', `127.0.0.1:${backend.port}`]);
+    t.after(() => p.stop(0));
+    const client = await connectH2(p.listen.port);
+    t.after(() => closeSession(client));
+
+    const grpc = { ':method': 'POST', ':path': '/pkg.Svc/Call', 'content-type': 'application/grpc', te: 'trailers' };
+    const res = await h2Request(client, grpc, Buffer.from([0, 0, 0, 0, 0]));
+    assert.equal(res.status, 200);
+    assert.deepEqual([...res.body], [0, 0, 0, 0, 3, 1, 2, 3]);
+    assert.equal(res.trailers?.['grpc-status'], '0');
+    assert.equal(res.trailers?.['grpc-message'], 'ok');
+    assert.equal(res.rstCode, H2_CODE.NO_ERROR);
+
+    const only = await h2Request(client, { ...grpc, ':path': '/only' }, Buffer.from([0, 0, 0, 0, 0]));
+    assert.equal(only.status, 200);
+    assert.equal(only.endStreamOnHeaders, true, 'trailers-only stays trailers-only');
+    assert.equal(only.headers['grpc-status'], '14');
+    assert.equal(only.headers['grpc-message'], 'gone');
+  });
+
+  test("an upstream RST_STREAM reaches the client with the backend's code, before and after the headers", async (t) => {
+    const backend = await h2Backend((stream, headers) => {
+      if (headers[':path'] === '/before') return void stream.close(H2_CODE.HTTP_1_1_REQUIRED);
+      stream.respond({ ':status': 200 }, { waitForTrailers: true });
+      stream.write('partial', () => setTimeout(() => stream.close(H2_CODE.ENHANCE_YOUR_CALM), 20));
+    });
+    t.after(() => backend.close());
+    const p = await proxy([...WIRE, '--endpoints', `127.0.0.1:${backend.port}`, '--retries', '0']);
+    t.after(() => p.stop(0));
+    const client = await connectH2(p.listen.port);
+    t.after(() => closeSession(client));
+
+    const before = await h2Request(client, { ':path': '/before' });
+    assert.equal(before.status, undefined);
+    assert.equal(before.rstCode, H2_CODE.HTTP_1_1_REQUIRED);
+    const after = await h2Request(client, { ':path': '/after' });
+    assert.equal(after.status, 200);
+    assert.equal(after.body.toString(), 'partial');
+    assert.equal(after.rstCode, H2_CODE.ENHANCE_YOUR_CALM);
+    const text = await scrapeMetrics(p.admin.port);
+    assert.equal(metricValue(text, RST, { side: 'upstream', direction: 'received', code: 'HTTP_1_1_REQUIRED' }), 1);
+    assert.equal(metricValue(text, RST, { side: 'upstream', direction: 'received', code: 'ENHANCE_YOUR_CALM' }), 1);
+  });
+
+  test("a backend's GOAWAY under load: streams up to its last id finish, those above are refused and retried", async (t) => {
+    const load = 6;
+    const lastId = 5; // the first session's streams 1, 3, 5 are processed; 7, 9, 11 are not
+    const held: Array<{ stream: http2.ServerHttp2Stream; id: number }> = [];
+    const seen = new Map<http2.Http2Session, number>();
+    const backend = await h2Backend((stream) => {
+      const session = stream.session!;
+      if (!seen.has(session)) seen.set(session, seen.size + 1);
+      const n = seen.get(session)!;
+      if (n > 1) {
+        stream.respond({ ':status': 200 });
+        return void stream.end(`session ${n}`);
+      }
+      held.push({ stream, id: stream.id! });
+      if (held.length < load) return;
+      session.goaway(H2_CODE.NO_ERROR, lastId);
+      setTimeout(() => {
+        for (const h of held) {
+          if (h.id > lastId || h.stream.destroyed) continue;
+          h.stream.respond({ ':status': 200 });
+          h.stream.end('session 1');
+        }
+      }, 50);
+    });
+    t.after(() => backend.close());
+    const p = await proxy([...WIRE, '--endpoints', `127.0.0.1:${backend.port}`]);
+    t.after(() => p.stop(0));
+    const client = await connectH2(p.listen.port);
+    t.after(() => closeSession(client));
+
+    const results = await Promise.all(Array.from({ length: load }, (_, i) => h2Request(client, { ':path': `/r${i}` })));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array(load).fill(200),
+    );
+    const bodies = results.map((r) => r.body.toString()).sort();
+    assert.deepEqual(bodies, ['session 1', 'session 1', 'session 1', 'session 2', 'session 2', 'session 2']);
+    const text = await scrapeMetrics(p.admin.port);
+    assert.equal(metricValue(text, 'sluice_proxy_goaway_total', { side: 'upstream', direction: 'received', code: 'NO_ERROR' }), 1);
+    assert.equal(metricValue(text, RST, { side: 'upstream', direction: 'received', code: 'REFUSED_STREAM' }), 3);
+    assert.equal(metricValue(text, 'sluice_proxy_retries_total'), 3);
+  });
+
+  test("requests beyond the backend's SETTINGS_MAX_CONCURRENT_STREAMS wait for a slot on the one session, none refused", async (t) => {
+    let open = 0;
+    let peak = 0;
+    const carrying = new Set<http2.Http2Session>(); // the balancer's TCP probes make sessions too, without streams
+    const backend = await h2Backend(
+      (stream) => {
+        carrying.add(stream.session!);
+        open++;
+        peak = Math.max(peak, open);
+        stream.once('close', () => open--);
+        setTimeout(() => {
+          stream.respond({ ':status': 200 });
+          stream.end('ok');
+        }, 30);
+      },
+      { settings: { maxConcurrentStreams: 2 } },
+    );
+    t.after(() => backend.close());
+    const p = await proxy([...WIRE, '--endpoints', `127.0.0.1:${backend.port}`, '--retries', '0']);
+    t.after(() => p.stop(0));
+    const client = await connectH2(p.listen.port);
+    t.after(() => closeSession(client));
+
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => h2Request(client, { ':path': `/c${i}` })));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array(12).fill(200),
+    );
+    assert.ok(peak <= 2, `the backend saw ${peak} concurrent streams`);
+    assert.equal(carrying.size, 1, 'one session: waiting, not a second connection');
+    const text = await scrapeMetrics(p.admin.port);
+    assert.equal(metricValue(text, RST, { side: 'upstream', code: 'REFUSED_STREAM' }), 0);
+    assert.ok(await eventually(() => open === 0));
+  });
+});
