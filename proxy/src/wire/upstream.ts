@@ -58,6 +58,8 @@ class Session {
   idle: NodeJS.Timeout | undefined;
   windows: WindowReport | undefined;
   closedMetric: (() => void) | undefined;
+  /** The socket is corked until the end of this tick (start()). */
+  corked = false;
 
   constructor(readonly wire: WireSession) {}
 
@@ -253,6 +255,11 @@ class Exchange implements StreamHandler {
   }
 }
 
+function uncork(s: Session): void {
+  s.corked = false;
+  s.wire.socket.uncork();
+}
+
 /** Header fields as node:http2 hands them over (what headers.ts's endToEnd reads): repeated names as arrays. */
 function toObject(list: Array<[string, string]>): NodeJS.Dict<string | string[]> {
   const out: NodeJS.Dict<string | string[]> = Object.create(null) as NodeJS.Dict<string | string[]>;
@@ -388,6 +395,13 @@ export class WireH2Client {
   /** Opens `ex`'s stream on `s`; false if the session refused (it is then no longer used). */
   private start(s: Session, ex: Exchange): boolean {
     let id: number;
+    if (!s.corked) {
+      // The connection writes each HEADERS at once (a syscall per request, 10% of the proxy's CPU at h2 1 KiB in a
+      // profile): the socket gathers this turn's writes and sends them in one writev.
+      s.corked = true;
+      s.wire.socket.cork();
+      process.nextTick(uncork, s);
+    }
     try {
       id = s.wire.request(requestHeaders(ex.req, this.authority), ex.req.endStream, ex);
     } catch {
