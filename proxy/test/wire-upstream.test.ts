@@ -192,4 +192,43 @@ describe('wire engine: upstream client', { timeout: 60_000 }, () => {
     assert.equal(metricValue(text, RST, { side: 'upstream', code: 'REFUSED_STREAM' }), 0);
     assert.ok(await eventually(() => open === 0));
   });
+  test('--absorb-cancels: bodiless cancels up to the bound finish upstream unreset, answers dropped; the rest are reset CANCEL', async (t) => {
+    const arrived: http2.ServerHttp2Stream[] = [];
+    const backendResets: number[] = [];
+    const backend = await h2Backend((stream) => {
+      arrived.push(stream);
+      stream.once('close', () => backendResets.push(stream.rstCode ?? 0));
+      setTimeout(() => {
+        if (stream.destroyed) return;
+        stream.respond({ ':status': 200 });
+        stream.end('answer nobody reads');
+      }, 150);
+    });
+    t.after(() => backend.close());
+    const p = await proxy([...WIRE, '--endpoints', `127.0.0.1:${backend.port}`, '--absorb-cancels', '2']);
+    t.after(() => p.stop(0));
+    const client = await connectH2(p.listen.port);
+    t.after(() => closeSession(client));
+
+    const round = async (n: number): Promise<void> => {
+      const before = arrived.length;
+      const streams = Array.from({ length: n }, (_, i) => {
+        const s = client.request({ ':path': `/cancel${i}` }, { endStream: true });
+        s.on('error', () => {});
+        return s;
+      });
+      assert.ok(await eventually(() => arrived.length === before + n), 'every request reached the backend');
+      for (const s of streams) s.close(H2_CODE.CANCEL);
+      assert.ok(await eventually(() => backendResets.length === before + n), 'every backend stream closed');
+    };
+    await round(3);
+    assert.deepEqual([...backendResets].sort(), [0, 0, H2_CODE.CANCEL], 'two let finish, one reset');
+    await round(2); // the absorbed streams finished: their slots are free again
+    assert.deepEqual([...backendResets.slice(3)].sort(), [0, 0]);
+    const text = await scrapeMetrics(p.admin.port);
+    assert.equal(metricValue(text, 'sluice_proxy_upstream_cancels_absorbed_total'), 4);
+    assert.equal(metricValue(text, RST, { side: 'upstream', direction: 'sent', code: 'CANCEL' }), 1);
+    const ok = await h2Request(client, { ':path': '/after' });
+    assert.equal(ok.status, 200, 'the session still serves');
+  });
 });
