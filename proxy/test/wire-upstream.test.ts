@@ -61,6 +61,54 @@ describe('wire engine: upstream client', { timeout: 60_000 }, () => {
     assert.equal(hash.digest('hex'), expected.digest('hex'), 'bytes intact');
   });
 
+  test('an 8 MiB upload to a backend that does not read is held by flow control, not buffered in the proxy, then arrives whole', async (t) => {
+    const total = 8 * 2 ** 20;
+    let backendStream: http2.ServerHttp2Stream | undefined;
+    const backend = await h2Backend((stream) => {
+      backendStream = stream;
+      stream.pause(); // reads nothing until the test says so
+    });
+    t.after(() => backend.close());
+    const p = await proxy([...WIRE, '--endpoints', `127.0.0.1:${backend.port}`]);
+    t.after(() => p.stop(0));
+    const client = await connectH2(p.listen.port);
+    t.after(() => closeSession(client));
+
+    const stream = client.request({ ':method': 'POST', ':path': '/upload' });
+    stream.on('error', () => {});
+    const chunk = Buffer.alloc(64 * 1024, 0x5a);
+    let accepted = 0; // bytes the client's stream handed to the wire, i.e. sent within the proxy's windows
+    let written = 0;
+    const pump = (): void => {
+      while (written < total) {
+        written += chunk.length;
+        const more = stream.write(chunk, () => (accepted += chunk.length));
+        if (written >= total) return void stream.end();
+        if (!more) return void stream.once('drain', pump);
+      }
+    };
+    pump();
+    assert.ok(await eventually(() => backendStream !== undefined));
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.ok(accepted < 2 * 2 ** 20, `the client sent ${accepted} bytes toward a backend that reads nothing: the proxy buffered them`);
+
+    let received = 0;
+    const backendDone = new Promise<void>((resolve) => {
+      backendStream!.on('data', (c: Buffer) => (received += c.length));
+      backendStream!.once('end', () => {
+        backendStream!.respond({ ':status': 200 });
+        backendStream!.end(String(received));
+        resolve();
+      });
+    });
+    const status = new Promise<number>((r) => stream.once('response', (h) => r(Number(h[':status']))));
+    stream.resume(); // the answer read to its end, else the client's stream (and session) never closes
+    backendStream!.resume();
+    await backendDone;
+    assert.equal(await status, 200);
+    assert.equal(received, total, 'every byte arrived');
+  });
+
   test('trailers and grpc-status are carried, and a trailers-only answer stays trailers-only', async (t) => {
     const backend = await h2Backend((stream, headers) => {
       if (headers[':path'] === '/only') {
