@@ -11,6 +11,21 @@ import { H2_CODE } from '../src/h2-codes.js';
 import { closeSession, connectH2, eventually, h2Backend, h2Request, metricValue, proxy, scrapeMetrics } from './support.js';
 
 const WIRE = ['--engine', 'wire'];
+
+/** Writes `chunk` until `total` bytes, then ends, with backpressure; `onSent` as each write completes (node:http2
+ *  completes a write once its DATA went out, within the peer's windows). */
+function writeAll(stream: http2.Http2Stream, chunk: Buffer, total: number, onSent: (n: number) => void): void {
+  let written = 0;
+  const pump = (): void => {
+    while (written < total) {
+      written += chunk.length;
+      const more = stream.write(chunk, () => onSent(chunk.length));
+      if (written >= total) return void stream.end();
+      if (!more) return void stream.once('drain', pump);
+    }
+  };
+  pump();
+}
 const RST = 'sluice_proxy_rst_stream_total';
 
 describe('wire engine: upstream client', { timeout: 60_000 }, () => {
@@ -21,16 +36,7 @@ describe('wire engine: upstream client', { timeout: 60_000 }, () => {
     let accepted = 0; // bytes the backend's stream has handed to nghttp2 (write callbacks), i.e. sent within our windows
     const backend = await h2Backend((stream) => {
       stream.respond({ ':status': 200 });
-      let written = 0;
-      const pump = (): void => {
-        while (written < total) {
-          written += chunk.length;
-          const more = stream.write(chunk, () => (accepted += chunk.length));
-          if (written >= total) return void stream.end();
-          if (!more) return void stream.once('drain', pump);
-        }
-      };
-      pump();
+      writeAll(stream, chunk, total, (n) => (accepted += n));
     });
     t.after(() => backend.close());
     const p = await proxy([...WIRE, '--endpoints', `127.0.0.1:${backend.port}`, '--stream-window', '65535', '--conn-window', '1048576']);
@@ -78,16 +84,7 @@ describe('wire engine: upstream client', { timeout: 60_000 }, () => {
     stream.on('error', () => {});
     const chunk = Buffer.alloc(64 * 1024, 0x5a);
     let accepted = 0; // bytes the client's stream handed to the wire, i.e. sent within the proxy's windows
-    let written = 0;
-    const pump = (): void => {
-      while (written < total) {
-        written += chunk.length;
-        const more = stream.write(chunk, () => (accepted += chunk.length));
-        if (written >= total) return void stream.end();
-        if (!more) return void stream.once('drain', pump);
-      }
-    };
-    pump();
+    writeAll(stream, chunk, total, (n) => (accepted += n));
     assert.ok(await eventually(() => backendStream !== undefined));
     await new Promise((r) => setTimeout(r, 1000));
     assert.ok(accepted < 2 * 2 ** 20, `the client sent ${accepted} bytes toward a backend that reads nothing: the proxy buffered them`);
