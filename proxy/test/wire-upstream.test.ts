@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { describe, test } from 'node:test';
+import { connectionOverSocket, type H2Connection } from '../../h2/connection.js';
 import { H2_CODE } from '../src/h2-codes.js';
 import { closeSession, connectH2, eventually, h2Backend, h2Request, metricValue, proxy, scrapeMetrics } from './support.js';
 
@@ -276,4 +278,78 @@ describe('wire engine: upstream client', { timeout: 60_000 }, () => {
     const ok = await h2Request(client, { ':path': '/after' });
     assert.equal(ok.status, 200, 'the session still serves');
   });
+  test('a response complete before the request body has left: the body still goes out whole, then the stream is let go', async (t) => {
+    // RFC 9113 8.1: the client keeps sending after an early answer; the stream's slot (and the idle eviction) waits
+    // for the proxy's END_STREAM, held back here by the backend's small window.
+    const backend = await earlyAnswerBackend();
+    t.after(() => backend.close());
+    const p = await proxy([...WIRE, '--endpoints', `127.0.0.1:${backend.port}`, '--idle-evict', '500ms']);
+    t.after(() => p.stop(0));
+    const client = await connectH2(p.listen.port);
+    t.after(() => closeSession(client));
+
+    const body = Buffer.alloc(48 * 1024, 0x41); // within the proxy's downstream window: the client ends at once
+    const res = await h2Request(client, { ':method': 'POST', ':path': '/early' }, body);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.toString(), 'early');
+    backend.release();
+    assert.ok(await eventually(() => backend.received() === body.length, 3000), `the backend got ${backend.received()} of ${body.length} bytes`);
+    assert.equal(await upstreamGauge(p.admin.port, 'sluice_proxy_streams', 0, 3000), 0, 'the stream is let go');
+    assert.equal(await upstreamGauge(p.admin.port, 'sluice_proxy_sessions', 0, 3000), 0, 'and the idle session is evicted');
+  });
+
 });
+
+/** A backend on our own engine that answers every request at once (200 "early", END_STREAM) without reading it and
+ *  without resetting it (node:http2 would reset a stream whose request it never read), its stream window 16 KiB:
+ *  request bodies wait for window until release(), then are read as they come. */
+async function earlyAnswerBackend(): Promise<{ port: number; received(): number; release(): void; close(): Promise<void> }> {
+  let received = 0;
+  let holding = true;
+  const held: Array<() => void> = [];
+  const conns: H2Connection[] = [];
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    const conn: H2Connection = connectionOverSocket(
+      socket,
+      'server',
+      {
+        onHeaders: (id) => {
+          conn.respond(id, [[':status', '200']]);
+          conn.sendData(id, Buffer.from('early'), true);
+        },
+        onData: (id, data) => {
+          received += data.length;
+          const credit = (): void => conn.consume(id, data.length);
+          if (holding) held.push(credit);
+          else credit();
+        },
+      },
+      { settings: { initialWindowSize: 16384 } },
+    );
+    conns.push(conn);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    received: () => received,
+    release: () => {
+      holding = false;
+      for (const credit of held.splice(0)) credit();
+    },
+    close: () => {
+      for (const c of conns) c.close();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** Polls an upstream gauge until it reads `want` or `ms` pass; its last value. */
+async function upstreamGauge(adminPort: number, name: string, want: number, ms: number): Promise<number> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = metricValue(await scrapeMetrics(adminPort), name, { side: 'upstream' });
+    if (value === want || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

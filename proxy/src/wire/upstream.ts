@@ -205,7 +205,7 @@ class Exchange implements StreamHandler {
 
   /** RST_STREAM(CANCEL) from us (the downstream left, or the request body failed). */
   private cancelStream(): void {
-    if (this.isClosed) return;
+    if (this.isClosed || this.session!.wire.conn.streamState(this.id) === 'closed') return; // gone already
     this.resetByUs = true;
     this.client.metrics.rst('upstream', 'sent', H2_CODE.CANCEL);
     this.session!.wire.conn.reset(this.id, H2_CODE.CANCEL); // onReset follows at once
@@ -454,6 +454,11 @@ export class WireH2Client {
     // talks to holds no connection. The timer runs from the connect and restarts whenever the last stream
     // closes; firing while streams are open does nothing.
     s.idle = setTimeout(() => {
+      if (s.lingering.size > 0) {
+        s.sweep(); // the last of them closing restarts this timer (streamClosed)
+        if (s.streams > 0) s.idle?.refresh(); // else looked at again after idleMs
+        return;
+      }
       if (s.streams > 0 || !s.usable) return;
       this.retire(s);
       s.wire.conn.goaway(H2_CODE.NO_ERROR);
