@@ -122,7 +122,6 @@ class Exchange implements StreamHandler {
     if (this.settle === undefined && !this.failed) {
       const status = list[0]![1]; // the connection checked the response: :status first, three digits
       if (status.charCodeAt(0) === 49 /* '1' */) return; // informational: the final response follows
-      if (this.absorbed) return this.ended(endStream);
       const body = new InboundBody(this.session!.wire.conn, this.id);
       const trailers = new Promise<Headers | undefined>((res, rej) => (this.settle = { resolve: res, reject: rej }));
       trailers.catch(() => {}); // observed by whoever reads the response; never an unhandled rejection
