@@ -6,7 +6,8 @@
 //
 // Liveness is read from the socket's bytesRead (as flow/attach.ts does), so no 'data' listener changes a
 // stream's flowing mode. One keepalive PING at most is in flight; --adaptive may have one of its own, well
-// under Node's limit of 10 unacknowledged.
+// under Node's limit of 10 unacknowledged. The loop runs over a `PingTarget`, so both engines share it:
+// `keepAlive` adapts a node:http2 session, proxy/src/wire/upstream.ts an H2Connection.
 import type http2 from 'node:http2';
 import { H2_CODE } from '../h2-codes.js';
 import type { ProxyMetrics, Side } from '../metrics.js';
@@ -22,9 +23,39 @@ export interface KeepaliveHandle {
   stop(): void;
 }
 
+/** What the loop needs of a session, whatever its engine. */
+export interface PingTarget {
+  /** Octets read from the peer so far (the socket's bytesRead). */
+  bytesRead(): number;
+  /** The session can still send frames. */
+  alive(): boolean;
+  /** Sends a PING; `onAck` runs at its ACK, never if the session closes first. False: not sent (try later). */
+  ping(onAck: () => void): boolean;
+  /** The PING went unanswered: close the session now (GOAWAY NO_ERROR), failing its streams. */
+  destroy(): void;
+}
+
 /** Call once the session can send frames (server: on 'session'; client: on 'connect'). An interval of 0 is
  *  off. Stops by itself when the session closes. */
 export function keepAlive(session: http2.Http2Session, config: KeepaliveConfig): KeepaliveHandle {
+  const handle = keepAliveLoop(
+    {
+      bytesRead: () => session.socket?.bytesRead ?? 0,
+      alive: () => !session.closed && !session.destroyed,
+      ping: (onAck) =>
+        session.ping((err) => {
+          if (!err) onAck(); // an error: cancelled with the session
+        }),
+      destroy: () => session.destroy(), // writes GOAWAY NO_ERROR (hyper closes the same way), then closes the socket
+    },
+    config,
+  );
+  if (config.intervalMs > 0) session.once('close', () => handle.stop());
+  return handle;
+}
+
+/** The keepalive loop over any session; the owner calls stop() when the session closes. */
+export function keepAliveLoop(target: PingTarget, config: KeepaliveConfig): KeepaliveHandle {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const stop = (): void => {
@@ -33,11 +64,9 @@ export function keepAlive(session: http2.Http2Session, config: KeepaliveConfig):
     timer = undefined;
   };
   if (config.intervalMs <= 0) return { stop };
-  session.once('close', stop);
 
-  const alive = (): boolean => !stopped && !session.closed && !session.destroyed;
-  const bytesRead = (): number => session.socket?.bytesRead ?? 0;
-  let seen = bytesRead();
+  const alive = (): boolean => !stopped && target.alive();
+  let seen = target.bytesRead();
 
   const arm = (ms: number, fn: () => void): void => {
     if (!alive()) return;
@@ -48,7 +77,7 @@ export function keepAlive(session: http2.Http2Session, config: KeepaliveConfig):
   const idleCheck = (): void => {
     timer = undefined;
     if (!alive()) return;
-    const now = bytesRead();
+    const now = target.bytesRead();
     if (now !== seen) {
       seen = now; // the peer spoke during the interval
       return arm(config.intervalMs, idleCheck);
@@ -60,14 +89,14 @@ export function keepAlive(session: http2.Http2Session, config: KeepaliveConfig):
       stop();
       config.metrics.keepaliveTimeout(config.side);
       config.metrics.goaway(config.side, 'sent', H2_CODE.NO_ERROR);
-      session.destroy(); // writes GOAWAY NO_ERROR (hyper closes the same way), then closes the socket
+      target.destroy();
     };
     try {
-      const sent = session.ping((err) => {
-        if (err || !alive()) return; // cancelled with the session
+      const sent = target.ping(() => {
+        if (!alive()) return;
         acked = true;
         if (timer) clearTimeout(timer);
-        seen = bytesRead();
+        seen = target.bytesRead();
         arm(config.intervalMs, idleCheck);
       });
       if (!sent) return arm(config.intervalMs, idleCheck); // too many PINGs in flight: try next interval

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { Protocol, ProxyRequest, Service } from '../service.js';
 import { H1Client } from './h1.js';
+import { WireH2Client } from '../wire/upstream.js';
 import { H2Client } from './h2.js';
 
 export interface Endpoint {
@@ -20,6 +21,7 @@ export function newEndpoint(
   config: Pick<
     Config,
     | 'upstreamProtocol'
+    | 'engine'
     | 'streamWindow'
     | 'connWindow'
     | 'adaptive'
@@ -48,7 +50,8 @@ export function newEndpoint(
     reissue: config.h1Reissue,
   });
   const { streamWindow, connWindow, adaptive, maxFrameSize, maxHeaderListSize, keepaliveInterval, keepaliveTimeout } = config;
-  const h2 = new H2Client(address, {
+  // --engine: node:http2, the reference, or our own h2/ (wire/upstream.ts), with the same surface and behaviour.
+  const h2 = new (config.engine === 'wire' ? WireH2Client : H2Client)(address, {
     streamWindow,
     connWindow,
     adaptive,

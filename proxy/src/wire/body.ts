@@ -32,7 +32,21 @@ export class InboundBody extends Readable {
   }
 
   override _read(): void {
-    // Called when the reader has taken bytes out of the buffer: credit those.
+    this.creditTaken();
+  }
+
+  // Every byte leaves the buffer through read() (flowing mode and pipe included; a chunk emitted straight to a
+  // 'data' listener is followed by a read(0)). _read alone is not enough: once called without a push following,
+  // Readable calls it no more (state.reading) until the next push, which never comes while the window is shut
+  // and the credit unreturned: a 16-stream 1 MiB download stalled for good that way.
+  override read(size?: number): unknown {
+    const chunk: unknown = super.read(size);
+    this.creditTaken();
+    return chunk;
+  }
+
+  /** Credit for what the reader has taken out of the buffer. */
+  private creditTaken(): void {
     const taken = this.pushed - this.readableLength - this.credited;
     if (taken > 0) {
       this.credited += taken;
@@ -63,8 +77,15 @@ export interface SendBodyHooks {
   onError(err: Error): void;
 }
 
-/** Writes `body` as DATA on `streamId` with backpressure; returns the stream's onWritable hook and a stop. */
-export function sendBody(conn: H2Connection, streamId: number, body: Readable, hooks: SendBodyHooks): { onWritable(): void; stop(): void } {
+/** Writes `body` as DATA on `streamId` with backpressure; returns the stream's onWritable hook, a stop (the body
+ *  destroyed) and a detach (the body left alone, paused, as `pipe` leaves its source when the destination closes:
+ *  a request body may still be read by someone else, e.g. the downstream's early-response handling). */
+export function sendBody(
+  conn: H2Connection,
+  streamId: number,
+  body: Readable,
+  hooks: SendBodyHooks,
+): { onWritable(): void; stop(): void; detach(): void } {
   let stopped = false;
   const onData = (chunk: Buffer): void => {
     if (!conn.sendData(streamId, chunk)) return stop();
@@ -99,5 +120,10 @@ export function sendBody(conn: H2Connection, streamId: number, body: Readable, h
       if (!stopped && body.isPaused()) body.resume();
     },
     stop,
+    detach: () => {
+      if (stopped) return;
+      detach();
+      body.pause();
+    },
   };
 }

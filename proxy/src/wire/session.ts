@@ -23,8 +23,18 @@ export interface SessionEvents {
   onClose?(reason: CloseReason): void;
 }
 
+/** How the session uses its socket (all optional, off by default). */
+export interface SessionIo {
+  /** Gather small writes until the end of the event-loop iteration (one syscall for many streams' frames). */
+  batchWrites?: boolean;
+}
+
+/** A write this large (a full DATA frame) is not held back: bulk transfers keep their pace. */
+const BATCH_LIMIT = 16 * 1024;
+
 export class WireSession {
   readonly conn: H2Connection;
+  private corked = false;
   private readonly handlers = new Map<number, StreamHandler>();
   private readonly timer: NodeJS.Timeout;
 
@@ -33,6 +43,7 @@ export class WireSession {
     role: Role,
     private readonly events: SessionEvents,
     opts: ConnectionOptions,
+    io: SessionIo = {},
   ) {
     const listener: H2Listener = {
       onHeaders: (id, headers, endStream) => {
@@ -63,9 +74,12 @@ export class WireSession {
     this.conn = new H2Connection(
       role,
       {
-        write: (buf) => socket.write(buf),
+        write: io.batchWrites ? (buf) => this.batchedWrite(buf) : (buf) => socket.write(buf),
         end: () => socket.end(),
-        destroy: () => socket.destroy(),
+        destroy: () => {
+          this.uncork(); // the last frames (a GOAWAY) leave before the socket goes, batched or not
+          socket.destroy();
+        },
       },
       listener,
       opts,
@@ -81,6 +95,28 @@ export class WireSession {
       this.conn.transportClosed();
     });
   }
+
+  /** Small writes wait, corked, for the end of this event-loop iteration (setImmediate, as node:http2 schedules its
+   *  own writes), so the frames of every stream served in it leave in one writev; a large one flushes at once. */
+  private batchedWrite(buf: Buffer): boolean {
+    const { socket } = this;
+    if (buf.length >= BATCH_LIMIT) {
+      if (this.corked) this.uncork();
+      return socket.write(buf);
+    }
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      setImmediate(this.uncork);
+    }
+    return socket.write(buf);
+  }
+
+  private readonly uncork = (): void => {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   /** Client: opens a stream and attaches its handler before any answer can arrive. */
   request(headers: Array<[string, string]>, endStream: boolean, handler: StreamHandler): number {
