@@ -22,9 +22,45 @@ export interface KeepaliveHandle {
   stop(): void;
 }
 
+/** What a keepalive needs of a session, whatever its engine (node:http2 below, proxy/src/wire/ over H2Connection). */
+export interface KeepaliveTarget {
+  /** Open and able to send frames. */
+  alive(): boolean;
+  /** Bytes read from the peer so far (the socket's bytesRead): any change proves it alive. */
+  bytesRead(): number;
+  /** Sends one PING; `onAck` runs at its ACK only (never when the session fails). False: not sent this time. */
+  ping(onAck: () => void): boolean;
+  /** The ACK did not come in time: GOAWAY NO_ERROR, then close the socket. */
+  close(): void;
+}
+
 /** Call once the session can send frames (server: on 'session'; client: on 'connect'). An interval of 0 is
  *  off. Stops by itself when the session closes. */
 export function keepAlive(session: http2.Http2Session, config: KeepaliveConfig): KeepaliveHandle {
+  if (config.intervalMs <= 0) return { stop: () => {} };
+  const handle = keepAliveOn(
+    {
+      alive: () => !session.closed && !session.destroyed,
+      bytesRead: () => session.socket?.bytesRead ?? 0,
+      ping: (onAck) => {
+        try {
+          return session.ping((err) => {
+            if (!err) onAck(); // an error: cancelled with the session
+          });
+        } catch {
+          return false; // the session is closing
+        }
+      },
+      close: () => session.destroy(), // writes GOAWAY NO_ERROR (hyper closes the same way), then closes the socket
+    },
+    config,
+  );
+  session.once('close', handle.stop);
+  return handle;
+}
+
+/** The keepalive loop over any session; the owner calls stop() when the session closes. */
+export function keepAliveOn(target: KeepaliveTarget, config: KeepaliveConfig): KeepaliveHandle {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const stop = (): void => {
@@ -33,11 +69,9 @@ export function keepAlive(session: http2.Http2Session, config: KeepaliveConfig):
     timer = undefined;
   };
   if (config.intervalMs <= 0) return { stop };
-  session.once('close', stop);
 
-  const alive = (): boolean => !stopped && !session.closed && !session.destroyed;
-  const bytesRead = (): number => session.socket?.bytesRead ?? 0;
-  let seen = bytesRead();
+  const alive = (): boolean => !stopped && target.alive();
+  let seen = target.bytesRead();
 
   const arm = (ms: number, fn: () => void): void => {
     if (!alive()) return;
@@ -48,7 +82,7 @@ export function keepAlive(session: http2.Http2Session, config: KeepaliveConfig):
   const idleCheck = (): void => {
     timer = undefined;
     if (!alive()) return;
-    const now = bytesRead();
+    const now = target.bytesRead();
     if (now !== seen) {
       seen = now; // the peer spoke during the interval
       return arm(config.intervalMs, idleCheck);
@@ -60,20 +94,16 @@ export function keepAlive(session: http2.Http2Session, config: KeepaliveConfig):
       stop();
       config.metrics.keepaliveTimeout(config.side);
       config.metrics.goaway(config.side, 'sent', H2_CODE.NO_ERROR);
-      session.destroy(); // writes GOAWAY NO_ERROR (hyper closes the same way), then closes the socket
+      target.close();
     };
-    try {
-      const sent = session.ping((err) => {
-        if (err || !alive()) return; // cancelled with the session
-        acked = true;
-        if (timer) clearTimeout(timer);
-        seen = bytesRead();
-        arm(config.intervalMs, idleCheck);
-      });
-      if (!sent) return arm(config.intervalMs, idleCheck); // too many PINGs in flight: try next interval
-    } catch {
-      return; // the session is closing
-    }
+    const sent = target.ping(() => {
+      if (!alive()) return;
+      acked = true;
+      if (timer) clearTimeout(timer);
+      seen = target.bytesRead();
+      arm(config.intervalMs, idleCheck);
+    });
+    if (!sent) return arm(config.intervalMs, idleCheck); // too many PINGs in flight, or closing: try next interval
     arm(config.timeoutMs, expire);
   };
   arm(config.intervalMs, idleCheck);

@@ -31,6 +31,12 @@ export class InboundBody extends Readable {
     if (endStream) this.push(null);
   }
 
+  /** The stream was reset: the connection took back the credit of every byte not consumed, so none is owed. */
+  reset(): void {
+    this.credited = this.pushed;
+    if (!this.readableEnded) this.destroy();
+  }
+
   override _read(): void {
     // Called when the reader has taken bytes out of the buffer: credit those.
     const taken = this.pushed - this.readableLength - this.credited;
@@ -57,15 +63,26 @@ export class InboundBody extends Readable {
 }
 
 export interface SendBodyHooks {
-  /** The body's last byte is queued (END_STREAM not sent: trailers or an empty end follow, the caller's call). */
+  /** The body's last byte has left (none waits for window), so END_STREAM (trailers or an empty DATA, the
+   *  caller's call) goes out at once: nothing of the stream is held after it. */
   onEnd(): void;
   /** The body failed (a Readable error): the caller resets the stream. */
   onError(err: Error): void;
 }
 
-/** Writes `body` as DATA on `streamId` with backpressure; returns the stream's onWritable hook and a stop. */
-export function sendBody(conn: H2Connection, streamId: number, body: Readable, hooks: SendBodyHooks): { onWritable(): void; stop(): void } {
+export interface BodySender {
+  /** The stream's onWritable: its queued DATA has left. */
+  onWritable(): void;
+  /** Stops forwarding; `destroy`: the body too (false leaves it to its owner, e.g. an upstream the request's
+   *  cancel signal ends its own way). */
+  stop(destroy?: boolean): void;
+}
+
+/** Writes `body` as DATA on `streamId` with backpressure: paused while the stream's DATA waits for the peer's
+ *  window or the socket, so the proxy holds at most one chunk per stream. */
+export function sendBody(conn: H2Connection, streamId: number, body: Readable, hooks: SendBodyHooks): BodySender {
   let stopped = false;
+  let ending = false;
   const onData = (chunk: Buffer): void => {
     if (!conn.sendData(streamId, chunk)) return stop();
     if (conn.sendQueued(streamId) > 0) body.pause();
@@ -73,7 +90,9 @@ export function sendBody(conn: H2Connection, streamId: number, body: Readable, h
   const onEnd = (): void => {
     if (stopped) return;
     detach();
-    hooks.onEnd();
+    // 'end' comes even while paused: the last chunk may still wait for window.
+    if (conn.sendQueued(streamId) > 0) ending = true;
+    else hooks.onEnd();
   };
   const onError = (err: Error): void => {
     if (stopped) return;
@@ -86,16 +105,22 @@ export function sendBody(conn: H2Connection, streamId: number, body: Readable, h
     body.off('end', onEnd);
     body.off('error', onError);
   };
-  const stop = (): void => {
+  const stop = (destroy = true): void => {
+    ending = false;
     if (stopped) return;
     detach();
-    body.destroy();
+    if (destroy) body.destroy();
   };
   body.on('data', onData);
   body.once('end', onEnd);
   body.once('error', onError);
   return {
     onWritable: () => {
+      if (ending) {
+        if (conn.sendQueued(streamId) > 0) return;
+        ending = false;
+        return hooks.onEnd();
+      }
       if (!stopped && body.isPaused()) body.resume();
     },
     stop,

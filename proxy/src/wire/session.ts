@@ -3,10 +3,13 @@
 // downstream server and the upstream client only ever deal with one stream at a time.
 import type { Socket } from 'node:net';
 import { H2Connection, type CloseReason, type ConnectionOptions, type H2Listener, type Role } from '../../../h2/connection.js';
+import { H2_ERROR } from '../../../h2/errors.js';
 import type { Settings } from '../../../h2/settings.js';
+import type { StreamState } from '../../../h2/stream-state.js';
 
 /** What one stream's owner hears; every event is optional. `onReset` ends the stream (either side's RST_STREAM,
- *  a GOAWAY that refused it, or the connection closing), after which nothing more arrives. */
+ *  a GOAWAY that refused it, or the connection closing: then `local` is true and the code the connection's,
+ *  CANCEL when it closed without an error), after which nothing more arrives. */
 export interface StreamHandler {
   onHeaders?(headers: Array<[string, string]>, endStream: boolean): void;
   onData?(data: Buffer, endStream: boolean): void;
@@ -17,6 +20,10 @@ export interface StreamHandler {
 export interface SessionEvents {
   /** Server: a stream the peer opened; return its handler (or undefined after resetting it). */
   onStream?(session: WireSession, streamId: number, headers: Array<[string, string]>, endStream: boolean): StreamHandler | undefined;
+  /** Every RST_STREAM, sent (`local`: ours, or the engine's answer to a stream error) or received, whether the
+   *  stream had a handler or not; before the handler's onReset. Not told of streams dropped by the connection
+   *  closing (those are no RST_STREAM frames; their handlers hear onReset). */
+  onStreamReset?(streamId: number, code: number, local: boolean): void;
   onGoaway?(lastStreamId: number, code: number): void;
   onSettings?(peer: Readonly<Settings>): void;
   onPingAck?(opaque: Buffer): void;
@@ -27,6 +34,9 @@ export class WireSession {
   readonly conn: H2Connection;
   private readonly handlers = new Map<number, StreamHandler>();
   private readonly timer: NodeJS.Timeout;
+  /** Streams whose END_STREAM waits behind a full socket: told when it has left (see whenClosed). */
+  private closing: Map<number, () => void> | undefined;
+  private corked = false;
 
   constructor(
     readonly socket: Socket,
@@ -47,6 +57,10 @@ export class WireSession {
       onReset: (id, code, local) => {
         const h = this.handlers.get(id);
         this.handlers.delete(id);
+        this.closing?.delete(id);
+        // While the connection shuts (a connection error, GOAWAY with an error) its streams are dropped through
+        // here too, with no RST_STREAM of their own: onClose sorts those out (the connection is not closed yet).
+        if (!this.conn.closed) this.events.onStreamReset?.(id, code, local);
         h?.onReset?.(code, local);
       },
       onWritable: (id) => this.handlers.get(id)?.onWritable?.(),
@@ -55,15 +69,28 @@ export class WireSession {
       onPingAck: (opaque) => this.events.onPingAck?.(opaque),
       onClose: (reason) => {
         clearInterval(this.timer);
-        // Streams still known were reset by shut() already (onReset); anything left is dropped quietly.
+        this.closing = undefined;
+        // A transport that closed under us drops the streams without onReset: their owners hear it here.
+        const left = [...this.handlers.values()];
         this.handlers.clear();
+        const code = reason.code === H2_ERROR.NO_ERROR ? H2_ERROR.CANCEL : reason.code;
+        for (const h of left) h.onReset?.(code, true);
         this.events.onClose?.(reason);
       },
     };
     this.conn = new H2Connection(
       role,
       {
-        write: (buf) => socket.write(buf),
+        write: (buf) => {
+          // Frames written in one turn (HEADERS, DATA, trailers of a response, each its own call) leave in one
+          // writev: a syscall per turn instead of per frame.
+          if (!this.corked) {
+            this.corked = true;
+            socket.cork();
+            process.nextTick(this.uncork);
+          }
+          return socket.write(buf);
+        },
         end: () => socket.end(),
         destroy: () => socket.destroy(),
       },
@@ -74,13 +101,21 @@ export class WireSession {
     this.timer.unref();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.conn.receive(chunk));
-    socket.on('drain', () => this.conn.drained());
+    socket.on('drain', () => {
+      this.conn.drained();
+      if (this.closing) this.checkClosing();
+    });
     socket.on('error', (err) => this.conn.transportClosed(err));
     socket.on('close', () => {
       clearInterval(this.timer);
       this.conn.transportClosed();
     });
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   /** Client: opens a stream and attaches its handler before any answer can arrive. */
   request(headers: Array<[string, string]>, endStream: boolean, handler: StreamHandler): number {
@@ -98,4 +133,27 @@ export class WireSession {
   release(streamId: number): void {
     this.handlers.delete(streamId);
   }
+
+  /**
+   * `done` once our END_STREAM on the stream has left (the stream is half-closed (local) or closed): now, or,
+   * when a full socket held it back (the connection sends it at the socket's drain and reports nothing), after
+   * the drain that sends it. A stream reset meanwhile hears onReset instead, and `done` never runs.
+   */
+  whenEnded(streamId: number, done: () => void): void {
+    if (ended(this.conn.streamState(streamId))) return done();
+    (this.closing ??= new Map()).set(streamId, done);
+  }
+
+  private checkClosing(): void {
+    for (const [id, done] of this.closing!) {
+      if (!ended(this.conn.streamState(id))) continue;
+      this.closing!.delete(id);
+      done();
+    }
+    if (this.closing?.size === 0) this.closing = undefined;
+  }
+}
+
+function ended(state: StreamState): boolean {
+  return state === 'closed' || state === 'half-closed-local';
 }
