@@ -91,8 +91,12 @@ export class WireSession {
           }
           return socket.write(buf);
         },
-        end: () => socket.end(),
-        destroy: () => socket.destroy(),
+        end: () => socket.end(), // end() uncorks first
+        destroy: () => {
+          // The last frames (a GOAWAY with its error) are still corked: out before the close, not dropped.
+          if (this.corked) this.uncork();
+          socket.destroy();
+        },
       },
       listener,
       opts,
