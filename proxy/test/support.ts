@@ -62,6 +62,12 @@ export function engineEnv(): NodeJS.ProcessEnv {
   return engine === undefined ? {} : { SLUICE_PROXY_ENGINE: engine };
 }
 
+/** The engine this run's proxies use (`--engine` from SLUICE_PROXY_ENGINE, node by default): for the few
+ *  assertions on what node:http2 does where the proxy's contract leaves the engine a choice. */
+export function suiteEngine(): 'node' | 'wire' {
+  return configOf(['--endpoints', '127.0.0.1:1']).engine;
+}
+
 /** A proxy on ephemeral ports with the given flags (--endpoints is required). */
 export async function proxy(args: string[]): Promise<RunningProxy> {
   const parsed = parseConfig(['--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args], engineEnv());
