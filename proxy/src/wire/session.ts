@@ -30,6 +30,9 @@ export interface SessionEvents {
   onClose?(reason: CloseReason): void;
 }
 
+/** How long a socket we ended waits for the peer's FIN before it is destroyed. */
+const END_GRACE_MS = 2000;
+
 export class WireSession {
   readonly conn: H2Connection;
   private readonly handlers = new Map<number, StreamHandler>();
@@ -91,7 +94,12 @@ export class WireSession {
           }
           return socket.write(buf);
         },
-        end: () => socket.end(), // end() uncorks first
+        end: () => {
+          socket.end(); // end() uncorks first
+          // A graceful end (GOAWAY, streams done): the peer's FIN should follow; a peer that keeps the socket
+          // half-open is not waited for.
+          setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+        },
         destroy: () => {
           // The last frames (a GOAWAY with its error) are still corked: out before the close, not dropped.
           if (this.corked) this.uncork();
