@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import http2 from 'node:http2';
+import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { connectionOverSocket, type H2Connection, type H2Listener } from '../../h2/connection.js';
 import { encodeFrame, FRAME } from '../../h2/frames.js';
 import { H2_CODE } from '../src/h2-codes.js';
+import { InboundBody } from '../src/wire/body.js';
 import { closeSession, connectH2, eventually, h2Backend, h2Request, metricValue, proxy, scrapeMetrics } from './support.js';
 
 const WIRE = ['--engine', 'wire'];
@@ -35,6 +37,29 @@ function sha(buf: Buffer): string {
 }
 
 describe('wire engine downstream', { timeout: 60_000 }, () => {
+  test('InboundBody credits every byte its reader took, also across backpressure pauses', async () => {
+    let credited = 0;
+    const conn = { consume: (_id: number, n: number) => (credited += n) } as unknown as H2Connection;
+    const body = new InboundBody(conn, 1, 1024);
+    let written = 0;
+    // A reader slower than the sender: pipe pauses the body, the chunks wait in its buffer, then flow again.
+    const slow = new Writable({
+      highWaterMark: 1,
+      write: (chunk: Buffer, _enc, done) => {
+        written += chunk.length;
+        setTimeout(done, 1);
+      },
+    });
+    body.pipe(slow);
+    for (let i = 0; i < 8; i++) body.deliver(Buffer.alloc(1000), false);
+    assert.ok(await eventually(() => written === 8000), 'the reader took everything');
+    // Nothing more arrives (the sender's window is spent): the credit must not wait for more DATA.
+    assert.ok(await eventually(() => credited === 8000), `credited ${credited} of 8000 without any more DATA`);
+    body.deliver(Buffer.alloc(500), true);
+    assert.ok(await eventually(() => credited === 8500));
+  });
+
+
   test('a client that never opens its window holds the 16 MiB upstream body at the backend, not in the proxy', async (t) => {
     const body = Buffer.alloc(16 * MiB, 7);
     let written = 0;

@@ -37,13 +37,23 @@ export class InboundBody extends Readable {
     if (!this.readableEnded) this.destroy();
   }
 
-  override _read(): void {
-    // Called when the reader has taken bytes out of the buffer: credit those.
+  // Credit is returned in read(), after the bytes left the buffer: every way out of it goes through read()
+  // (flowing mode's flow() loop, pipe, read() itself; a chunk handed straight to a flowing reader is followed by
+  // maybeReadMore's read(0)). Not in _read(): Readable calls it only while no _read is pending, and ours never
+  // pushes from it, so after a pause and resume the last chunks were taken without one and their credit never
+  // went back (a 1 MiB echo stalled on its stream window).
+  override read(size?: number): Buffer | null {
+    const chunk = super.read(size) as Buffer | null;
     const taken = this.pushed - this.readableLength - this.credited;
     if (taken > 0) {
       this.credited += taken;
       this.conn.consume(this.streamId, taken);
     }
+    return chunk;
+  }
+
+  override _read(): void {
+    // Bytes come when the peer sends them (within the credit read() returned): nothing to fetch.
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
