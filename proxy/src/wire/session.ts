@@ -30,6 +30,9 @@ export interface SessionEvents {
   onClose?(reason: CloseReason): void;
 }
 
+/** Bytes the socket may hold unwritten before the connection stops sending DATA until its 'drain'. */
+const WRITE_BUFFER_BYTES = 256 * 1024;
+
 /** How long a socket we ended waits for the peer's FIN before it is destroyed. */
 const END_GRACE_MS = 2000;
 
@@ -94,7 +97,11 @@ export class WireSession {
             socket.cork();
             setImmediate(this.uncork);
           }
-          return socket.write(buf);
+          socket.write(buf);
+          // Backpressure from our own bound, not write()'s: corked, write() says false past the socket's 16 KiB
+          // high-water mark, which throttled a bulk stream to a few chunks per iteration. Past the bound the
+          // socket has needDrain set too, so its 'drain' comes (conn.drained()).
+          return socket.writableLength < WRITE_BUFFER_BYTES;
         },
         end: () => {
           socket.end(); // end() uncorks first
