@@ -2,36 +2,19 @@
 // grows each session's connection window, turns each stream into a ProxyRequest and writes the response
 // back with its trailers. A failure after the headers resets the stream with the upstream's code.
 import http2 from 'node:http2';
-import type { Config } from '../config.js';
 import { H2_CODE, isPeerReset } from '../h2-codes.js';
 import { attachFlow } from '../flow/attach.js';
 import { SessionGuard } from '../protect/guard.js';
 import { advertisedConcurrency } from '../protect/stream-budget.js';
 import type { ProxyRequest, ProxyResponse, Service } from '../service.js';
-import { endsWithHeaders, h2ProxyRequest, resetCodeFor } from './h2-request.js';
+import { endsWithHeaders, h2ProxyRequest, resetCodeFor, type H2DownstreamFlags } from './h2-common.js';
 import { keepAlive } from '../session/keepalive.js';
 import { observeSession } from '../session/observe.js';
 import { sessionMemoryMb } from '../upstream/h2.js';
 import { Cancellation } from '../cancel.js';
-import { ConnLife, type ConnLifeConfig } from './conn-life.js';
+import { ConnLife } from './conn-life.js';
 
-export interface H2DownstreamConfig
-  extends
-    ConnLifeConfig,
-    Pick<
-      Config,
-      // Session protection (protect/, session/) and the flow-control settings, as flags.ts documents them.
-      | 'streamWindow'
-      | 'connWindow'
-      | 'maxConcurrentStreams'
-      | 'adaptive'
-      | 'maxResetsPerS'
-      | 'maxFrameSize'
-      | 'maxHeaderListSize'
-      | 'keepaliveInterval'
-      | 'keepaliveTimeout'
-      | 'maxSessionBufferedBytes'
-    > {
+export interface H2DownstreamConfig extends H2DownstreamFlags {
   service: Service;
 }
 

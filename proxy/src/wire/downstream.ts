@@ -5,7 +5,7 @@
 // and its response goes back as HEADERS, DATA with backpressure (sendBody) and trailers or an empty END_STREAM.
 import net from 'node:net';
 import { Cancellation } from '../cancel.js';
-import { endsWithHeaders, h2ProxyRequest, resetCodeFor } from '../downstream/h2-request.js';
+import { endsWithHeaders, h2ProxyRequest, resetCodeFor } from '../downstream/h2-common.js';
 import { H2_CODE } from '../h2-codes.js';
 import type { ProxyRequest, ProxyResponse, Service } from '../service.js';
 import { InboundBody, sendBody, type BodySender } from './body.js';

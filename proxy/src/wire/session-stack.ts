@@ -6,30 +6,15 @@ import { H2_ERROR } from '../../../h2/errors.js';
 import type { CloseReason, ConnectionOptions } from '../../../h2/connection.js';
 import { MAX_WINDOW } from '../../../h2/frames.js';
 import type { Sample } from '../../../h2/adaptive-window.js';
-import type { Config } from '../config.js';
-import { ConnLife, type ConnLifeConfig } from '../downstream/conn-life.js';
+import { ConnLife } from '../downstream/conn-life.js';
+import type { H2DownstreamFlags } from '../downstream/h2-common.js';
 import { H2_CODE } from '../h2-codes.js';
 import { Guard } from '../protect/guard.js';
 import { advertisedConcurrency } from '../protect/stream-budget.js';
 import { keepAliveOn } from '../session/keepalive.js';
 import type { SessionEvents, WireSession } from './session.js';
 
-export interface SessionStackConfig
-  extends
-    ConnLifeConfig,
-    Pick<
-      Config,
-      | 'streamWindow'
-      | 'connWindow'
-      | 'maxConcurrentStreams'
-      | 'adaptive'
-      | 'maxResetsPerS'
-      | 'maxFrameSize'
-      | 'maxHeaderListSize'
-      | 'keepaliveInterval'
-      | 'keepaliveTimeout'
-      | 'maxSessionBufferedBytes'
-    > {}
+export type SessionStackConfig = H2DownstreamFlags;
 
 /** One concern of a client session: told of its streams and events, each hook optional. */
 export interface SessionConcern {
@@ -106,7 +91,8 @@ export function connectionOptions(config: SessionStackConfig, onBdpSample: Conne
 /** Runs the concerns for one session: builds the session's events and fans each out. */
 export class SessionStack implements SessionContext {
   readonly session: WireSession;
-  private readonly concerns: SessionConcern[];
+  // Assigned once the session exists (the concerns attach to it); undefined only during its constructor.
+  private readonly concerns: SessionConcern[] | undefined;
   private lastGoawaySent: number | undefined;
   /** The client's GOAWAY carried an error: the streams it drops are no RST_STREAM of its. */
   private peerFailed = false;
@@ -116,33 +102,31 @@ export class SessionStack implements SessionContext {
     open: (events: SessionEvents, opts: ConnectionOptions) => WireSession,
     onStream: SessionEvents['onStream'],
   ) {
-    let stack: SessionStack | undefined;
     this.session = open(
       {
         onStream,
         onStreamReset: (_id, code, local) => {
-          if (!local && stack?.peerFailed) return;
-          stack?.each((c) => c.streamReset?.(code, !local));
+          if (!local && this.peerFailed) return;
+          this.each((c) => c.streamReset?.(code, !local));
         },
         onGoaway: (_last, code) => {
-          if (!stack) return;
-          stack.peerFailed ||= code !== H2_ERROR.NO_ERROR;
-          stack.each((c) => c.goawayReceived?.(code));
+          this.peerFailed ||= code !== H2_ERROR.NO_ERROR;
+          this.each((c) => c.goawayReceived?.(code));
         },
-        onPingAck: (opaque) => stack?.each((c) => c.pingAck?.(opaque)),
-        onClose: (reason) => stack?.each((c) => c.closed?.(reason)),
+        onPingAck: (opaque) => this.each((c) => c.pingAck?.(opaque)),
+        onClose: (reason) => this.each((c) => c.closed?.(reason)),
       },
-      connectionOptions(config, (sample, s, c) => stack?.each((k) => k.bdpSample?.(sample, s, c))),
+      connectionOptions(config, (sample, s, c) => this.each((k) => k.bdpSample?.(sample, s, c))),
     );
-    stack = this;
     this.concerns = downstreamStack(this);
   }
 
   /** A client stream: false when refused (the caller resets it REFUSED_STREAM). */
   streamOpened(): boolean {
-    for (let i = 0; i < this.concerns.length; i++) {
-      if (this.concerns[i]!.streamOpened?.() === false) {
-        for (let j = 0; j <= i; j++) this.concerns[j]!.streamClosed?.();
+    const concerns = this.concerns!;
+    for (let i = 0; i < concerns.length; i++) {
+      if (concerns[i]!.streamOpened?.() === false) {
+        for (let j = 0; j <= i; j++) concerns[j]!.streamClosed?.();
         return false;
       }
     }
@@ -150,11 +134,11 @@ export class SessionStack implements SessionContext {
   }
 
   streamClosed(): void {
-    for (const c of this.concerns) c.streamClosed?.();
+    this.each((c) => c.streamClosed?.());
   }
 
   drain(): void {
-    for (const c of this.concerns) c.drain?.();
+    this.each((c) => c.drain?.());
   }
 
   goawaySent(code: number): void {

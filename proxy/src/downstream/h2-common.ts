@@ -1,12 +1,32 @@
 // What both HTTP/2 engines' downstreams share (node:http2's downstream/h2.ts and the wire engine's
-// wire/downstream.ts): the request built from a stream's headers, which responses end with their headers, and
-// the RST_STREAM code a failure after the headers becomes. No node:http2 here, so the wire engine can import it.
+// wire/downstream.ts): their flags, the request built from a stream's headers, which responses end with their
+// headers, and the RST_STREAM code a failure after the headers becomes. No node:http2 here, so the wire engine
+// can import it.
 import type { Readable } from 'node:stream';
 import type { CancelSignal } from '../cancel.js';
+import type { Config } from '../config.js';
 import { CancelledError, StreamResetError } from '../errors.js';
 import { H2_CODE } from '../h2-codes.js';
 import { endToEnd } from '../headers.js';
 import type { ProxyRequest, ProxyResponse } from '../service.js';
+import type { ConnLifeConfig } from './conn-life.js';
+
+/** The flags of an HTTP/2 downstream, either engine: connection life, session protection (protect/, session/)
+ *  and the flow-control settings, as flags.ts documents them. */
+export type H2DownstreamFlags = ConnLifeConfig &
+  Pick<
+    Config,
+    | 'streamWindow'
+    | 'connWindow'
+    | 'maxConcurrentStreams'
+    | 'adaptive'
+    | 'maxResetsPerS'
+    | 'maxFrameSize'
+    | 'maxHeaderListSize'
+    | 'keepaliveInterval'
+    | 'keepaliveTimeout'
+    | 'maxSessionBufferedBytes'
+  >;
 
 /** A stream's request headers as node:http2 hands them over (pseudo-headers included). */
 export type H2HeaderObject = NodeJS.Dict<string | string[]>;
