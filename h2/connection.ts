@@ -25,6 +25,8 @@ import {
   settingsFrame,
   windowUpdateFrame,
   encodeFrame,
+  FRAME_HEADER_BYTES,
+  writeFrameHeader,
 } from './frames.js';
 import { HeaderBlockAssembler, type HeaderBlock } from './header-block.js';
 import { HpackDecoder } from './hpack/decoder.js';
@@ -40,6 +42,9 @@ const E = H2_ERROR;
 /** What the connection writes to: a socket, or an array in a test. `write` returning false means "stop until drained()". */
 export interface Transport {
   write(buf: Buffer): boolean | void;
+  /** Optional: the queued frames as they are, large DATA payloads by reference (no copy into one buffer); the
+   *  same return value as write. Without it a flush is one write of the frames joined. */
+  writev?(bufs: Buffer[]): boolean | void;
   end(): void;
   destroy(): void;
 }
@@ -120,6 +125,9 @@ const GRACEFUL_PING = Buffer.from('h2-goawy', 'latin1');
 const BDP_PING = Buffer.from('h2-bdp-p', 'latin1');
 /** Streams we reset, remembered to ignore what the peer still sends on them: the h2 crate's DEFAULT_LOCAL_RESET_COUNT_MAX. */
 const RESET_MEMORY = 1024;
+/** DATA payloads from this size on go to a writev transport by reference: copying them into one buffer per
+ *  flush (and into each frame before that) cost more than the extra iovec. */
+const DATA_BY_REFERENCE = 4096;
 
 export class H2Connection {
   readonly role: Role;
@@ -171,6 +179,8 @@ export class H2Connection {
   private outboundData = 0;
   private out: Buffer[] = [];
   private outBytes = 0;
+  /** Frames in `out` (a large DATA frame takes two entries: its header and its payload). */
+  private outFrames = 0;
   private outControl = 0;
   private blocked = false;
   private inReceive = false;
@@ -781,7 +791,7 @@ export class H2Connection {
   }
 
   stats(): ConnectionStats {
-    return { streams: this.streams.size, bufferedBytes: this.bufferedBytes, queuedControlFrames: this.outControl, queuedFrames: this.out.length, queuedOutputBytes: this.outBytes };
+    return { streams: this.streams.size, bufferedBytes: this.bufferedBytes, queuedControlFrames: this.outControl, queuedFrames: this.outFrames, queuedOutputBytes: this.outBytes };
   }
 
   /** What the peer may still send: on the connection (0), or on a stream (0 once it is gone). */
@@ -923,7 +933,7 @@ export class H2Connection {
       }
       const chunk = this.takeQueued(s, n);
       const last = s.queued === 0 && s.endQueued && s.trailers === undefined;
-      this.queue(encodeFrame(FRAME.DATA, last ? FLAG.END_STREAM : 0, s.id, chunk), false);
+      this.queueData(s.id, last ? FLAG.END_STREAM : 0, chunk);
       this.outboundData++;
       s.lastActive = this.now();
       s.send.take(n);
@@ -1036,6 +1046,7 @@ export class H2Connection {
       const goaway = goawayFrame(this.lastPeerStreamId, reason.code, debug.slice(0, 256));
       this.out.push(goaway);
       this.outBytes += goaway.length;
+      this.outFrames++;
       // Written even past a blocked transport, the last words, and no DATA after them.
       this.blocked = false;
       this.flush(false);
@@ -1062,6 +1073,7 @@ export class H2Connection {
     this.bufferedBytes = 0;
     this.out = [];
     this.outBytes = 0;
+    this.outFrames = 0;
     this.outControl = 0;
     this.reader.stop();
     try {
@@ -1085,7 +1097,25 @@ export class H2Connection {
     if (control && ++this.outControl > this.limits.maxOutboundControlFrames) {
       throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `more than ${this.limits.maxOutboundControlFrames} control frames queued for a peer that does not read them`);
     }
-    if (this.out.length > this.limits.maxOutboundFrames) {
+    this.countFrame();
+  }
+
+  /** A DATA frame: with a writev transport, a large payload is queued by reference after its header (no copy). */
+  private queueData(streamId: number, flags: number, payload: Buffer): void {
+    if (this.transport.writev === undefined || payload.length < DATA_BY_REFERENCE) {
+      this.queue(encodeFrame(FRAME.DATA, flags, streamId, payload), false);
+      return;
+    }
+    if (this.state === 'closed') return;
+    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+    writeFrameHeader(header, 0, payload.length, FRAME.DATA, flags, streamId);
+    this.out.push(header, payload);
+    this.outBytes += FRAME_HEADER_BYTES + payload.length;
+    this.countFrame();
+  }
+
+  private countFrame(): void {
+    if (++this.outFrames > this.limits.maxOutboundFrames) {
       throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `more than ${this.limits.maxOutboundFrames} frames queued for a peer that does not read them`);
     }
   }
@@ -1098,13 +1128,17 @@ export class H2Connection {
     if (this.state === 'closed') return;
     if (pumpData && !this.blocked) this.pump();
     if (this.blocked || this.out.length === 0) return;
-    const bytes = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
+    const out = this.out;
+    const bytes = this.outBytes;
     this.out = [];
     this.outBytes = 0;
+    this.outFrames = 0;
     this.outControl = 0;
     let ok: boolean | void;
     try {
-      ok = this.transport.write(bytes);
+      if (out.length === 1) ok = this.transport.write(out[0]!);
+      else if (this.transport.writev !== undefined) ok = this.transport.writev(out);
+      else ok = this.transport.write(Buffer.concat(out, bytes));
     } catch (err) {
       this.transportClosed(err instanceof Error ? err : new Error(String(err)));
       return;

@@ -14,6 +14,7 @@ import { H2Downstream } from './downstream/h2.js';
 import { FailFast } from './layers/fail-fast.js';
 import { Listener } from './listener.js';
 import { ProxyMetrics } from './metrics.js';
+import { WireDownstream } from './wire/downstream.js';
 import { buildStack } from './stack.js';
 import { newEndpoint } from './upstream/endpoint.js';
 
@@ -76,7 +77,8 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
     maxRequestBodyBytes: config.maxRequestBodyBytes,
   });
   const h1 = new H1Downstream({ service, metrics, ...config });
-  const h2 = new H2Downstream({ service, metrics, ...config });
+  // --engine: the client-facing HTTP/2 server on node:http2 (the reference) or on sluice's own h2/ (wire/).
+  const h2 = config.engine === 'wire' ? new WireDownstream({ service, metrics, ...config }) : new H2Downstream({ service, metrics, ...config });
   const listener = new Listener({ h1: h1.server, h2: h2.server });
   let serving = false;
   let endpointsKnown = false;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { describe, test } from 'node:test';
 import { H2_CODE } from '../src/h2-codes.js';
-import { closeSession, connectH2, eventually, h1Request, h2Backend, h2Request, metricValue, proxy, scrapeMetrics } from './support.js';
+import { closeSession, connectH2, eventually, h1Request, h2Backend, h2Request, metricValue, proxy, scrapeMetrics, suiteEngine } from './support.js';
 
 const GOAWAY = 'sluice_proxy_goaway_total';
 
@@ -74,8 +74,13 @@ describe('session protection', { timeout: 30_000 }, () => {
     assert.equal(client.remoteSettings.maxHeaderListSize, 4096, 'advertised in SETTINGS');
 
     const big = await h2Request(client, { ':path': '/big', 'x-big': 'a'.repeat(8000) });
-    assert.equal(big.status, undefined, 'no response headers');
-    assert.equal(big.rstCode, H2_CODE.ENHANCE_YOUR_CALM);
+    if (suiteEngine() === 'wire') {
+      // h2/ answers 431 itself (as HTTP/1.1 does) where nghttp2 resets the stream: either way no endpoint sees it.
+      assert.equal(big.status, 431);
+    } else {
+      assert.equal(big.status, undefined, 'no response headers');
+      assert.equal(big.rstCode, H2_CODE.ENHANCE_YOUR_CALM);
+    }
     const small = await h2Request(client, { ':path': '/small', 'x-small': 'a'.repeat(2000) });
     assert.equal(small.status, 200, 'the session survives and a request under the limit passes');
 

@@ -2,43 +2,23 @@
 // grows each session's connection window, turns each stream into a ProxyRequest and writes the response
 // back with its trailers. A failure after the headers resets the stream with the upstream's code.
 import http2 from 'node:http2';
-import type { Config } from '../config.js';
-import { CancelledError, StreamResetError } from '../errors.js';
 import { H2_CODE, isPeerReset } from '../h2-codes.js';
-import { endToEnd } from '../headers.js';
 import { attachFlow } from '../flow/attach.js';
 import { SessionGuard } from '../protect/guard.js';
 import { advertisedConcurrency } from '../protect/stream-budget.js';
 import type { ProxyRequest, ProxyResponse, Service } from '../service.js';
+import { endsWithHeaders, h2ProxyRequest, resetCodeFor, type H2DownstreamFlags } from './h2-common.js';
 import { keepAlive } from '../session/keepalive.js';
 import { observeSession } from '../session/observe.js';
 import { sessionMemoryMb } from '../upstream/h2.js';
 import { Cancellation } from '../cancel.js';
-import { ConnLife, type ConnLifeConfig } from './conn-life.js';
+import { ConnLife } from './conn-life.js';
 
-export interface H2DownstreamConfig
-  extends
-    ConnLifeConfig,
-    Pick<
-      Config,
-      // Session protection (protect/, session/) and the flow-control settings, as flags.ts documents them.
-      | 'streamWindow'
-      | 'connWindow'
-      | 'maxConcurrentStreams'
-      | 'adaptive'
-      | 'maxResetsPerS'
-      | 'maxFrameSize'
-      | 'maxHeaderListSize'
-      | 'keepaliveInterval'
-      | 'keepaliveTimeout'
-      | 'maxSessionBufferedBytes'
-    > {
+export interface H2DownstreamConfig extends H2DownstreamFlags {
   service: Service;
 }
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
-// Statuses that never carry a body; Node forces END_STREAM on them and on responses to HEAD.
-const NO_BODY_STATUS = new Set([204, 205, 304]);
 
 export class H2Downstream {
   readonly server: http2.Http2Server;
@@ -132,17 +112,7 @@ export class H2Downstream {
       }
       if (!complete) controller.abort(); // the client left: cancel the upstream request
     });
-    const req: ProxyRequest = {
-      method: String(headers[':method'] ?? 'GET'),
-      path: String(headers[':path'] ?? '/'),
-      authority: String(headers[':authority'] ?? headers.host ?? ''),
-      scheme: String(headers[':scheme'] ?? 'http'),
-      headers: endToEnd(headers),
-      body: stream,
-      endStream: (flags & NGHTTP2_FLAG_END_STREAM) !== 0,
-      downstreamProtocol: 'h2',
-      signal: controller.signal,
-    };
+    const req = h2ProxyRequest(headers, stream, (flags & NGHTTP2_FLAG_END_STREAM) !== 0, controller.signal);
     this.config.service(req).then(
       (res) => this.respond(req, stream, res, reset, () => (complete = true)),
       (err: unknown) => {
@@ -160,7 +130,7 @@ export class H2Downstream {
     markComplete: () => void,
   ): void {
     if (stream.closed || stream.destroyed) return void res.body.destroy();
-    const endStream = res.endStream || req.method === 'HEAD' || NO_BODY_STATUS.has(res.status);
+    const endStream = endsWithHeaders(req, res);
     try {
       // waitForTrailers: the stream stays open after the body until sendTrailers (or a reset with the
       // upstream's code: closing it then sends RST_STREAM with that code, never a clean END_STREAM).
@@ -189,12 +159,6 @@ export class H2Downstream {
     });
     res.body.pipe(stream);
   }
-}
-
-function resetCodeFor(err: unknown): number {
-  if (err instanceof StreamResetError) return err.code;
-  if (err instanceof CancelledError) return H2_CODE.CANCEL;
-  return H2_CODE.INTERNAL_ERROR;
 }
 
 /** The response is complete (its END_STREAM handed to Node): end the request side the proxy's way.

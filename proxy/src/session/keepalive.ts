@@ -6,8 +6,7 @@
 //
 // Liveness is read from the socket's bytesRead (as flow/attach.ts does), so no 'data' listener changes a
 // stream's flowing mode. One keepalive PING at most is in flight; --adaptive may have one of its own, well
-// under Node's limit of 10 unacknowledged. The loop runs over a `PingTarget`, so both engines share it:
-// `keepAlive` adapts a node:http2 session, proxy/src/wire/upstream.ts an H2Connection.
+// under Node's limit of 10 unacknowledged.
 import type http2 from 'node:http2';
 import { H2_CODE } from '../h2-codes.js';
 import type { ProxyMetrics, Side } from '../metrics.js';
@@ -23,39 +22,45 @@ export interface KeepaliveHandle {
   stop(): void;
 }
 
-/** What the loop needs of a session, whatever its engine. */
-export interface PingTarget {
-  /** Octets read from the peer so far (the socket's bytesRead). */
-  bytesRead(): number;
-  /** The session can still send frames. */
+/** What a keepalive needs of a session, whatever its engine (node:http2 below, proxy/src/wire/ over H2Connection). */
+export interface KeepaliveTarget {
+  /** Open and able to send frames. */
   alive(): boolean;
-  /** Sends a PING; `onAck` runs at its ACK, never if the session closes first. False: not sent (try later). */
+  /** Bytes read from the peer so far (the socket's bytesRead): any change proves it alive. */
+  bytesRead(): number;
+  /** Sends one PING; `onAck` runs at its ACK only (never when the session fails). False: not sent this time. */
   ping(onAck: () => void): boolean;
-  /** The PING went unanswered: close the session now (GOAWAY NO_ERROR), failing its streams. */
-  destroy(): void;
+  /** The ACK did not come in time: GOAWAY NO_ERROR, then close the socket. */
+  close(): void;
 }
 
 /** Call once the session can send frames (server: on 'session'; client: on 'connect'). An interval of 0 is
  *  off. Stops by itself when the session closes. */
 export function keepAlive(session: http2.Http2Session, config: KeepaliveConfig): KeepaliveHandle {
-  const handle = keepAliveLoop(
+  if (config.intervalMs <= 0) return { stop: () => {} };
+  const handle = keepAliveOn(
     {
-      bytesRead: () => session.socket?.bytesRead ?? 0,
       alive: () => !session.closed && !session.destroyed,
-      ping: (onAck) =>
-        session.ping((err) => {
-          if (!err) onAck(); // an error: cancelled with the session
-        }),
-      destroy: () => session.destroy(), // writes GOAWAY NO_ERROR (hyper closes the same way), then closes the socket
+      bytesRead: () => session.socket?.bytesRead ?? 0,
+      ping: (onAck) => {
+        try {
+          return session.ping((err) => {
+            if (!err) onAck(); // an error: cancelled with the session
+          });
+        } catch {
+          return false; // the session is closing
+        }
+      },
+      close: () => session.destroy(), // writes GOAWAY NO_ERROR (hyper closes the same way), then closes the socket
     },
     config,
   );
-  if (config.intervalMs > 0) session.once('close', () => handle.stop());
+  session.once('close', handle.stop);
   return handle;
 }
 
 /** The keepalive loop over any session; the owner calls stop() when the session closes. */
-export function keepAliveLoop(target: PingTarget, config: KeepaliveConfig): KeepaliveHandle {
+export function keepAliveOn(target: KeepaliveTarget, config: KeepaliveConfig): KeepaliveHandle {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const stop = (): void => {
@@ -89,20 +94,16 @@ export function keepAliveLoop(target: PingTarget, config: KeepaliveConfig): Keep
       stop();
       config.metrics.keepaliveTimeout(config.side);
       config.metrics.goaway(config.side, 'sent', H2_CODE.NO_ERROR);
-      target.destroy();
+      target.close();
     };
-    try {
-      const sent = target.ping(() => {
-        if (!alive()) return;
-        acked = true;
-        if (timer) clearTimeout(timer);
-        seen = target.bytesRead();
-        arm(config.intervalMs, idleCheck);
-      });
-      if (!sent) return arm(config.intervalMs, idleCheck); // too many PINGs in flight: try next interval
-    } catch {
-      return; // the session is closing
-    }
+    const sent = target.ping(() => {
+      if (!alive()) return;
+      acked = true;
+      if (timer) clearTimeout(timer);
+      seen = target.bytesRead();
+      arm(config.intervalMs, idleCheck);
+    });
+    if (!sent) return arm(config.intervalMs, idleCheck); // too many PINGs in flight, or closing: try next interval
     arm(config.timeoutMs, expire);
   };
   arm(config.intervalMs, idleCheck);

@@ -31,27 +31,29 @@ export class InboundBody extends Readable {
     if (endStream) this.push(null);
   }
 
-  override _read(): void {
-    this.creditTaken();
+  /** The stream was reset: the connection took back the credit of every byte not consumed, so none is owed. */
+  reset(): void {
+    this.credited = this.pushed;
+    if (!this.readableEnded) this.destroy();
   }
 
-  // Every byte leaves the buffer through read() (flowing mode and pipe included; a chunk emitted straight to a
-  // 'data' listener is followed by a read(0)). _read alone is not enough: once called without a push following,
-  // Readable calls it no more (state.reading) until the next push, which never comes while the window is shut
-  // and the credit unreturned: a 16-stream 1 MiB download stalled for good that way.
-  override read(size?: number): unknown {
-    const chunk: unknown = super.read(size);
-    this.creditTaken();
-    return chunk;
-  }
-
-  /** Credit for what the reader has taken out of the buffer. */
-  private creditTaken(): void {
+  // Credit is returned in read(), after the bytes left the buffer: every way out of it goes through read()
+  // (flowing mode's flow() loop, pipe, read() itself; a chunk handed straight to a flowing reader is followed by
+  // maybeReadMore's read(0)). Not in _read(): Readable calls it only while no _read is pending, and ours never
+  // pushes from it, so after a pause and resume the last chunks were taken without one and their credit never
+  // went back (a 1 MiB echo stalled on its stream window).
+  override read(size?: number): Buffer | null {
+    const chunk = super.read(size) as Buffer | null;
     const taken = this.pushed - this.readableLength - this.credited;
     if (taken > 0) {
       this.credited += taken;
       this.conn.consume(this.streamId, taken);
     }
+    return chunk;
+  }
+
+  override _read(): void {
+    // Bytes come when the peer sends them (within the credit read() returned): nothing to fetch.
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
@@ -71,22 +73,26 @@ export class InboundBody extends Readable {
 }
 
 export interface SendBodyHooks {
-  /** The body's last byte is queued (END_STREAM not sent: trailers or an empty end follow, the caller's call). */
+  /** The body's last byte has left (none waits for window), so END_STREAM (trailers or an empty DATA, the
+   *  caller's call) goes out at once: nothing of the stream is held after it. */
   onEnd(): void;
   /** The body failed (a Readable error): the caller resets the stream. */
   onError(err: Error): void;
 }
 
-/** Writes `body` as DATA on `streamId` with backpressure; returns the stream's onWritable hook, a stop (the body
- *  destroyed) and a detach (the body left alone, paused, as `pipe` leaves its source when the destination closes:
- *  a request body may still be read by someone else, e.g. the downstream's early-response handling). */
-export function sendBody(
-  conn: H2Connection,
-  streamId: number,
-  body: Readable,
-  hooks: SendBodyHooks,
-): { onWritable(): void; stop(): void; detach(): void } {
+export interface BodySender {
+  /** The stream's onWritable: its queued DATA has left. */
+  onWritable(): void;
+  /** Stops forwarding; `destroy`: the body too (false leaves it to its owner, e.g. an upstream the request's
+   *  cancel signal ends its own way). */
+  stop(destroy?: boolean): void;
+}
+
+/** Writes `body` as DATA on `streamId` with backpressure: paused while the stream's DATA waits for the peer's
+ *  window or the socket, so the proxy holds at most one chunk per stream. */
+export function sendBody(conn: H2Connection, streamId: number, body: Readable, hooks: SendBodyHooks): BodySender {
   let stopped = false;
+  let ending = false;
   const onData = (chunk: Buffer): void => {
     if (!conn.sendData(streamId, chunk)) return stop();
     if (conn.sendQueued(streamId) > 0) body.pause();
@@ -94,7 +100,9 @@ export function sendBody(
   const onEnd = (): void => {
     if (stopped) return;
     detach();
-    hooks.onEnd();
+    // 'end' comes even while paused: the last chunk may still wait for window.
+    if (conn.sendQueued(streamId) > 0) ending = true;
+    else hooks.onEnd();
   };
   const onError = (err: Error): void => {
     if (stopped) return;
@@ -107,23 +115,24 @@ export function sendBody(
     body.off('end', onEnd);
     body.off('error', onError);
   };
-  const stop = (): void => {
+  const stop = (destroy = true): void => {
+    ending = false;
     if (stopped) return;
     detach();
-    body.destroy();
+    if (destroy) body.destroy();
   };
   body.on('data', onData);
   body.once('end', onEnd);
   body.once('error', onError);
   return {
     onWritable: () => {
+      if (ending) {
+        if (conn.sendQueued(streamId) > 0) return;
+        ending = false;
+        return hooks.onEnd();
+      }
       if (!stopped && body.isPaused()) body.resume();
     },
     stop,
-    detach: () => {
-      if (stopped) return;
-      detach();
-      body.pause();
-    },
   };
 }

@@ -3,10 +3,13 @@
 // downstream server and the upstream client only ever deal with one stream at a time.
 import type { Socket } from 'node:net';
 import { H2Connection, type CloseReason, type ConnectionOptions, type H2Listener, type Role } from '../../../h2/connection.js';
+import { H2_ERROR } from '../../../h2/errors.js';
 import type { Settings } from '../../../h2/settings.js';
+import type { StreamState } from '../../../h2/stream-state.js';
 
 /** What one stream's owner hears; every event is optional. `onReset` ends the stream (either side's RST_STREAM,
- *  a GOAWAY that refused it, or the connection closing), after which nothing more arrives. */
+ *  a GOAWAY that refused it, or the connection closing: then `local` is true and the code the connection's,
+ *  CANCEL when it closed without an error), after which nothing more arrives. */
 export interface StreamHandler {
   onHeaders?(headers: Array<[string, string]>, endStream: boolean): void;
   onData?(data: Buffer, endStream: boolean): void;
@@ -17,33 +20,41 @@ export interface StreamHandler {
 export interface SessionEvents {
   /** Server: a stream the peer opened; return its handler (or undefined after resetting it). */
   onStream?(session: WireSession, streamId: number, headers: Array<[string, string]>, endStream: boolean): StreamHandler | undefined;
+  /** Every RST_STREAM, sent (`local`: ours, or the engine's answer to a stream error) or received, whether the
+   *  stream had a handler or not; before the handler's onReset. Not told of streams dropped by the connection
+   *  closing (those are no RST_STREAM frames; their handlers hear onReset). */
+  onStreamReset?(streamId: number, code: number, local: boolean): void;
   onGoaway?(lastStreamId: number, code: number): void;
   onSettings?(peer: Readonly<Settings>): void;
   onPingAck?(opaque: Buffer): void;
   onClose?(reason: CloseReason): void;
 }
 
-/** How the session uses its socket (all optional, off by default). */
-export interface SessionIo {
-  /** Gather small writes until the end of the event-loop iteration (one syscall for many streams' frames). */
-  batchWrites?: boolean;
-}
+/** Bytes the socket may hold unwritten before the connection stops sending DATA until its 'drain'. */
+const WRITE_BUFFER_BYTES = 256 * 1024;
+/** writev: frames below this size are joined into one write, larger ones (DATA payloads) go by reference. */
+const JOIN_BELOW = 4096;
 
-/** A write this large (a full DATA frame) is not held back: bulk transfers keep their pace. */
-const BATCH_LIMIT = 16 * 1024;
+/** How long a socket we ended waits for the peer's FIN before it is destroyed. */
+const END_GRACE_MS = 2000;
 
 export class WireSession {
   readonly conn: H2Connection;
-  private corked = false;
   private readonly handlers = new Map<number, StreamHandler>();
   private readonly timer: NodeJS.Timeout;
+  /** Streams whose END_STREAM waits behind a full socket: told when it has left (see whenClosed). */
+  private closing: Map<number, () => void> | undefined;
+  private corked = false;
+  /** Inside the socket's 'data' callback (conn.receive). */
+  private reading = false;
+  /** A nextTick uncork is pending. */
+  private soon = false;
 
   constructor(
     readonly socket: Socket,
     role: Role,
     private readonly events: SessionEvents,
     opts: ConnectionOptions,
-    io: SessionIo = {},
   ) {
     const listener: H2Listener = {
       onHeaders: (id, headers, endStream) => {
@@ -58,6 +69,10 @@ export class WireSession {
       onReset: (id, code, local) => {
         const h = this.handlers.get(id);
         this.handlers.delete(id);
+        this.closing?.delete(id);
+        // While the connection shuts (a connection error, GOAWAY with an error) its streams are dropped through
+        // here too, with no RST_STREAM of their own, before it is closed: the listener tells those apart.
+        if (!this.conn.closed) this.events.onStreamReset?.(id, code, local);
         h?.onReset?.(code, local);
       },
       onWritable: (id) => this.handlers.get(id)?.onWritable?.(),
@@ -66,18 +81,52 @@ export class WireSession {
       onPingAck: (opaque) => this.events.onPingAck?.(opaque),
       onClose: (reason) => {
         clearInterval(this.timer);
-        // Streams still known were reset by shut() already (onReset); anything left is dropped quietly.
+        this.closing = undefined;
+        // A transport that closed under us drops the streams without onReset: their owners hear it here.
+        const left = [...this.handlers.values()];
         this.handlers.clear();
+        const code = reason.code === H2_ERROR.NO_ERROR ? H2_ERROR.CANCEL : reason.code;
+        for (const h of left) h.onReset?.(code, true);
         this.events.onClose?.(reason);
       },
     };
     this.conn = new H2Connection(
       role,
       {
-        write: io.batchWrites ? (buf) => this.batchedWrite(buf) : (buf) => socket.write(buf),
-        end: () => socket.end(),
+        write: (buf) => {
+          this.write(buf);
+          // Backpressure from our own bound, not write()'s: corked, write() says false past the socket's 16 KiB
+          // high-water mark, which throttled a bulk stream to a few chunks per iteration. Past the bound the
+          // socket has needDrain set too, so its 'drain' comes (conn.drained()).
+          return socket.writableLength < WRITE_BUFFER_BYTES;
+        },
+        writev: (bufs) => {
+          // Small frames joined (one Writable.write for them), large DATA payloads by reference.
+          let from = 0;
+          let small = 0;
+          for (let i = 0; i < bufs.length; i++) {
+            const b = bufs[i]!;
+            if (b.length < JOIN_BELOW) {
+              small += b.length;
+              continue;
+            }
+            if (i > from) this.write(i - from === 1 ? bufs[from]! : Buffer.concat(bufs.slice(from, i), small));
+            this.write(b);
+            from = i + 1;
+            small = 0;
+          }
+          if (from < bufs.length) this.write(from === bufs.length - 1 ? bufs[from]! : Buffer.concat(bufs.slice(from), small));
+          return socket.writableLength < WRITE_BUFFER_BYTES;
+        },
+        end: () => {
+          socket.end(); // end() uncorks first
+          // A graceful end (GOAWAY, streams done): the peer's FIN should follow; a peer that keeps the socket
+          // half-open is not waited for.
+          setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+        },
         destroy: () => {
-          this.uncork(); // the last frames (a GOAWAY) leave before the socket goes, batched or not
+          // The last frames (a GOAWAY with its error) are still corked: out before the close, not dropped.
+          if (this.corked) this.uncork();
           socket.destroy();
         },
       },
@@ -87,8 +136,15 @@ export class WireSession {
     this.timer = setInterval(() => this.conn.tick(), 1000);
     this.timer.unref();
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.conn.receive(chunk));
-    socket.on('drain', () => this.conn.drained());
+    socket.on('data', (chunk: Buffer) => {
+      this.reading = true;
+      this.conn.receive(chunk);
+      this.reading = false;
+    });
+    socket.on('drain', () => {
+      this.conn.drained();
+      if (this.closing) this.checkClosing();
+    });
     socket.on('error', (err) => this.conn.transportClosed(err));
     socket.on('close', () => {
       clearInterval(this.timer);
@@ -96,23 +152,29 @@ export class WireSession {
     });
   }
 
-  /** Small writes wait, corked, for the end of this event-loop iteration (setImmediate, as node:http2 schedules its
-   *  own writes), so the frames of every stream served in it leave in one writev; a large one flushes at once. */
-  private batchedWrite(buf: Buffer): boolean {
-    const { socket } = this;
-    if (buf.length >= BATCH_LIMIT) {
-      if (this.corked) this.uncork();
-      return socket.write(buf);
-    }
+  /**
+   * Frames written while answering the application (a response's HEADERS, DATA and END_STREAM come in separate
+   * callbacks, and many streams answer in the same iteration) leave in one writev at the end of the event-loop
+   * iteration (setImmediate, after its I/O callbacks), as nghttp2 under node:http2 batches them: a write syscall
+   * per frame group was the largest single cost in a profile at 128 streams. Frames written while reading the
+   * peer's bytes (DATA its WINDOW_UPDATE let go, ACKs) leave at the end of that read (nextTick): waiting for the
+   * iteration's end there halved a 1 MiB download's rate against a 64 KiB client window.
+   */
+  private write(buf: Buffer): void {
     if (!this.corked) {
       this.corked = true;
-      socket.cork();
-      setImmediate(this.uncork);
+      this.socket.cork();
+      if (this.reading) process.nextTick(this.uncork);
+      else setImmediate(this.uncork);
+    } else if (this.reading && !this.soon) {
+      this.soon = true;
+      process.nextTick(this.uncork);
     }
-    return socket.write(buf);
+    this.socket.write(buf);
   }
 
   private readonly uncork = (): void => {
+    this.soon = false;
     if (!this.corked) return;
     this.corked = false;
     this.socket.uncork();
@@ -134,4 +196,27 @@ export class WireSession {
   release(streamId: number): void {
     this.handlers.delete(streamId);
   }
+
+  /**
+   * `done` once our END_STREAM on the stream has left (the stream is half-closed (local) or closed): now, or,
+   * when a full socket held it back (the connection sends it at the socket's drain and reports nothing), after
+   * the drain that sends it. A stream reset meanwhile hears onReset instead, and `done` never runs.
+   */
+  whenEnded(streamId: number, done: () => void): void {
+    if (ended(this.conn.streamState(streamId))) return done();
+    (this.closing ??= new Map()).set(streamId, done);
+  }
+
+  private checkClosing(): void {
+    for (const [id, done] of this.closing!) {
+      if (!ended(this.conn.streamState(id))) continue;
+      this.closing!.delete(id);
+      done();
+    }
+    if (this.closing?.size === 0) this.closing = undefined;
+  }
+}
+
+function ended(state: StreamState): boolean {
+  return state === 'closed' || state === 'half-closed-local';
 }

@@ -15,7 +15,7 @@ import { H2_CODE } from '../h2-codes.js';
 import { endToEnd } from '../headers.js';
 import type { WindowReport } from '../metrics.js';
 import type { Headers, ProxyRequest, ProxyResponse } from '../service.js';
-import { keepAliveLoop, type KeepaliveHandle } from '../session/keepalive.js';
+import { keepAliveOn, type KeepaliveHandle } from '../session/keepalive.js';
 import { watchConnect } from '../upstream/connect-timeout.js';
 import type { H2ClientConfig } from '../upstream/h2.js';
 import { InboundBody, sendBody } from './body.js';
@@ -148,7 +148,7 @@ class Exchange implements StreamHandler {
 
   onReset(code: number, local: boolean): void {
     const session = this.session!;
-    this.sender?.detach();
+    this.sender?.stop(false);
     if (this.responseDone && code === H2_CODE.NO_ERROR) return this.closed(); // RFC 9113 8.1: stop sending, answer complete
     if (this.resetByUs || this.req.signal.aborted) {
       this.fail(new CancelledError());
@@ -179,7 +179,7 @@ class Exchange implements StreamHandler {
   /** The session closed with this stream still open (a transport close drops streams without onReset). */
   sessionClosed(reason: CloseReason | undefined): void {
     if (this.isClosed) return;
-    this.sender?.detach();
+    this.sender?.stop(false);
     this.fail(this.resetByUs || this.req.signal.aborted ? new CancelledError() : this.session!.failure(reason));
     this.closed();
   }
@@ -442,9 +442,6 @@ export class WireH2Client {
         // cut), and close() without force lets streams finish however long they take, as node:http2 does.
         limits: { maxBufferedBytes: MAX_BUFFERED_BYTES, streamIdleTimeoutMs: Infinity, connectionIdleTimeoutMs: Infinity, drainTimeoutMs: Infinity },
       },
-      // The connection writes each frame batch at once: a HEADERS, a DATA, an END_STREAM each a syscall (8-16% of
-      // the proxy's CPU at h2 1 KiB in a profile). Gathered per event-loop iteration instead.
-      { batchWrites: true },
     );
     const s = (session = new Session(wire));
     s.windows = report;
@@ -471,7 +468,7 @@ export class WireH2Client {
       s.ready = true;
       const { keepaliveInterval: intervalMs, keepaliveTimeout: timeoutMs } = this.config;
       const { conn } = s.wire;
-      s.keepalive = keepAliveLoop(
+      s.keepalive = keepAliveOn(
         {
           bytesRead: () => s.wire.socket.bytesRead,
           alive: () => !conn.closed,
@@ -484,7 +481,7 @@ export class WireH2Client {
             conn.ping(KEEPALIVE_PING);
             return true;
           },
-          destroy: () => {
+          close: () => {
             // GOAWAY NO_ERROR, then closed at once: its streams fail (connection-closed), as node:http2's destroy().
             conn.goaway(H2_CODE.NO_ERROR);
             conn.close();
