@@ -18,7 +18,7 @@ import { parsePrometheusText, sumOf } from '../orchestrator/metrics-scrape.js';
 import { freePort } from '../orchestrator/ports.js';
 import { Supervisor } from '../orchestrator/supervisor.js';
 import type { ProxyCellSpec, RunningProxy } from '../proxies/driver.js';
-import { haproxyDriver } from '../proxies/haproxy.js';
+import { HAPROXY_COMMAND, haproxyDriver } from '../proxies/haproxy.js';
 import { HAPROXY_CONN_WINDOW } from '../proxies/haproxy-config.js';
 import { childPids, isAlive } from './helpers/processes.js';
 
@@ -120,7 +120,7 @@ test('haproxy starts, forwards h2 to both endpoints, exports haproxy_* metrics, 
     assert.deepEqual(childPids(pid), [], 'one process: no master, no workers');
     assert.deepEqual(haproxiesUsing(configFile), [pid]);
     assert.equal(proxy.metricsUrl, `${proxy.adminUrl}/metrics`);
-    assert.deepEqual(proxy.config.command, ['haproxy', '-db', '-f', configFile]);
+    assert.deepEqual(proxy.config.command, [HAPROXY_COMMAND, '-db', '-f', configFile]);
 
     const session = http2.connect(proxy.url);
     try {

@@ -50,16 +50,16 @@ describe('incident scenarios, short form (matrix incidents)', { timeout: 240_000
     assert.ok(large.headline.value > 99, JSON.stringify(large));
   });
 
-  it('window-exhaustion, control plane: node:http2 (credit on arrival) reaches the new pods at both windows; our strict engine (sluice-wire) never at 65 535, at once at 16 MiB: seed 000', () => {
+  it('window-exhaustion, control plane: node:http2 (sluice-node, credit on arrival) reaches the new pods at both windows; our strict engine (the default) never at 65 535, at once at 16 MiB: seed 000', () => {
     const reached = (o: ReturnType<typeof outcome>): void => {
       assert.equal(o['reached'], true, JSON.stringify(o));
       assert.ok(typeof o['rolledAtMs'] === 'number', 'the roll happened in the window');
       // Reached: the headline is a time inside the window, not the window's length.
       assert.ok(o.headline.value < 2500 - (o['rolledAtMs'] as number), JSON.stringify(o));
     };
-    for (const controlConnWindow of [65_535, 16_777_216]) reached(outcome('window-exhaustion', { controlConnWindow, proxy: 'sluice' }));
-    reached(outcome('window-exhaustion', { controlConnWindow: 16_777_216, proxy: 'sluice-wire' }));
-    const starved = outcome('window-exhaustion', { controlConnWindow: 65_535, proxy: 'sluice-wire' });
+    for (const controlConnWindow of [65_535, 16_777_216]) reached(outcome('window-exhaustion', { controlConnWindow, proxy: 'sluice-node' }));
+    reached(outcome('window-exhaustion', { controlConnWindow: 16_777_216, proxy: 'sluice' }));
+    const starved = outcome('window-exhaustion', { controlConnWindow: 65_535, proxy: 'sluice' });
     assert.equal(starved['reached'], false, JSON.stringify(starved));
     assert.ok(typeof starved['rolledAtMs'] === 'number', 'the roll happened in the window');
   });

@@ -31,7 +31,7 @@ describe('config', () => {
       controlStreamWindow: 65_535,
       controlConnWindow: 1_048_576,
       upstreamProtocol: 'auto',
-      engine: 'node',
+      engine: 'wire',
       streamWindow: 65_535,
       connWindow: 1_048_576,
       maxConcurrentStreams: 1024,

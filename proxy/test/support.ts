@@ -55,14 +55,14 @@ export async function h2Backend(
   };
 }
 
-/** The engine the suite runs on: SLUICE_PROXY_ENGINE, as `npm test` sets it for its second pass over
+/** The engine the suite runs on: SLUICE_PROXY_ENGINE, as `npm test` sets it (node) for its second pass over
  *  proxy/test/ (a flag in `args` still wins). Nothing else of the environment reaches a test's proxy. */
 export function engineEnv(): NodeJS.ProcessEnv {
   const engine = process.env.SLUICE_PROXY_ENGINE;
   return engine === undefined ? {} : { SLUICE_PROXY_ENGINE: engine };
 }
 
-/** The engine this run's proxies use (`--engine` from SLUICE_PROXY_ENGINE, node by default): for the few
+/** The engine this run's proxies use (`--engine` from SLUICE_PROXY_ENGINE, wire by default): for the few
  *  assertions on what node:http2 does where the proxy's contract leaves the engine a choice. */
 export function suiteEngine(): 'node' | 'wire' {
   return configOf(['--endpoints', '127.0.0.1:1']).engine;
