@@ -40,14 +40,14 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
     decayMs: config.ewmaDecay,
     defaultRttMs: config.ewmaDefaultRtt,
   });
-  metrics.watchBalancer({
+  metrics.balancer.watch({
     counts: () => balancer.counts(),
     rtts: () => balancer.endpoints.map((e) => ({ name: e.name, rttMs: e.rtt.peek() })),
     states: () => balancer.endpoints.map((e) => ({ name: e.name, state: e.status })),
   });
   const profiles = new ProfileStore();
   const resolver = await newResolver(config, profiles);
-  if (resolver.controlWindows) metrics.watchControl(() => resolver.controlWindows!());
+  if (resolver.controlWindows) metrics.discovery.watchControl(() => resolver.controlWindows!());
   const discovery = new DiscoveryApplier({
     resolver,
     balancer,
@@ -56,7 +56,7 @@ export async function startProxy(config: Config): Promise<RunningProxy> {
     metrics,
     log: (message) => process.stderr.write(`sluice-proxy: ${message}\n`),
   });
-  metrics.watchUpstream(() => {
+  metrics.upstream.watchSessions(() => {
     const open = { h1: 0, h2: 0 };
     for (const { h1, h2 } of [...discovery.endpoints()].map((e) => e.sessions())) {
       open.h1 += h1;

@@ -37,9 +37,9 @@ export class DiscoveryApplier {
     const { resolver, metrics, log } = this.options;
     return {
       change: (change) => this.apply(change),
-      profile: () => metrics.discoveryUpdate(resolver.source, 'profile', resolver.service),
+      profile: () => metrics.discovery.update(resolver.source, 'profile', resolver.service),
       error: (message) => {
-        metrics.discoveryError(resolver.source);
+        metrics.discovery.error(resolver.source);
         log(`discovery (${resolver.source}): ${message}`);
       },
     };
@@ -47,7 +47,7 @@ export class DiscoveryApplier {
 
   apply({ kinds, endpoints }: EndpointChange): void {
     const { balancer, newEndpoint, metrics, resolver } = this.options;
-    for (const kind of kinds) metrics.discoveryUpdate(resolver.source, kind, resolver.service);
+    for (const kind of kinds) metrics.discovery.update(resolver.source, kind, resolver.service);
     const next = new Map(endpoints.map((a) => [formatAddress(a), a]));
     for (const name of [...this.current.keys()]) {
       if (next.has(name)) continue;

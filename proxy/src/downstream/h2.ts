@@ -58,7 +58,7 @@ export class H2Downstream {
     // closes. Not RFC 9113's two GOAWAYs (2^31-1 first): after a GOAWAY with no open stream Node stops reading the
     // socket, so the grace period would only hold a connection that can no longer make progress.
     const drain = (): void => {
-      if (!session.closed) this.config.metrics.goaway('downstream', 'sent', H2_CODE.NO_ERROR);
+      if (!session.closed) this.config.metrics.h2.goaway('downstream', 'sent', H2_CODE.NO_ERROR);
       session.close();
     };
     const life = new ConnLife(this.config, { drain, close: () => session.destroy() });
@@ -90,7 +90,7 @@ export class H2Downstream {
     const state = session && this.sessions.get(session);
     if (state && !state.guard.admit(stream)) return; // refused: over --max-session-buffered-bytes
     state?.life.started();
-    const streamClosed = metrics.streamOpened('downstream');
+    const streamClosed = metrics.h2.streamOpened('downstream');
     const controller = new Cancellation();
     let complete = false;
     let resetByUs = false;
@@ -98,7 +98,7 @@ export class H2Downstream {
     const reset = (code: number): void => {
       if (stream.closed || stream.destroyed) return;
       resetByUs = true;
-      metrics.rst('downstream', 'sent', code);
+      metrics.h2.rst('downstream', 'sent', code);
       stream.close(code);
     };
     stream.on('error', (err) => (lastError = err)); // the outcome is read at 'close' below
@@ -107,7 +107,7 @@ export class H2Downstream {
       state?.life.finished();
       const sessionDestroyed = session?.destroyed ?? true;
       if (isPeerReset(stream.rstCode, { resetByUs, sessionDestroyed, lastError })) {
-        metrics.rst('downstream', 'received', stream.rstCode);
+        metrics.h2.rst('downstream', 'received', stream.rstCode);
         state?.guard.peerReset(); // rapid reset: too many of these close the session
       }
       if (!complete) controller.abort(); // the client left: cancel the upstream request

@@ -30,7 +30,7 @@ export interface FlowHandle {
 /** Call once the session can send frames (server: on 'session'; client: on 'connect'), after the
  *  fixed connection window is set. Stops by itself when the session closes. */
 export function attachFlow(session: http2.Http2Session, config: FlowConfig): FlowHandle {
-  const report = config.metrics.windows(config.side, config.streamWindow, config.connWindow);
+  const report = config.metrics.h2.windows(config.side, config.streamWindow, config.connWindow);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const stop = (): void => {

@@ -50,14 +50,14 @@ export function layer({ gate, capacity, metrics }: QueueLayerConfig): Layer {
     const take = (w: Waiter): void => {
       waiting.delete(w);
       w.req.signal.removeEventListener('abort', w.onAbort);
-      metrics.queueLength.set(waiting.size);
+      metrics.queue.queueLength.set(waiting.size);
     };
     const shed = (req: ProxyRequest, reason: ShedReason): ProxyResponse => {
-      metrics.shed.inc({ reason });
+      metrics.queue.shed.inc({ reason });
       return unavailableResponse(req, reason);
     };
     const onState = (state: GateState): void => {
-      metrics.failFast(state === 'failing');
+      metrics.queue.failFast(state === 'failing');
       if (state === 'waiting') return;
       for (const w of [...waiting]) {
         if (gate.state !== state) break; // changed again while dispatching: the rest waits for the next change
@@ -67,7 +67,7 @@ export function layer({ gate, capacity, metrics }: QueueLayerConfig): Layer {
       }
     };
     gate.onChange(onState);
-    metrics.failFast(gate.state === 'failing');
+    metrics.queue.failFast(gate.state === 'failing');
 
     return (req) => {
       switch (gate.state) {
@@ -90,7 +90,7 @@ export function layer({ gate, capacity, metrics }: QueueLayerConfig): Layer {
             };
             req.signal.addEventListener('abort', w.onAbort, { once: true });
             waiting.add(w);
-            metrics.queueLength.set(waiting.size);
+            metrics.queue.queueLength.set(waiting.size);
           });
       }
     };

@@ -65,8 +65,8 @@ export class Guard {
     if (this.closing || !this.resets?.reset()) return;
     this.closing = true;
     const { metrics } = this.config;
-    metrics.rapidReset();
-    metrics.goaway('downstream', 'sent', H2_CODE.ENHANCE_YOUR_CALM);
+    metrics.h2.rapidReset();
+    metrics.h2.goaway('downstream', 'sent', H2_CODE.ENHANCE_YOUR_CALM);
     this.session.calm(new Error(`rapid reset: more than ${this.config.maxResetsPerS} RST_STREAM a second`));
   }
 }
@@ -94,7 +94,7 @@ export class SessionGuard extends Guard {
     stream.once('close', () => this.closed());
     if (admitted) return true;
     stream.on('error', () => {});
-    this.config.metrics.rst('downstream', 'sent', H2_CODE.REFUSED_STREAM);
+    this.config.metrics.h2.rst('downstream', 'sent', H2_CODE.REFUSED_STREAM);
     stream.close(H2_CODE.REFUSED_STREAM);
     return false;
   }

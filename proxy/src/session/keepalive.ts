@@ -92,8 +92,8 @@ export function keepAliveOn(target: KeepaliveTarget, config: KeepaliveConfig): K
       timer = undefined;
       if (acked || !alive()) return;
       stop();
-      config.metrics.keepaliveTimeout(config.side);
-      config.metrics.goaway(config.side, 'sent', H2_CODE.NO_ERROR);
+      config.metrics.h2.keepaliveTimeout(config.side);
+      config.metrics.h2.goaway(config.side, 'sent', H2_CODE.NO_ERROR);
       target.close();
     };
     const sent = target.ping(() => {

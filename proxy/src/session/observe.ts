@@ -7,7 +7,7 @@ import type { ProxyMetrics, Side } from '../metrics.js';
 
 /** Call as soon as the session exists (server: on 'session'; client: right after connect()). */
 export function observeSession(session: http2.Http2Session, metrics: ProxyMetrics, side: Side): void {
-  const closed = metrics.sessionOpened(side);
+  const closed = metrics.h2.sessionOpened(side);
   session.once('close', closed);
-  session.on('goaway', (code: number) => metrics.goaway(side, 'received', code));
+  session.on('goaway', (code: number) => metrics.h2.goaway(side, 'received', code));
 }

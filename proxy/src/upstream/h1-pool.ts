@@ -53,7 +53,7 @@ export class H1Pool {
   ) {
     this.agent = new PoolAgent((req) => this.assign(req, false));
     this.freshAgent = new PoolAgent((req) => this.assign(req, true));
-    this.unwatch = config.metrics.watchH1Pool(() => this.counts());
+    this.unwatch = config.metrics.upstream.watchH1Pool(() => this.counts());
   }
 
   counts(): { idle: number; active: number } {

@@ -61,7 +61,7 @@ export class H1Client {
       // once more on a new connection, as Envoy's and hyper's pools do. Only bodiless idempotent requests, so
       // nothing is consumed and nothing can happen twice.
       if (req.signal.aborted) throw new CancelledError();
-      this.config.metrics.h1Reissued.inc();
+      this.config.metrics.upstream.h1Reissued.inc();
       return this.attempt(req, this.pool.freshAgent);
     }
   }

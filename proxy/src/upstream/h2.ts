@@ -82,7 +82,7 @@ export class H2Client {
       }
       const entry = this.open.get(session);
       if (entry) entry.streams++; // Node emits no 'stream' event for a client's own streams: counted here
-      const streamClosed = metrics.streamOpened('upstream');
+      const streamClosed = metrics.h2.streamOpened('upstream');
       let resetByUs = false;
       let lastError: unknown;
       let trailers: Headers | undefined;
@@ -94,7 +94,7 @@ export class H2Client {
           // Not passed upstream: a reset there spends the backend's reset budget, shared by every request on
           // this session. The stream finishes and its answer is read and dropped; the caller is let go now.
           entry.absorbing++;
-          metrics.cancelsAbsorbed.inc();
+          metrics.upstream.cancelsAbsorbed.inc();
           stream.once('close', () => entry.absorbing--);
           stream.resume();
           const cancelled = new CancelledError();
@@ -103,7 +103,7 @@ export class H2Client {
           return;
         }
         resetByUs = true;
-        metrics.rst('upstream', 'sent', H2_CODE.CANCEL);
+        metrics.h2.rst('upstream', 'sent', H2_CODE.CANCEL);
         stream.close(H2_CODE.CANCEL);
       };
       req.signal.addEventListener('abort', onAbort, { once: true });
@@ -129,7 +129,7 @@ export class H2Client {
         let failure: ProxyError | undefined;
         if (resetByUs || req.signal.aborted) failure = new CancelledError();
         else if (isPeerReset(code, { resetByUs, sessionDestroyed: session.destroyed, lastError })) {
-          metrics.rst('upstream', 'received', code);
+          metrics.h2.rst('upstream', 'received', code);
           failure = new StreamResetError(code);
         } else if (lastError !== undefined || code !== H2_CODE.NO_ERROR || !settle) {
           failure = upstreamError(lastError ?? Object.assign(new Error('stream closed'), { code: 'ERR_HTTP2_INVALID_SESSION' }));

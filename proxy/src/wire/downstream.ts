@@ -77,7 +77,7 @@ class ServerStream implements StreamHandler {
     private readonly session: WireSession,
     private readonly id: number,
   ) {
-    this.closedMetric = config.metrics.streamOpened('downstream');
+    this.closedMetric = config.metrics.h2.streamOpened('downstream');
     this.body = new InboundBody(session.conn, id);
   }
 

@@ -143,7 +143,7 @@ export class SessionStack implements SessionContext {
 
   goawaySent(code: number): void {
     this.lastGoawaySent = code;
-    this.config.metrics.goaway('downstream', 'sent', code);
+    this.config.metrics.h2.goaway('downstream', 'sent', code);
   }
 
   goawayCounted(code: number): void {
@@ -162,24 +162,24 @@ export class SessionStack implements SessionContext {
 
 function observe(ctx: SessionContext): SessionConcern {
   const { metrics } = ctx.config;
-  const closed = metrics.sessionOpened('downstream');
+  const closed = metrics.h2.sessionOpened('downstream');
   const conn = ctx.session.conn;
   return {
     streamReset: (code, byPeer) => {
-      if (byPeer) return metrics.rst('downstream', 'received', code);
+      if (byPeer) return metrics.h2.rst('downstream', 'received', code);
       // A connection closing drops its streams through the same event before it is closed: only a RST_STREAM
       // on a connection still open after this turn was a frame of its own.
       queueMicrotask(() => {
-        if (!conn.closed || conn.closeReason?.by === 'transport') metrics.rst('downstream', 'sent', code);
+        if (!conn.closed || conn.closeReason?.by === 'transport') metrics.h2.rst('downstream', 'sent', code);
       });
     },
-    goawayReceived: (code) => metrics.goaway('downstream', 'received', code),
+    goawayReceived: (code) => metrics.h2.goaway('downstream', 'received', code),
     closed: (reason) => {
       closed();
       // The engine's own GOAWAY (a connection error of the client's: PROTOCOL_ERROR, a flood bound's
       // ENHANCE_YOUR_CALM, nghttp2's reset bucket), unless a concern decided and counted it.
       if (reason.by === 'local' && reason.code !== H2_ERROR.NO_ERROR && !ctx.counted(reason.code)) {
-        metrics.goaway('downstream', 'sent', reason.code);
+        metrics.h2.goaway('downstream', 'sent', reason.code);
       }
     },
   };
@@ -187,7 +187,7 @@ function observe(ctx: SessionContext): SessionConcern {
 
 function windows(ctx: SessionContext): SessionConcern {
   const { metrics, streamWindow, connWindow } = ctx.config;
-  const report = metrics.windows('downstream', streamWindow, connWindow);
+  const report = metrics.h2.windows('downstream', streamWindow, connWindow);
   return {
     bdpSample: (sample, stream, conn) => {
       if (sample.connGrew) report.changed('connection', Math.min(conn, MAX_WINDOW));

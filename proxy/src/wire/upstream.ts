@@ -158,7 +158,7 @@ class Exchange implements StreamHandler {
       if (session.goawayCode !== undefined && session.goawayCode !== H2_CODE.NO_ERROR && code === session.goawayCode) {
         this.fail(session.failure(undefined)); // the connection ended with an error GOAWAY, not this stream
       } else {
-        this.client.metrics.rst('upstream', 'received', code);
+        this.client.metrics.h2.rst('upstream', 'received', code);
         this.fail(new StreamResetError(code));
       }
       return this.closed();
@@ -169,7 +169,7 @@ class Exchange implements StreamHandler {
       const { conn } = session.wire;
       if (conn.closed) this.fail(session.failure(conn.closeReason));
       else {
-        this.client.metrics.rst('upstream', 'sent', code);
+        this.client.metrics.h2.rst('upstream', 'sent', code);
         this.fail(new StreamResetError(code));
       }
       this.closed();
@@ -193,7 +193,7 @@ class Exchange implements StreamHandler {
       // session. The stream finishes and its answer is read and dropped; the caller is let go now.
       this.absorbed = true;
       session.absorbing++;
-      this.client.metrics.cancelsAbsorbed.inc();
+      this.client.metrics.upstream.cancelsAbsorbed.inc();
       this.body?.destroy(); // its credit goes back; later DATA is credited as it comes (onData)
       this.fail(new CancelledError());
       return true;
@@ -206,7 +206,7 @@ class Exchange implements StreamHandler {
   private cancelStream(): void {
     if (this.isClosed || this.session!.wire.conn.streamState(this.id) === 'closed') return; // gone already
     this.resetByUs = true;
-    this.client.metrics.rst('upstream', 'sent', H2_CODE.CANCEL);
+    this.client.metrics.h2.rst('upstream', 'sent', H2_CODE.CANCEL);
     this.session!.wire.conn.reset(this.id, H2_CODE.CANCEL); // onReset follows at once
   }
 
@@ -395,7 +395,7 @@ export class WireH2Client {
       if (s.wire.conn.state !== 'open') this.retire(s);
       return false;
     }
-    ex.opened(s, id, this.metrics.streamOpened('upstream'));
+    ex.opened(s, id, this.metrics.h2.streamOpened('upstream'));
     if (id >= LAST_STREAM_ID) this.retire(s); // stream ids run out: the next request goes to a new session
     return true;
   }
@@ -415,7 +415,7 @@ export class WireH2Client {
     socket.once('error', (err) => {
       if (session) session.error = err;
     });
-    const report = metrics.windows('upstream', streamWindow, connWindow);
+    const report = metrics.h2.windows('upstream', streamWindow, connWindow);
     const wire = new WireSession(
       socket,
       'client',
@@ -445,7 +445,7 @@ export class WireH2Client {
     );
     const s = (session = new Session(wire));
     s.windows = report;
-    s.closedMetric = metrics.sessionOpened('upstream');
+    s.closedMetric = metrics.h2.sessionOpened('upstream');
     // Once a session has had no open stream for idleMs it is closed (GOAWAY, then FIN), so an endpoint nobody
     // talks to holds no connection. The timer runs from the connect and restarts whenever the last stream
     // closes; firing while streams are open does nothing.
@@ -494,7 +494,7 @@ export class WireH2Client {
   }
 
   private onGoaway(s: Session, code: number): void {
-    this.metrics.goaway('upstream', 'received', code);
+    this.metrics.h2.goaway('upstream', 'received', code);
     s.goawayCode = code;
     this.retire(s);
     // Streams above its last id come back REFUSED_STREAM (onReset), which the retry layer retries.
@@ -509,7 +509,7 @@ export class WireH2Client {
     s.windows?.close();
     s.closedMetric?.();
     // The engine's own GOAWAYs (a protocol error of the peer's, a flood bound): counted as the proxy's are.
-    if (reason.by === 'local' && reason.code !== H2_CODE.NO_ERROR) this.metrics.goaway('upstream', 'sent', reason.code);
+    if (reason.by === 'local' && reason.code !== H2_CODE.NO_ERROR) this.metrics.h2.goaway('upstream', 'sent', reason.code);
     for (const ex of [...s.active]) ex.sessionClosed(reason);
     if (this.queue.length === 0) return;
     if (!s.ready) {
