@@ -51,7 +51,8 @@ export function fmtRps(n: number): string {
 }
 
 /** A scenario headline: its name, value and unit, and which way is better. */
-export function fmtHeadline(h: { name: string; value: number; unit: string; better: 'lower' | 'higher' }): string {
+export function fmtHeadline(h: { name: string; value: number; unit: string; better: 'lower' | 'higher'; censored?: boolean }): string {
   const v = Math.abs(h.value) >= 100 ? h.value.toFixed(0) : Math.abs(h.value) >= 10 ? h.value.toFixed(1) : h.value.toFixed(2);
+  if (h.censored) return `${h.name}: >= ${v} ${h.unit}, never within the window (${h.better} is better)`;
   return `${h.name}: ${v} ${h.unit} (${h.better} is better)`;
 }

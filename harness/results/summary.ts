@@ -35,12 +35,17 @@ export function estimate(values: number[], nonNegative = true): Estimate {
 }
 
 /** The scenario headline over repetitions: the median of theirs (signed: a headline may be a difference). */
-function headlineOf(reps: readonly MeasuredRep[]): Pick<CellSummary, 'headline'> {
+export function headlineOf(reps: readonly MeasuredRep[]): Pick<CellSummary, 'headline'> {
   const headlines = reps.flatMap((r) => (r.scenario ? [r.scenario.headline] : []));
   const first = headlines[0];
   if (!first) return {};
   const e = estimate(headlines.map((h) => h.value), false);
-  return { headline: { ...first, value: e.median, estimate: e } };
+  // The median is a bound if the repetition it comes from (or, for an even count, either middle one) was.
+  const sorted = [...headlines].sort((a, b) => a.value - b.value);
+  const mid = sorted.length / 2;
+  const middle = sorted.length % 2 === 1 ? [sorted[Math.floor(mid)]!] : [sorted[mid - 1]!, sorted[mid]!];
+  const { censored: _firstCensored, ...rest } = first;
+  return { headline: { ...rest, value: e.median, estimate: e, ...(middle.some((h) => h.censored) && { censored: true }) } };
 }
 
 /** The cell's summary; `timeoutMs` tells which merged percentiles timeouts reached (lower bounds). */

@@ -61,6 +61,7 @@ describe('incident scenarios, short form (matrix incidents)', { timeout: 240_000
     reached(outcome('window-exhaustion', { controlConnWindow: 16_777_216, proxy: 'sluice' }));
     const starved = outcome('window-exhaustion', { controlConnWindow: 65_535, proxy: 'sluice' });
     assert.equal(starved['reached'], false, JSON.stringify(starved));
+    assert.equal((starved.headline as { censored?: boolean }).censored, true, 'the headline says it is a bound, not a time');
     assert.ok(typeof starved['rolledAtMs'] === 'number', 'the roll happened in the window');
   });
 

@@ -149,6 +149,8 @@ export interface Headline {
   value: number;
   unit: string;
   better: 'lower' | 'higher';
+  /** The value is a bound, not a measurement: what it times never happened within the window, which is the value. */
+  censored?: boolean;
 }
 
 export interface ScenarioOutcome {

@@ -49,7 +49,14 @@ export const linkRepSchema = z.object({
   stats: z.record(z.string(), z.unknown()).optional(),
 });
 
-export const headlineSchema = z.object({ name: z.string(), value: z.number(), unit: z.string(), better: z.enum(['lower', 'higher']) });
+export const headlineSchema = z.object({
+  name: z.string(),
+  value: z.number(),
+  unit: z.string(),
+  better: z.enum(['lower', 'higher']),
+  /** A bound, not a measurement: what it times never happened within the window (the value). */
+  censored: z.boolean().optional(),
+});
 
 const observedEvent = z.object({
   name: z.string(),
