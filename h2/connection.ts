@@ -116,6 +116,7 @@ interface Stream {
   lastActive: number;
 }
 
+const EMPTY = Buffer.alloc(0);
 const GRACEFUL_PING = Buffer.from('h2-goawy', 'latin1');
 const BDP_PING = Buffer.from('h2-bdp-p', 'latin1');
 /** Streams we reset, remembered to ignore what the peer still sends on them: the h2 crate's DEFAULT_LOCAL_RESET_COUNT_MAX. */
@@ -176,8 +177,9 @@ export class H2Connection {
   private inReceive = false;
   /** Chunks given to a re-entered receive(), read after the current one. */
   private pendingInput: Buffer[] = [];
-  /** DATA pieces of the frame being read. */
-  private dataPieces: Buffer[] = [];
+  /** DATA body of the frame being read: its first piece, and the others when it came in several (split across reads). */
+  private dataPiece: Buffer | undefined;
+  private dataPieces: Buffer[] | undefined;
   private readonly validateHttp: boolean;
   private readonly adaptive: AdaptiveWindow | undefined;
   private readonly onBdpSample: ConnectionOptions['onBdpSample'];
@@ -185,6 +187,15 @@ export class H2Connection {
   private receivedBytes = 0;
   /** The last RESET_MEMORY streams we reset, oldest first. */
   private readonly resetByUs = new Set<number>();
+  /** The decoder's sink, one for the connection (not a closure per block): fields go to `list`, the block's list. */
+  private readonly headerSink = {
+    list: [] as Array<[string, string]>,
+    onHeader(name: string, value: string): void {
+      this.list.push([name, value]);
+    },
+  };
+  /** Streams the peer opened, of `streams` (counted, not counted by a walk over the map per HEADERS). */
+  private peerOpen = 0;
   /** Streams with DATA, trailers or END_STREAM waiting to go out: flush pumps these, not every stream. */
   private readonly sending = new Set<Stream>();
   /** Streams whose queued DATA went out while they were blocked: told onWritable after the write. */
@@ -225,7 +236,11 @@ export class H2Connection {
           }
         },
         onDataBytes: (_streamId, buf, start, end) => {
-          this.dataPieces.push(Buffer.from(buf.subarray(start, end)));
+          // Copied: the listener keeps what onData hands it, and the caller of receive() may reuse its chunk.
+          const piece = Buffer.allocUnsafe(end - start);
+          buf.copy(piece, 0, start, end);
+          if (this.dataPiece === undefined) this.dataPiece = piece;
+          else (this.dataPieces ??= [this.dataPiece]).push(piece);
         },
       },
       this.local.maxFrameSize,
@@ -485,8 +500,9 @@ export class H2Connection {
   }
 
   private onDataFrame(streamId: number, flags: number, flowBytes: number, dataBytes: number): void {
+    const piece = this.dataPiece;
     const pieces = this.dataPieces;
-    this.dataPieces = [];
+    this.dataPiece = this.dataPieces = undefined;
     if (this.state === 'closed') return;
     if (!this.peerSettingsSeen) throw new H2ProtocolError(E.PROTOCOL_ERROR, "the peer's first frame is DATA, not SETTINGS (3.4)");
     if (this.assembler.pending) throw new H2ProtocolError(E.PROTOCOL_ERROR, 'DATA inside a header block');
@@ -530,8 +546,12 @@ export class H2Connection {
     // Padding is flow-controlled but never reaches the application: its credit goes back at once.
     if (flowBytes > dataBytes) this.credit(streamId, flowBytes - dataBytes);
     if (endStream) this.transition(s, 'recv-end');
-    const data = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
-    this.emit(() => this.listener.onData?.(streamId, data, endStream));
+    const data = pieces !== undefined ? Buffer.concat(pieces) : (piece ?? EMPTY);
+    try {
+      this.listener.onData?.(streamId, data, endStream);
+    } catch (err) {
+      throw listenerThrew(err);
+    }
     if (s.state === 'closed') this.forget(s);
   }
 
@@ -540,9 +560,10 @@ export class H2Connection {
     this.inboundBlocks++;
     // Decode first, always: the HPACK table must stay in step whatever becomes of the stream.
     const headers: Array<[string, string]> = [];
+    this.headerSink.list = headers;
     let tooLarge = false;
     try {
-      this.decoder.decode(block.block, 0, block.block.length, { onHeader: (n, v) => headers.push([n, v]) });
+      this.decoder.decode(block.block, 0, block.block.length, this.headerSink);
     } catch (err) {
       if (!(err instanceof HeaderListTooLargeError)) throw err;
       tooLarge = true;
@@ -603,9 +624,12 @@ export class H2Connection {
     if (!(this.role === 'client' && status.length === 3 && status[0] === '1')) s.headersReceived = true;
     s.lastActive = this.now();
     if (block.endStream) this.transition(s, 'recv-end');
-    const stream = s;
-    this.emit(() => this.listener.onHeaders?.(id, headers, block.endStream));
-    if (stream.state === 'closed') this.forget(stream);
+    try {
+      this.listener.onHeaders?.(id, headers, block.endStream);
+    } catch (err) {
+      throw listenerThrew(err);
+    }
+    if (s.state === 'closed') this.forget(s);
   }
 
   // ---- output (the application's calls) ----
@@ -626,10 +650,15 @@ export class H2Connection {
 
   /** Server: a response's headers (or any HEADERS on an open stream of ours to send on). */
   sendHeaders(streamId: number, headers: HeaderList, endStream = false): void {
-    this.guarded(() => {
+    // guarded() spelled out on the per-request calls (here, sendData, sendTrailers, consume): no closure per call.
+    if (this.state === 'closed') return;
+    try {
       const s = this.sendable(streamId);
       if (s) this.writeHeaders(s, headers, endStream);
-    });
+    } catch (err) {
+      this.fail(err);
+    }
+    this.flushIfIdle();
   }
 
   respond(streamId: number, headers: HeaderList, endStream = false): void {
@@ -644,7 +673,7 @@ export class H2Connection {
     const s = this.sendable(streamId);
     if (!s || s.endQueued) return false;
     let ok = true;
-    this.guarded(() => {
+    try {
       if (data.length > 0) {
         s.queue.push(data);
         s.queued += data.length;
@@ -656,7 +685,10 @@ export class H2Connection {
         ok = false;
         this.streamError(streamId, E.ENHANCE_YOUR_CALM, false);
       }
-    });
+    } catch (err) {
+      this.fail(err);
+    }
+    this.flushIfIdle();
     return ok && this.state !== 'closed';
   }
 
@@ -664,11 +696,14 @@ export class H2Connection {
   sendTrailers(streamId: number, headers: HeaderList): void {
     const s = this.sendable(streamId);
     if (!s || s.endQueued) return;
-    this.guarded(() => {
+    try {
       s.trailers = headers;
       s.endQueued = true;
       this.pumpStream(s);
-    });
+    } catch (err) {
+      this.fail(err);
+    }
+    this.flushIfIdle();
   }
 
   /** RST_STREAM(code) on a stream. */
@@ -684,8 +719,13 @@ export class H2Connection {
 
   /** The application consumed n octets of a stream's DATA: credit goes back to the peer (strict flow control). */
   consume(streamId: number, n: number): void {
-    if (n <= 0) return;
-    this.guarded(() => this.credit(streamId, n));
+    if (n <= 0 || this.state === 'closed') return;
+    try {
+      this.credit(streamId, n);
+    } catch (err) {
+      this.fail(err);
+    }
+    this.flushIfIdle();
   }
 
   private credit(streamId: number, n: number): void {
@@ -763,7 +803,7 @@ export class H2Connection {
         // Not through dropStream: the last one would end the drain as if it had finished ("all streams done").
         for (const s of [...this.streams.values()]) {
           this.queue(rstStreamFrame(s.id, E.CANCEL), false);
-          this.streams.delete(s.id);
+          this.deleteStream(s.id);
           this.emit(() => this.listener.onReset?.(s.id, E.CANCEL, true));
         }
         this.flush(false);
@@ -848,13 +888,18 @@ export class H2Connection {
   }
 
   private peerStreams(): number {
-    let n = 0;
-    for (const id of this.streams.keys()) if (!this.isOurs(id)) n++;
-    return n;
+    return this.peerOpen;
   }
 
   private ourStreams(): number {
-    return this.streams.size - this.peerStreams();
+    return this.streams.size - this.peerOpen;
+  }
+
+  /** Every removal from `streams` goes through here, so that peerOpen stays its count. */
+  private deleteStream(id: number): boolean {
+    if (!this.streams.delete(id)) return false;
+    if (!this.isOurs(id)) this.peerOpen--;
+    return true;
   }
 
   private newStream(id: number): Stream {
@@ -874,6 +919,7 @@ export class H2Connection {
       lastActive: this.now(),
     };
     this.streams.set(id, s);
+    if (!this.isOurs(id)) this.peerOpen++;
     return s;
   }
 
@@ -1000,11 +1046,15 @@ export class H2Connection {
     // A reset stream will not be read: what it held of the connection window goes back (as the h2 crate does).
     if (s.unconsumed > 0 && this.state !== 'closed') this.creditConnection(s.unconsumed);
     s.unconsumed = 0;
-    this.emit(() => this.listener.onReset?.(s.id, code, local));
+    try {
+      this.listener.onReset?.(s.id, code, local);
+    } catch (err) {
+      throw listenerThrew(err);
+    }
   }
 
   private forget(s: Stream): void {
-    if (!this.streams.delete(s.id)) return;
+    if (!this.deleteStream(s.id)) return;
     if (this.streams.size === 0) this.idleSince = this.now();
     this.bufferedBytes -= s.queued;
     s.queue = [];
@@ -1013,12 +1063,13 @@ export class H2Connection {
     this.maybeDone();
   }
 
-  /** A listener call; a listener that throws ends the connection (INTERNAL_ERROR), not receive(). */
+  /** A listener call; a listener that throws ends the connection (INTERNAL_ERROR), not receive(). The hot
+   *  events (onHeaders, onData, onReset) inline this try / catch instead: a closure per event was garbage. */
   private emit(call: () => void): void {
     try {
       call();
     } catch (err) {
-      throw new H2ProtocolError(E.INTERNAL_ERROR, `listener threw: ${err instanceof Error ? err.message : String(err)}`);
+      throw listenerThrew(err);
     }
   }
 
@@ -1041,7 +1092,7 @@ export class H2Connection {
       this.flush(false);
     }
     for (const s of [...this.streams.values()]) {
-      this.streams.delete(s.id);
+      this.deleteStream(s.id);
       try {
         this.listener.onReset?.(s.id, reason.code, true);
       } catch {
@@ -1056,6 +1107,7 @@ export class H2Connection {
     this.state = 'closed';
     this.closeReason = reason;
     this.streams.clear();
+    this.peerOpen = 0;
     this.sending.clear();
     this.writable = [];
     this.resetByUs.clear();
@@ -1123,7 +1175,7 @@ export class H2Connection {
         try {
           this.listener.onWritable?.(id);
         } catch (err) {
-          this.fail(new H2ProtocolError(E.INTERNAL_ERROR, `listener threw: ${err instanceof Error ? err.message : String(err)}`));
+          this.fail(listenerThrew(err));
           return;
         }
       }
@@ -1140,6 +1192,11 @@ export class H2Connection {
     }
     this.flushIfIdle();
   }
+}
+
+/** What a listener that threw becomes: a connection error (INTERNAL_ERROR). */
+function listenerThrew(err: unknown): H2ProtocolError {
+  return new H2ProtocolError(E.INTERNAL_ERROR, `listener threw: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 /** A net.Socket (or TLS socket) as the connection's transport: data in, drain and close wired. */
