@@ -13,9 +13,9 @@ import {
   DEFAULT_WINDOW,
   FLAG,
   FRAME,
+  FRAME_HEADER_BYTES,
   FrameReader,
   goawayFrame,
-  headersFrames,
   MAX_WINDOW,
   pingFrame,
   PREFACE,
@@ -24,7 +24,7 @@ import {
   SETTINGS_ACK,
   settingsFrame,
   windowUpdateFrame,
-  encodeFrame,
+  FrameWriter,
 } from './frames.js';
 import { HeaderBlockAssembler, type HeaderBlock } from './header-block.js';
 import { HpackDecoder } from './hpack/decoder.js';
@@ -170,7 +170,10 @@ export class H2Connection {
   private inboundPriority = 0;
   private inboundWindowUpdates = 0;
   private outboundData = 0;
-  private out: Buffer[] = [];
+  /** What the next flush writes: frames staged in one buffer (small ones copied, large payloads by reference),
+   *  not a Buffer per frame joined by Buffer.concat; `outFrames` counts them against maxOutboundFrames. */
+  private readonly out = new FrameWriter();
+  private outFrames = 0;
   private outBytes = 0;
   private outControl = 0;
   private blocked = false;
@@ -821,7 +824,7 @@ export class H2Connection {
   }
 
   stats(): ConnectionStats {
-    return { streams: this.streams.size, bufferedBytes: this.bufferedBytes, queuedControlFrames: this.outControl, queuedFrames: this.out.length, queuedOutputBytes: this.outBytes };
+    return { streams: this.streams.size, bufferedBytes: this.bufferedBytes, queuedControlFrames: this.outControl, queuedFrames: this.outFrames, queuedOutputBytes: this.outBytes };
   }
 
   /** What the peer may still send: on the connection (0), or on a stream (0 once it is gone). */
@@ -937,8 +940,7 @@ export class H2Connection {
   }
 
   private writeHeaders(s: Stream, headers: HeaderList, endStream: boolean): void {
-    const block = this.encoder.encode(headers);
-    this.queue(headersFrames(s.id, block, endStream, this.peer.maxFrameSize), false);
+    this.queueHeaders(s.id, headers, endStream);
     if (endStream) {
       s.endQueued = true;
       this.transition(s, 'send-end');
@@ -969,7 +971,7 @@ export class H2Connection {
       }
       const chunk = this.takeQueued(s, n);
       const last = s.queued === 0 && s.endQueued && s.trailers === undefined;
-      this.queue(encodeFrame(FRAME.DATA, last ? FLAG.END_STREAM : 0, s.id, chunk), false);
+      this.queueFrame(FRAME.DATA, last ? FLAG.END_STREAM : 0, s.id, chunk);
       this.outboundData++;
       s.lastActive = this.now();
       s.send.take(n);
@@ -984,11 +986,11 @@ export class H2Connection {
     if (s.trailers !== undefined) {
       const trailers = s.trailers;
       s.trailers = undefined;
-      this.queue(headersFrames(s.id, this.encoder.encode(trailers), true, this.peer.maxFrameSize), false);
+      this.queueHeaders(s.id, trailers, true);
       return this.sentEnd(s);
     }
     // An empty END_STREAM (sendData(id, empty, true) with nothing queued).
-    this.queue(encodeFrame(FRAME.DATA, FLAG.END_STREAM, s.id), false);
+    this.queueFrame(FRAME.DATA, FLAG.END_STREAM, s.id, EMPTY);
     this.outboundData++;
     this.sentEnd(s);
   }
@@ -1085,7 +1087,8 @@ export class H2Connection {
     if (sendGoaway) {
       // Past every bound: the last frame is never refused.
       const goaway = goawayFrame(this.lastPeerStreamId, reason.code, debug.slice(0, 256));
-      this.out.push(goaway);
+      this.out.bytes(goaway);
+      this.outFrames++;
       this.outBytes += goaway.length;
       // Written even past a blocked transport, the last words, and no DATA after them.
       this.blocked = false;
@@ -1112,7 +1115,8 @@ export class H2Connection {
     this.writable = [];
     this.resetByUs.clear();
     this.bufferedBytes = 0;
-    this.out = [];
+    this.out.take();
+    this.outFrames = 0;
     this.outBytes = 0;
     this.outControl = 0;
     this.reader.stop();
@@ -1132,12 +1136,40 @@ export class H2Connection {
   /** Queues a frame; `control`: a frame the peer's input made us owe (PING/SETTINGS ACK, RST_STREAM), counted against the outbound flood bound. */
   private queue(frame: Buffer, control: boolean): void {
     if (this.state === 'closed') return;
-    this.out.push(frame);
+    this.out.bytes(frame);
     this.outBytes += frame.length;
     if (control && ++this.outControl > this.limits.maxOutboundControlFrames) {
       throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `more than ${this.limits.maxOutboundControlFrames} control frames queued for a peer that does not read them`);
     }
-    if (this.out.length > this.limits.maxOutboundFrames) {
+    this.countFrame();
+  }
+
+  /** A frame written straight into the staging buffer (DATA: no Buffer of its own); never a control frame. */
+  private queueFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
+    if (this.state === 'closed') return;
+    this.out.frame(type, flags, streamId, payload);
+    this.outBytes += FRAME_HEADER_BYTES + payload.length;
+    this.countFrame();
+  }
+
+  /** A header block as HEADERS and CONTINUATION frames (frames.ts's headersFrames, written in place), counted as one frame as before. */
+  private queueHeaders(streamId: number, headers: HeaderList, endStream: boolean): void {
+    if (this.state === 'closed') return;
+    // A view of the encoder's buffer: staged now (copied: `copyLarge`), before the next encode overwrites it.
+    const block = this.encoder.encodeView(headers);
+    const max = this.peer.maxFrameSize;
+    const frames = Math.max(1, Math.ceil(block.length / max));
+    for (let i = 0, from = 0; i < frames; i++, from += max) {
+      const to = Math.min(block.length, from + max);
+      const flags = (i === 0 && endStream ? FLAG.END_STREAM : 0) | (i === frames - 1 ? FLAG.END_HEADERS : 0);
+      this.out.frame(i === 0 ? FRAME.HEADERS : FRAME.CONTINUATION, flags, streamId, block, from, to, true);
+    }
+    this.outBytes += block.length + frames * FRAME_HEADER_BYTES;
+    this.countFrame();
+  }
+
+  private countFrame(): void {
+    if (++this.outFrames > this.limits.maxOutboundFrames) {
       throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `more than ${this.limits.maxOutboundFrames} frames queued for a peer that does not read them`);
     }
   }
@@ -1149,9 +1181,10 @@ export class H2Connection {
   private flush(pumpData = true): void {
     if (this.state === 'closed') return;
     if (pumpData && !this.blocked) this.pump();
-    if (this.blocked || this.out.length === 0) return;
-    const bytes = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
-    this.out = [];
+    if (this.blocked || this.outFrames === 0) return;
+    const parts = this.out.take();
+    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.outBytes);
+    this.outFrames = 0;
     this.outBytes = 0;
     this.outControl = 0;
     let ok: boolean | void;

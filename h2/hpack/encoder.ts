@@ -114,6 +114,11 @@ export class HpackEncoder {
 
   /** One header block (names lower-case, pseudo-headers first), as a new Buffer. */
   encode(headers: HeaderList): Buffer {
+    return Buffer.from(this.encodeView(headers));
+  }
+
+  /** As encode(), but a view of the encoder's own buffer: valid only until the next encode (the connection copies it into its output at once). */
+  encodeView(headers: HeaderList): Buffer {
     this.pos = 0;
     if (this.minPending !== undefined) {
       this.integer(this.minPending, 5, 0x20);
@@ -121,7 +126,7 @@ export class HpackEncoder {
       this.minPending = undefined;
     }
     for (const [name, value] of headers) this.field(name, value);
-    return Buffer.from(this.out.subarray(0, this.pos));
+    return this.out.subarray(0, this.pos);
   }
 
   private field(name: string, value: string): void {
