@@ -119,6 +119,8 @@ interface Stream {
 const EMPTY = Buffer.alloc(0);
 const GRACEFUL_PING = Buffer.from('h2-goawy', 'latin1');
 const BDP_PING = Buffer.from('h2-bdp-p', 'latin1');
+/** The output staging buffer: 16 KiB, not the generator's 64, as a proxy holds many mostly idle connections. */
+const OUTPUT_STAGE_BYTES = 16 * 1024;
 /** Streams we reset, remembered to ignore what the peer still sends on them: the h2 crate's DEFAULT_LOCAL_RESET_COUNT_MAX. */
 const RESET_MEMORY = 1024;
 
@@ -172,7 +174,7 @@ export class H2Connection {
   private outboundData = 0;
   /** What the next flush writes: frames staged in one buffer (small ones copied, large payloads by reference),
    *  not a Buffer per frame joined by Buffer.concat; `outFrames` counts them against maxOutboundFrames. */
-  private readonly out = new FrameWriter();
+  private readonly out = new FrameWriter(OUTPUT_STAGE_BYTES);
   private outFrames = 0;
   private outBytes = 0;
   private outControl = 0;

@@ -130,11 +130,16 @@ const STAGE_BYTES = 64 * 1024;
  * payloads (request bodies) are kept by reference.
  */
 export class FrameWriter {
-  private stage = Buffer.allocUnsafe(STAGE_BYTES);
+  private stage: Buffer;
   /** stage[start, used) is written and not yet handed out. */
   private start = 0;
   private used = 0;
   private readonly parts: Buffer[] = [];
+
+  /** `stageBytes`: the staging buffer's size (a new one when it fills; a slice handed out keeps its stage alive). */
+  constructor(private readonly stageBytes = STAGE_BYTES) {
+    this.stage = Buffer.allocUnsafe(stageBytes);
+  }
 
   get empty(): boolean {
     return this.used === this.start && this.parts.length === 0;
@@ -182,7 +187,7 @@ export class FrameWriter {
   private reserve(n: number): void {
     if (this.used + n <= this.stage.length) return;
     this.cut();
-    this.stage = Buffer.allocUnsafe(STAGE_BYTES);
+    this.stage = Buffer.allocUnsafe(this.stageBytes);
     this.start = this.used = 0;
   }
 
