@@ -201,7 +201,7 @@ export class H2Connection {
       this.list.push([name, value]);
     },
   };
-  /** Streams the peer opened, of `streams` (counted, not counted by a walk over the map per HEADERS). */
+  /** How many of `streams` the peer opened: kept as a count, not found by walking the map per HEADERS. */
   private peerOpen = 0;
   /** Streams with DATA, trailers or END_STREAM waiting to go out: flush pumps these, not every stream. */
   private readonly sending = new Set<Stream>();
