@@ -13,9 +13,9 @@ import {
   DEFAULT_WINDOW,
   FLAG,
   FRAME,
+  FRAME_HEADER_BYTES,
   FrameReader,
   goawayFrame,
-  headersFrames,
   MAX_WINDOW,
   pingFrame,
   PREFACE,
@@ -24,9 +24,7 @@ import {
   SETTINGS_ACK,
   settingsFrame,
   windowUpdateFrame,
-  encodeFrame,
-  FRAME_HEADER_BYTES,
-  writeFrameHeader,
+  FrameWriter,
 } from './frames.js';
 import { HeaderBlockAssembler, type HeaderBlock } from './header-block.js';
 import { HpackDecoder } from './hpack/decoder.js';
@@ -121,13 +119,13 @@ interface Stream {
   lastActive: number;
 }
 
+const EMPTY = Buffer.alloc(0);
 const GRACEFUL_PING = Buffer.from('h2-goawy', 'latin1');
 const BDP_PING = Buffer.from('h2-bdp-p', 'latin1');
+/** The output staging buffer: 16 KiB, not the generator's 64, as a proxy holds many mostly idle connections. */
+const OUTPUT_STAGE_BYTES = 16 * 1024;
 /** Streams we reset, remembered to ignore what the peer still sends on them: the h2 crate's DEFAULT_LOCAL_RESET_COUNT_MAX. */
 const RESET_MEMORY = 1024;
-/** DATA payloads from this size on go to a writev transport by reference: copying them into one buffer per
- *  flush (and into each frame before that) cost more than the extra iovec. */
-const DATA_BY_REFERENCE = 4096;
 
 export class H2Connection {
   readonly role: Role;
@@ -177,17 +175,21 @@ export class H2Connection {
   private inboundPriority = 0;
   private inboundWindowUpdates = 0;
   private outboundData = 0;
-  private out: Buffer[] = [];
-  private outBytes = 0;
-  /** Frames in `out` (a large DATA frame takes two entries: its header and its payload). */
+  /** What the next flush writes: frames staged in one buffer (small ones copied, large payloads by reference),
+   *  not a Buffer per frame joined by Buffer.concat; `outFrames` counts them against maxOutboundFrames. */
+  private readonly out = new FrameWriter(OUTPUT_STAGE_BYTES);
   private outFrames = 0;
+  private outBytes = 0;
   private outControl = 0;
   private blocked = false;
   private inReceive = false;
+  /** now() read once per receive(): the streams' activity stamps within one read share it (see stamp()). */
+  private turnNow: number | undefined;
   /** Chunks given to a re-entered receive(), read after the current one. */
   private pendingInput: Buffer[] = [];
-  /** DATA pieces of the frame being read. */
-  private dataPieces: Buffer[] = [];
+  /** DATA body of the frame being read: its first piece, and the others when it came in several (split across reads). */
+  private dataPiece: Buffer | undefined;
+  private dataPieces: Buffer[] | undefined;
   private readonly validateHttp: boolean;
   private readonly adaptive: AdaptiveWindow | undefined;
   private readonly onBdpSample: ConnectionOptions['onBdpSample'];
@@ -195,6 +197,15 @@ export class H2Connection {
   private receivedBytes = 0;
   /** The last RESET_MEMORY streams we reset, oldest first. */
   private readonly resetByUs = new Set<number>();
+  /** The decoder's sink, one for the connection (not a closure per block): fields go to `list`, the block's list. */
+  private readonly headerSink = {
+    list: [] as Array<[string, string]>,
+    onHeader(name: string, value: string): void {
+      this.list.push([name, value]);
+    },
+  };
+  /** How many of `streams` the peer opened: kept as a count, not found by walking the map per HEADERS. */
+  private peerOpen = 0;
   /** Streams with DATA, trailers or END_STREAM waiting to go out: flush pumps these, not every stream. */
   private readonly sending = new Set<Stream>();
   /** Streams whose queued DATA went out while they were blocked: told onWritable after the write. */
@@ -235,7 +246,11 @@ export class H2Connection {
           }
         },
         onDataBytes: (_streamId, buf, start, end) => {
-          this.dataPieces.push(Buffer.from(buf.subarray(start, end)));
+          // Copied: the listener keeps what onData hands it, and the caller of receive() may reuse its chunk.
+          const piece = Buffer.allocUnsafe(end - start);
+          buf.copy(piece, 0, start, end);
+          if (this.dataPiece === undefined) this.dataPiece = piece;
+          else (this.dataPieces ??= [this.dataPiece]).push(piece);
         },
       },
       this.local.maxFrameSize,
@@ -263,6 +278,7 @@ export class H2Connection {
       return;
     }
     this.inReceive = true;
+    this.turnNow = this.now();
     try {
       this.read(chunk);
       while (this.pendingInput.length > 0 && !this.closed) this.read(this.pendingInput.shift()!);
@@ -271,6 +287,7 @@ export class H2Connection {
     } finally {
       this.pendingInput = [];
       this.inReceive = false;
+      this.turnNow = undefined;
     }
     this.flush();
   }
@@ -477,7 +494,7 @@ export class H2Connection {
       return; // closed: ignored (5.1).
     }
     if (!s.send.grow(increment)) throw new H2StreamError(streamId, E.FLOW_CONTROL_ERROR, `stream ${streamId} send window above 2^31-1`);
-    s.lastActive = this.now();
+    s.lastActive = this.stamp();
     this.pumpStream(s);
   }
 
@@ -495,8 +512,9 @@ export class H2Connection {
   }
 
   private onDataFrame(streamId: number, flags: number, flowBytes: number, dataBytes: number): void {
+    const piece = this.dataPiece;
     const pieces = this.dataPieces;
-    this.dataPieces = [];
+    this.dataPiece = this.dataPieces = undefined;
     if (this.state === 'closed') return;
     if (!this.peerSettingsSeen) throw new H2ProtocolError(E.PROTOCOL_ERROR, "the peer's first frame is DATA, not SETTINGS (3.4)");
     if (this.assembler.pending) throw new H2ProtocolError(E.PROTOCOL_ERROR, 'DATA inside a header block');
@@ -529,7 +547,7 @@ export class H2Connection {
       return;
     }
     s.unconsumed += flowBytes;
-    s.lastActive = this.now();
+    s.lastActive = this.stamp();
     if (s.expectedLength >= 0) {
       s.receivedLength += dataBytes;
       // 8.1.1: DATA beyond content-length, or short of it at END_STREAM, makes the message malformed.
@@ -540,8 +558,12 @@ export class H2Connection {
     // Padding is flow-controlled but never reaches the application: its credit goes back at once.
     if (flowBytes > dataBytes) this.credit(streamId, flowBytes - dataBytes);
     if (endStream) this.transition(s, 'recv-end');
-    const data = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
-    this.emit(() => this.listener.onData?.(streamId, data, endStream));
+    const data = pieces !== undefined ? Buffer.concat(pieces) : (piece ?? EMPTY);
+    try {
+      this.listener.onData?.(streamId, data, endStream);
+    } catch (err) {
+      throw listenerThrew(err);
+    }
     if (s.state === 'closed') this.forget(s);
   }
 
@@ -550,9 +572,10 @@ export class H2Connection {
     this.inboundBlocks++;
     // Decode first, always: the HPACK table must stay in step whatever becomes of the stream.
     const headers: Array<[string, string]> = [];
+    this.headerSink.list = headers;
     let tooLarge = false;
     try {
-      this.decoder.decode(block.block, 0, block.block.length, { onHeader: (n, v) => headers.push([n, v]) });
+      this.decoder.decode(block.block, 0, block.block.length, this.headerSink);
     } catch (err) {
       if (!(err instanceof HeaderListTooLargeError)) throw err;
       tooLarge = true;
@@ -611,11 +634,14 @@ export class H2Connection {
       }
     }
     if (!(this.role === 'client' && status.length === 3 && status[0] === '1')) s.headersReceived = true;
-    s.lastActive = this.now();
+    s.lastActive = this.stamp();
     if (block.endStream) this.transition(s, 'recv-end');
-    const stream = s;
-    this.emit(() => this.listener.onHeaders?.(id, headers, block.endStream));
-    if (stream.state === 'closed') this.forget(stream);
+    try {
+      this.listener.onHeaders?.(id, headers, block.endStream);
+    } catch (err) {
+      throw listenerThrew(err);
+    }
+    if (s.state === 'closed') this.forget(s);
   }
 
   // ---- output (the application's calls) ----
@@ -636,10 +662,15 @@ export class H2Connection {
 
   /** Server: a response's headers (or any HEADERS on an open stream of ours to send on). */
   sendHeaders(streamId: number, headers: HeaderList, endStream = false): void {
-    this.guarded(() => {
+    // guarded() spelled out on the per-request calls (here, sendData, sendTrailers, consume): no closure per call.
+    if (this.state === 'closed') return;
+    try {
       const s = this.sendable(streamId);
       if (s) this.writeHeaders(s, headers, endStream);
-    });
+    } catch (err) {
+      this.fail(err);
+    }
+    this.flushIfIdle();
   }
 
   respond(streamId: number, headers: HeaderList, endStream = false): void {
@@ -654,7 +685,7 @@ export class H2Connection {
     const s = this.sendable(streamId);
     if (!s || s.endQueued) return false;
     let ok = true;
-    this.guarded(() => {
+    try {
       if (data.length > 0) {
         s.queue.push(data);
         s.queued += data.length;
@@ -666,7 +697,10 @@ export class H2Connection {
         ok = false;
         this.streamError(streamId, E.ENHANCE_YOUR_CALM, false);
       }
-    });
+    } catch (err) {
+      this.fail(err);
+    }
+    this.flushIfIdle();
     return ok && this.state !== 'closed';
   }
 
@@ -674,11 +708,14 @@ export class H2Connection {
   sendTrailers(streamId: number, headers: HeaderList): void {
     const s = this.sendable(streamId);
     if (!s || s.endQueued) return;
-    this.guarded(() => {
+    try {
       s.trailers = headers;
       s.endQueued = true;
       this.pumpStream(s);
-    });
+    } catch (err) {
+      this.fail(err);
+    }
+    this.flushIfIdle();
   }
 
   /** RST_STREAM(code) on a stream. */
@@ -694,8 +731,13 @@ export class H2Connection {
 
   /** The application consumed n octets of a stream's DATA: credit goes back to the peer (strict flow control). */
   consume(streamId: number, n: number): void {
-    if (n <= 0) return;
-    this.guarded(() => this.credit(streamId, n));
+    if (n <= 0 || this.state === 'closed') return;
+    try {
+      this.credit(streamId, n);
+    } catch (err) {
+      this.fail(err);
+    }
+    this.flushIfIdle();
   }
 
   private credit(streamId: number, n: number): void {
@@ -773,7 +815,7 @@ export class H2Connection {
         // Not through dropStream: the last one would end the drain as if it had finished ("all streams done").
         for (const s of [...this.streams.values()]) {
           this.queue(rstStreamFrame(s.id, E.CANCEL), false);
-          this.streams.delete(s.id);
+          this.deleteStream(s.id);
           this.emit(() => this.listener.onReset?.(s.id, E.CANCEL, true));
         }
         this.flush(false);
@@ -849,6 +891,15 @@ export class H2Connection {
     this.finish({ code: E.NO_ERROR, by: this.goawayLast !== MAX_WINDOW ? 'local' : 'peer', message: 'GOAWAY, all streams done' }, true);
   }
 
+  /**
+   * The time for activity stamps (a stream's lastActive, idleSince), against the idle timeouts' seconds: inside
+   * receive() the read's one clock reading, not a performance.now() per frame (they were 8% of the in-memory
+   * pair's profile). The rate limits and the BDP samples still read the clock themselves.
+   */
+  private stamp(): number {
+    return this.turnNow ?? this.now();
+  }
+
   private isOurs(id: number): boolean {
     return (id % 2 === 1) === (this.role === 'client');
   }
@@ -858,13 +909,18 @@ export class H2Connection {
   }
 
   private peerStreams(): number {
-    let n = 0;
-    for (const id of this.streams.keys()) if (!this.isOurs(id)) n++;
-    return n;
+    return this.peerOpen;
   }
 
   private ourStreams(): number {
-    return this.streams.size - this.peerStreams();
+    return this.streams.size - this.peerOpen;
+  }
+
+  /** Every removal from `streams` goes through here, so that peerOpen stays its count. */
+  private deleteStream(id: number): boolean {
+    if (!this.streams.delete(id)) return false;
+    if (!this.isOurs(id)) this.peerOpen--;
+    return true;
   }
 
   private newStream(id: number): Stream {
@@ -881,9 +937,10 @@ export class H2Connection {
       unconsumed: 0,
       expectedLength: -1,
       receivedLength: 0,
-      lastActive: this.now(),
+      lastActive: this.stamp(),
     };
     this.streams.set(id, s);
+    if (!this.isOurs(id)) this.peerOpen++;
     return s;
   }
 
@@ -901,8 +958,7 @@ export class H2Connection {
   }
 
   private writeHeaders(s: Stream, headers: HeaderList, endStream: boolean): void {
-    const block = this.encoder.encode(headers);
-    this.queue(headersFrames(s.id, block, endStream, this.peer.maxFrameSize), false);
+    this.queueHeaders(s.id, headers, endStream);
     if (endStream) {
       s.endQueued = true;
       this.transition(s, 'send-end');
@@ -933,9 +989,9 @@ export class H2Connection {
       }
       const chunk = this.takeQueued(s, n);
       const last = s.queued === 0 && s.endQueued && s.trailers === undefined;
-      this.queueData(s.id, last ? FLAG.END_STREAM : 0, chunk);
+      this.queueFrame(FRAME.DATA, last ? FLAG.END_STREAM : 0, s.id, chunk);
       this.outboundData++;
-      s.lastActive = this.now();
+      s.lastActive = this.stamp();
       s.send.take(n);
       this.connSend.take(n);
       if (last) return this.sentEnd(s);
@@ -948,11 +1004,11 @@ export class H2Connection {
     if (s.trailers !== undefined) {
       const trailers = s.trailers;
       s.trailers = undefined;
-      this.queue(headersFrames(s.id, this.encoder.encode(trailers), true, this.peer.maxFrameSize), false);
+      this.queueHeaders(s.id, trailers, true);
       return this.sentEnd(s);
     }
     // An empty END_STREAM (sendData(id, empty, true) with nothing queued).
-    this.queue(encodeFrame(FRAME.DATA, FLAG.END_STREAM, s.id), false);
+    this.queueFrame(FRAME.DATA, FLAG.END_STREAM, s.id, EMPTY);
     this.outboundData++;
     this.sentEnd(s);
   }
@@ -1010,12 +1066,16 @@ export class H2Connection {
     // A reset stream will not be read: what it held of the connection window goes back (as the h2 crate does).
     if (s.unconsumed > 0 && this.state !== 'closed') this.creditConnection(s.unconsumed);
     s.unconsumed = 0;
-    this.emit(() => this.listener.onReset?.(s.id, code, local));
+    try {
+      this.listener.onReset?.(s.id, code, local);
+    } catch (err) {
+      throw listenerThrew(err);
+    }
   }
 
   private forget(s: Stream): void {
-    if (!this.streams.delete(s.id)) return;
-    if (this.streams.size === 0) this.idleSince = this.now();
+    if (!this.deleteStream(s.id)) return;
+    if (this.streams.size === 0) this.idleSince = this.stamp();
     this.bufferedBytes -= s.queued;
     s.queue = [];
     s.queued = 0;
@@ -1023,12 +1083,13 @@ export class H2Connection {
     this.maybeDone();
   }
 
-  /** A listener call; a listener that throws ends the connection (INTERNAL_ERROR), not receive(). */
+  /** A listener call; a listener that throws ends the connection (INTERNAL_ERROR), not receive(). The hot
+   *  events (onHeaders, onData, onReset) inline this try / catch instead: a closure per event was garbage. */
   private emit(call: () => void): void {
     try {
       call();
     } catch (err) {
-      throw new H2ProtocolError(E.INTERNAL_ERROR, `listener threw: ${err instanceof Error ? err.message : String(err)}`);
+      throw listenerThrew(err);
     }
   }
 
@@ -1044,7 +1105,8 @@ export class H2Connection {
     if (sendGoaway) {
       // Past every bound: the last frame is never refused.
       const goaway = goawayFrame(this.lastPeerStreamId, reason.code, debug.slice(0, 256));
-      this.out.push(goaway);
+      this.out.bytes(goaway);
+      this.outFrames++;
       this.outBytes += goaway.length;
       this.outFrames++;
       // Written even past a blocked transport, the last words, and no DATA after them.
@@ -1052,7 +1114,7 @@ export class H2Connection {
       this.flush(false);
     }
     for (const s of [...this.streams.values()]) {
-      this.streams.delete(s.id);
+      this.deleteStream(s.id);
       try {
         this.listener.onReset?.(s.id, reason.code, true);
       } catch {
@@ -1067,13 +1129,14 @@ export class H2Connection {
     this.state = 'closed';
     this.closeReason = reason;
     this.streams.clear();
+    this.peerOpen = 0;
     this.sending.clear();
     this.writable = [];
     this.resetByUs.clear();
     this.bufferedBytes = 0;
-    this.out = [];
-    this.outBytes = 0;
+    this.out.take();
     this.outFrames = 0;
+    this.outBytes = 0;
     this.outControl = 0;
     this.reader.stop();
     try {
@@ -1092,7 +1155,7 @@ export class H2Connection {
   /** Queues a frame; `control`: a frame the peer's input made us owe (PING/SETTINGS ACK, RST_STREAM), counted against the outbound flood bound. */
   private queue(frame: Buffer, control: boolean): void {
     if (this.state === 'closed') return;
-    this.out.push(frame);
+    this.out.bytes(frame);
     this.outBytes += frame.length;
     if (control && ++this.outControl > this.limits.maxOutboundControlFrames) {
       throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `more than ${this.limits.maxOutboundControlFrames} control frames queued for a peer that does not read them`);
@@ -1100,17 +1163,27 @@ export class H2Connection {
     this.countFrame();
   }
 
-  /** A DATA frame: with a writev transport, a large payload is queued by reference after its header (no copy). */
-  private queueData(streamId: number, flags: number, payload: Buffer): void {
-    if (this.transport.writev === undefined || payload.length < DATA_BY_REFERENCE) {
-      this.queue(encodeFrame(FRAME.DATA, flags, streamId, payload), false);
-      return;
-    }
+  /** A frame written straight into the staging buffer (DATA: no Buffer of its own); never a control frame. */
+  private queueFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
     if (this.state === 'closed') return;
-    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-    writeFrameHeader(header, 0, payload.length, FRAME.DATA, flags, streamId);
-    this.out.push(header, payload);
+    this.out.frame(type, flags, streamId, payload);
     this.outBytes += FRAME_HEADER_BYTES + payload.length;
+    this.countFrame();
+  }
+
+  /** A header block as HEADERS and CONTINUATION frames (frames.ts's headersFrames, written in place), counted as one frame as before. */
+  private queueHeaders(streamId: number, headers: HeaderList, endStream: boolean): void {
+    if (this.state === 'closed') return;
+    // A view of the encoder's buffer: staged now (copied: `copyLarge`), before the next encode overwrites it.
+    const block = this.encoder.encodeView(headers);
+    const max = this.peer.maxFrameSize;
+    const frames = Math.max(1, Math.ceil(block.length / max));
+    for (let i = 0, from = 0; i < frames; i++, from += max) {
+      const to = Math.min(block.length, from + max);
+      const flags = (i === 0 && endStream ? FLAG.END_STREAM : 0) | (i === frames - 1 ? FLAG.END_HEADERS : 0);
+      this.out.frame(i === 0 ? FRAME.HEADERS : FRAME.CONTINUATION, flags, streamId, block, from, to, true);
+    }
+    this.outBytes += block.length + frames * FRAME_HEADER_BYTES;
     this.countFrame();
   }
 
@@ -1127,18 +1200,18 @@ export class H2Connection {
   private flush(pumpData = true): void {
     if (this.state === 'closed') return;
     if (pumpData && !this.blocked) this.pump();
-    if (this.blocked || this.out.length === 0) return;
-    const out = this.out;
+    if (this.blocked || this.outFrames === 0) return;
+    // Small frames staged in one buffer, large payloads by reference: a writev transport takes them as they are.
+    const parts = this.out.take();
     const bytes = this.outBytes;
-    this.out = [];
     this.outBytes = 0;
     this.outFrames = 0;
     this.outControl = 0;
     let ok: boolean | void;
     try {
-      if (out.length === 1) ok = this.transport.write(out[0]!);
-      else if (this.transport.writev !== undefined) ok = this.transport.writev(out);
-      else ok = this.transport.write(Buffer.concat(out, bytes));
+      if (parts.length === 1) ok = this.transport.write(parts[0]!);
+      else if (this.transport.writev !== undefined) ok = this.transport.writev(parts);
+      else ok = this.transport.write(Buffer.concat(parts, bytes));
     } catch (err) {
       this.transportClosed(err instanceof Error ? err : new Error(String(err)));
       return;
@@ -1157,7 +1230,7 @@ export class H2Connection {
         try {
           this.listener.onWritable?.(id);
         } catch (err) {
-          this.fail(new H2ProtocolError(E.INTERNAL_ERROR, `listener threw: ${err instanceof Error ? err.message : String(err)}`));
+          this.fail(listenerThrew(err));
           return;
         }
       }
@@ -1174,6 +1247,11 @@ export class H2Connection {
     }
     this.flushIfIdle();
   }
+}
+
+/** What a listener that threw becomes: a connection error (INTERNAL_ERROR). */
+function listenerThrew(err: unknown): H2ProtocolError {
+  return new H2ProtocolError(E.INTERNAL_ERROR, `listener threw: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 /** A net.Socket (or TLS socket) as the connection's transport: data in, drain and close wired. */

@@ -130,22 +130,27 @@ const STAGE_BYTES = 64 * 1024;
  * payloads (request bodies) are kept by reference.
  */
 export class FrameWriter {
-  private stage = Buffer.allocUnsafe(STAGE_BYTES);
+  private stage: Buffer;
   /** stage[start, used) is written and not yet handed out. */
   private start = 0;
   private used = 0;
   private readonly parts: Buffer[] = [];
 
+  /** `stageBytes`: the staging buffer's size (a new one when it fills; a slice handed out keeps its stage alive). */
+  constructor(private readonly stageBytes = STAGE_BYTES) {
+    this.stage = Buffer.allocUnsafe(stageBytes);
+  }
+
   get empty(): boolean {
     return this.used === this.start && this.parts.length === 0;
   }
 
-  /** A frame header followed by `payload` (copied or referenced). */
-  frame(type: number, flags: number, streamId: number, payload?: Buffer, start = 0, end = payload?.length ?? 0): void {
+  /** A frame header followed by `payload` (copied or referenced; `copyLarge`: see bytes()). */
+  frame(type: number, flags: number, streamId: number, payload?: Buffer, start = 0, end = payload?.length ?? 0, copyLarge = false): void {
     this.reserve(FRAME_HEADER_BYTES);
     writeFrameHeader(this.stage, this.used, end - start, type, flags, streamId);
     this.used += FRAME_HEADER_BYTES;
-    if (payload && end > start) this.bytes(payload, start, end);
+    if (payload && end > start) this.bytes(payload, start, end, copyLarge);
   }
 
   /** A frame whose payload is one 32-bit value (RST_STREAM, WINDOW_UPDATE), without allocating it. */
@@ -156,11 +161,14 @@ export class FrameWriter {
     this.used += FRAME_HEADER_BYTES + 4;
   }
 
-  bytes(src: Buffer, start = 0, end = src.length): void {
+  /** `copyLarge`: `src` will be overwritten after the call (a reused encode buffer), so a large one is copied too. */
+  bytes(src: Buffer, start = 0, end = src.length, copyLarge = false): void {
     const n = end - start;
     if (n >= COPY_LIMIT) {
       this.cut();
-      this.parts.push(start === 0 && end === src.length ? src : src.subarray(start, end));
+      const whole = start === 0 && end === src.length;
+      if (copyLarge) this.parts.push(Buffer.from(whole ? src : src.subarray(start, end)));
+      else this.parts.push(whole ? src : src.subarray(start, end));
       return;
     }
     this.reserve(n);
@@ -179,7 +187,7 @@ export class FrameWriter {
   private reserve(n: number): void {
     if (this.used + n <= this.stage.length) return;
     this.cut();
-    this.stage = Buffer.allocUnsafe(STAGE_BYTES);
+    this.stage = Buffer.allocUnsafe(this.stageBytes);
     this.start = this.used = 0;
   }
 

@@ -108,7 +108,17 @@ export class HeaderBlockAssembler {
 
   private done(head: Omit<HeaderBlock, 'block'>, block: Buffer): true {
     this.bytes = 0;
-    this.onBlock({ ...head, block });
+    // Spelled out rather than `{ ...head, block }`: an object spread per header block was a tenth of the
+    // in-memory pair's CPU profile (bench:micro's "h2: a whole request" row).
+    this.onBlock({
+      kind: head.kind,
+      streamId: head.streamId,
+      endStream: head.endStream,
+      priority: head.priority,
+      promisedStreamId: head.promisedStreamId,
+      block,
+      continuations: head.continuations,
+    });
     return true;
   }
 }

@@ -1,4 +1,4 @@
-// `npm run bench:micro [-- --time-ms N]`: the proxy's per-request hot paths in isolation (tinybench), so a change
+// `npm run bench:micro [-- --time-ms N] [-- --only TEXT]`: the proxy's per-request hot paths in isolation (tinybench), so a change
 // to one of them shows up as a number before it is lost in the noise of a load run: p2c pick over 1 / 10 / 100
 // endpoints, the balancer's whole route (usable endpoints, pick, call), the PeakEWMA update, header rewriting,
 // the layer stack over an in-memory inner service against that service called bare, and h2/'s codec (frame
@@ -20,6 +20,7 @@ import { parseFrame } from '../h2/frame-parse.js';
 import { dataFrame, FRAME, FrameReader, headersFrames, type FrameHandler } from '../h2/frames.js';
 import { HpackDecoder } from '../h2/hpack/decoder.js';
 import { HpackEncoder } from '../h2/hpack/encoder.js';
+import { H2Connection, type Transport } from '../h2/connection.js';
 
 const EMPTY_BODY = Readable.from([]);
 
@@ -107,6 +108,58 @@ function addH2Rows(bench: Bench): void {
     encoder.encode(fields);
   });
   if (frames < 0 || decoded < 0) throw new Error('unreachable');
+  addH2PairRow(bench, fields);
+}
+
+/**
+ * A whole gRPC unary call through an H2Connection client and server in memory: request() (10 fields) and a
+ * 105-byte message with END_STREAM; the server's onHeaders / onData answer respond + 1 KiB DATA + trailers; the
+ * client reads them and gives the credit back (strict flow control, as the generator does). Writes go to a
+ * queue drained in the task, so nothing of a socket is measured, only the two connections' own work.
+ */
+function addH2PairRow(bench: Bench, fields: Array<[string, string]>): void {
+  // The peer is looked up at drain time: the server writes its SETTINGS before the client exists.
+  const pending: Array<[() => H2Connection, Buffer]> = [];
+  const transport = (to: () => H2Connection): Transport => ({
+    write: (buf) => void pending.push([to, buf]),
+    end: () => {},
+    destroy: () => {},
+  });
+  const drain = (): void => {
+    for (let i = 0; i < pending.length; i++) pending[i]![0]().receive(pending[i]![1]);
+    pending.length = 0;
+  };
+  const response: Array<[string, string]> = [[':status', '200'], ['content-type', 'application/grpc'], ['grpc-accept-encoding', 'identity,deflate,gzip']];
+  const trailers: Array<[string, string]> = [['grpc-status', '0'], ['grpc-message', '']];
+  const message = Buffer.alloc(105, 1);
+  const reply = Buffer.alloc(1024, 2);
+  let done = 0;
+  let sent = 0;
+  const server: H2Connection = new H2Connection('server', transport(() => client), {
+    onData(id, data, endStream) {
+      server.consume(id, data.length);
+      if (!endStream) return;
+      server.respond(id, response);
+      server.sendData(id, reply);
+      server.sendTrailers(id, trailers);
+    },
+  });
+  const client: H2Connection = new H2Connection('client', transport(() => server), {
+    onData(id, data) {
+      client.consume(id, data.length);
+    },
+    onHeaders(_id, _headers, endStream) {
+      if (endStream) done++;
+    },
+  });
+  drain();
+  bench.add('h2: a whole request through an H2Connection client and server pair in memory (gRPC unary, 1 KiB reply)', () => {
+    const id = client.request(fields);
+    client.sendData(id, message, true);
+    drain();
+    // A broken pair would measure nothing: every call must have been answered, both ends still open.
+    if (++sent !== done || client.closed || server.closed) throw new Error(`h2 pair: ${done} of ${sent} answered, ${client.closeReason?.message ?? server.closeReason?.message ?? 'open'}`);
+  });
 }
 
 async function main(): Promise<void> {
@@ -116,6 +169,9 @@ async function main(): Promise<void> {
     process.stderr.write('bench-micro: --time-ms must be a number in [10, 60000]\n');
     process.exit(2);
   }
+  // `--only TEXT`: the rows whose name holds TEXT (the others are not run).
+  const only = process.argv.indexOf('--only');
+  const filter = only >= 0 ? (process.argv[only + 1] ?? '') : '';
   const bench = new Bench({ time: timeMs, warmupTime: Math.min(200, timeMs) });
   const balancers: Balancer[] = [];
   for (const n of [1, 10, 100]) {
@@ -162,15 +218,19 @@ async function main(): Promise<void> {
     await res.trailers;
   });
   addH2Rows(bench);
+  for (const task of [...bench.tasks]) if (!task.name.includes(filter)) bench.remove(task.name);
   await bench.run();
   for (const b of balancers) b.close();
 
   const rows: MicroRow[] = bench.tasks.map((task) => {
     const r = task.result;
-    if (r.state !== 'completed') throw new Error(`bench-micro: ${task.name} did not complete (${r.state})`);
+    if (r.state !== 'completed') throw new Error(`bench-micro: ${task.name} did not complete (${r.state}${r.state === 'errored' ? `: ${String(r.error)}` : ''})`);
     return { name: task.name, medianNs: r.latency.p50 * 1e6, meanNs: r.latency.mean * 1e6, p99Ns: r.latency.p99 * 1e6, opsPerS: r.throughput.mean, samples: r.latency.samplesCount };
   });
-  process.stdout.write(formatMicroTable(rows, [['in-memory service through the layer stack', 'in-memory service, bare']]));
+  const pair: [string, string] = ['in-memory service through the layer stack', 'in-memory service, bare'];
+  // A filter that left out either row of the pair leaves out the comparison too.
+  const pairs = pair.every((name) => rows.some((r) => r.name === name)) ? [pair] : [];
+  process.stdout.write(formatMicroTable(rows, pairs));
 }
 
 await main();

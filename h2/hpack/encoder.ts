@@ -38,6 +38,9 @@ function pushString(out: number[], text: string): void {
 }
 
 const ENTRY_OVERHEAD = 32;
+/** Blocks remembered for reuse (a server's response and trailers, a client's request and another), and their bound. */
+const REMEMBERED_BLOCKS = 4;
+const REMEMBER_MAX_BYTES = 1024;
 /**
  * What the encoder's dynamic table may use at most, whatever the peer allows: nghttp2's
  * NGHTTP2_HD_DEFAULT_MAX_DEFLATE_BUFFER_SIZE (4096), so a peer announcing a huge table costs us no memory.
@@ -88,6 +91,11 @@ export class HpackEncoder {
   private minPending: number | undefined;
   private out = Buffer.allocUnsafe(1024);
   private pos = 0;
+  /** Bumped whenever the table or its limit changes: a remembered block is valid only in its generation. */
+  private generation = 0;
+  /** The last few blocks encoded without touching the table, with their fields: see recall(). */
+  private readonly remembered: Array<{ names: string[]; values: string[]; bytes: Buffer; generation: number }> = [];
+  private nextSlot = 0;
   /** Literals recently written: their Huffman code, or null where the raw octets are no longer. */
   private readonly huffman = new Map<string, Buffer | null>();
 
@@ -105,6 +113,7 @@ export class HpackEncoder {
     this.limit = Math.min(peerTableSize, this.maxTableSize);
     this.minPending = Math.min(this.minPending ?? this.limit, this.limit);
     this.evictTo(this.limit);
+    this.generation++;
   }
 
   /** The dynamic table's size in RFC 7541 terms. */
@@ -114,14 +123,57 @@ export class HpackEncoder {
 
   /** One header block (names lower-case, pseudo-headers first), as a new Buffer. */
   encode(headers: HeaderList): Buffer {
+    return Buffer.from(this.encodeView(headers));
+  }
+
+  /** As encode(), but a view of the encoder's own buffer: valid only until the next encode (the connection copies it into its output at once). */
+  encodeView(headers: HeaderList): Buffer {
+    const steady = this.minPending === undefined;
+    if (steady) {
+      const bytes = this.recall(headers);
+      if (bytes !== undefined) return bytes;
+    }
     this.pos = 0;
     if (this.minPending !== undefined) {
       this.integer(this.minPending, 5, 0x20);
       if (this.minPending !== this.limit) this.integer(this.limit, 5, 0x20);
       this.minPending = undefined;
     }
+    const generation = this.generation;
     for (const [name, value] of headers) this.field(name, value);
-    return Buffer.from(this.out.subarray(0, this.pos));
+    if (steady && generation === this.generation && this.pos <= REMEMBER_MAX_BYTES) this.remember(headers);
+    return this.out.subarray(0, this.pos);
+  }
+
+  /**
+   * A block already encoded for the same fields while the table has not changed since: its bytes again, since
+   * encoding is a function of the fields, the table and its limit (a steady client's request list, a server's
+   * response and trailers lists, once all their fields are indexed). The encoder's Map lookups per field were
+   * the largest part of encoding in the in-memory pair's profile; this compares strings instead.
+   */
+  private recall(headers: HeaderList): Buffer | undefined {
+    for (const slot of this.remembered) {
+      if (slot.generation !== this.generation || slot.names.length !== headers.length) continue;
+      let same = true;
+      for (let i = 0; same && i < headers.length; i++) {
+        const field = headers[i]!;
+        same = field[0] === slot.names[i] && field[1] === slot.values[i];
+      }
+      if (same) return slot.bytes;
+    }
+    return undefined;
+  }
+
+  private remember(headers: HeaderList): void {
+    const slot = {
+      names: headers.map((field) => field[0]),
+      values: headers.map((field) => field[1]),
+      bytes: Buffer.from(this.out.subarray(0, this.pos)),
+      generation: this.generation,
+    };
+    if (this.remembered.length < REMEMBERED_BLOCKS) this.remembered.push(slot);
+    else this.remembered[this.nextSlot] = slot;
+    this.nextSlot = (this.nextSlot + 1) % REMEMBERED_BLOCKS;
   }
 
   private field(name: string, value: string): void {
@@ -151,6 +203,7 @@ export class HpackEncoder {
     this.evictTo(this.limit - size);
     if (size > this.limit) return;
     const id = this.evicted + this.entries.length;
+    this.generation++;
     this.entries.push({ name, value, size });
     this.size += size;
     let values = this.full.get(name);
@@ -162,6 +215,7 @@ export class HpackEncoder {
   private evictTo(size: number): void {
     while (this.entries.length > 0 && this.size > Math.max(0, size)) {
       const oldest = this.entries.shift()!;
+      this.generation++;
       const id = this.evicted++;
       this.size -= oldest.size;
       const values = this.full.get(oldest.name);

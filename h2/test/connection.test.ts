@@ -17,6 +17,11 @@ test('h2 stream states: the RFC 9113 5.1 table', () => {
   assert.equal(nextState('half-closed-local', 'recv-end'), 'closed');
   assert.equal(nextState('idle', 'recv-end'), undefined);
   assert.equal(nextState('closed', 'reset'), undefined);
+  // The shortcuts nextState takes before its table.
+  assert.equal(nextState('idle', 'send-headers'), 'open');
+  assert.equal(nextState('open', 'reset'), 'closed');
+  assert.equal(nextState('open', 'send-headers'), undefined);
+  assert.equal(nextState('idle', 'send-end'), undefined);
 });
 
 test('h2 connection: server answers a scripted GET with headers, data and trailers', () => {
