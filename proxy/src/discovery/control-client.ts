@@ -7,7 +7,7 @@
 // prefix (uncompressed), the status from the trailers; messages are encoded by the caller (proto-loader).
 import http2 from 'node:http2';
 import { formatAddress, type Address } from '../address.js';
-import { sessionMemoryMb } from '../upstream/h2.js';
+import { sessionMemoryMb } from '../session/memory.js';
 
 /** gRPC status codes used here (grpc/doc/statuscodes.md). */
 export const GRPC_STATUS = { OK: 0, CANCELLED: 1, UNKNOWN: 2, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14 } as const;

@@ -10,7 +10,7 @@ import type { ProxyRequest, ProxyResponse, Service } from '../service.js';
 import { endsWithHeaders, h2ProxyRequest, resetCodeFor, type H2DownstreamFlags } from './h2-common.js';
 import { keepAlive } from '../session/keepalive.js';
 import { observeSession } from '../session/observe.js';
-import { sessionMemoryMb } from '../upstream/h2.js';
+import { sessionMemoryMb } from '../session/memory.js';
 import { Cancellation } from '../cancel.js';
 import { ConnLife } from './conn-life.js';
 

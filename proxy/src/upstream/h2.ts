@@ -14,6 +14,7 @@ import type { Headers, ProxyRequest, ProxyResponse } from '../service.js';
 import { watchConnect } from './connect-timeout.js';
 import { keepAlive } from '../session/keepalive.js';
 import { observeSession } from '../session/observe.js';
+import { sessionMemoryMb } from '../session/memory.js';
 
 /** Windows, adaptive flow control (flow/attach.ts), SETTINGS and keepalive PINGs toward the endpoint, as
  *  flags.ts documents them. */
@@ -41,11 +42,6 @@ interface OpenSession {
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
 
-/** Node refuses new streams past maxSessionMemory (default 10 MB); leave room for two full connection
- *  windows so that guard is never what a large-window cell measures. */
-export function sessionMemoryMb(connWindow: number): number {
-  return 10 + Math.ceil((2 * connWindow) / 2 ** 20);
-}
 
 export class H2Client {
   private session: http2.ClientHttp2Session | undefined;
