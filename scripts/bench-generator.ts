@@ -174,10 +174,15 @@ async function main(): Promise<void> {
   const stopAll = (): void => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   };
-  process.once('SIGINT', () => {
-    stopAll();
-    process.exit(130);
-  });
+  // Stopped on Ctrl-C, on a SIGTERM (`timeout`, a CI runner) and on any exit (an uncaught error, EPIPE on a closed
+  // pipe): a backend must never outlive the benchmark (one did, when `timeout` ended a run with only SIGINT handled).
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.once(signal, () => {
+      stopAll();
+      process.exit(code);
+    });
+  }
+  process.once('exit', stopAll);
   const progress = (what: string): boolean => process.stderr.write(`bench-generator: ${what} (${seconds}s)\n`);
   try {
     const h2 = await startBackend('h2');

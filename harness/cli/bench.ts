@@ -168,6 +168,8 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // A closed terminal: its children lead their own process groups and would not get the hangup themselves.
+  process.on('SIGHUP', onSigint);
 
   const orchestrator = new Orchestrator({ results, expansion, plan, writer, signal: abort.signal, ...(cpus ? { cpus } : {}) });
   orchestrator.on('event', progressPrinter());

@@ -152,6 +152,7 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal); // a closed terminal: the children lead their own process groups
   const progress = progressLine(process.stderr);
   let result: RepResult;
   try {
@@ -170,6 +171,7 @@ async function main(): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
   progress.clear();
   process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatLoadSummary(result, { title: title(options) }));

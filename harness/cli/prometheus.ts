@@ -64,6 +64,7 @@ async function main(): Promise<number> {
   const stop = (): void => void child.kill('SIGTERM');
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  process.on('SIGHUP', stop); // a closed terminal: prometheus leads its own process group
   const result = await child;
   rmSync(tmp, { recursive: true, force: true });
   return result.signal === 'SIGTERM' ? 0 : (result.exitCode ?? 1);

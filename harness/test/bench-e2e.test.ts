@@ -78,7 +78,8 @@ axes:
   assert.match(r.stderr, new RegExp(`report: .*${readlinkSync(latest)}/report\\.html`));
 });
 
-test('SIGINT during a run stops every child and leaves a valid partial results.json', { timeout: 60_000 }, async () => {
+// Ctrl-C, and a closed terminal (SIGHUP): the children lead their own process groups, so the bench must stop them.
+for (const signal of ['SIGINT', 'SIGHUP'] as const) test(`${signal} during a run stops every child and leaves a valid partial results.json`, { timeout: 60_000 }, async () => {
   const { dir, file } = tempMatrix(`
 name: interrupt
 duration: 1s
@@ -107,7 +108,7 @@ axes:
   }
   for (const c of childPids(pid)) seen.add(c);
   assert.ok(seen.size >= 2, 'backends and proxy were children of the bench');
-  process.kill(pid, 'SIGINT');
+  process.kill(pid, signal);
   const r = await bench;
   assert.equal(r.exitCode, 130, r.stderr);
   for (const child of seen) assert.equal(isAlive(child), false, `child ${child} is still running`);
