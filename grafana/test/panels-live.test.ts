@@ -42,9 +42,8 @@ gates:
   errorRate: {max: 0.01}
 `;
 
-async function requireOnPath(binary: string, pkg: string): Promise<void> {
+function requireOnPath(binary: string, pkg: string): void {
   if (findBinary(binary) === undefined) assert.fail(`${missingBinaryMessage(binary, pkg)}; .ci/run installs it`);
-  return Promise.resolve();
 }
 
 function freePort(): Promise<number> {
@@ -75,8 +74,8 @@ interface QueryAnswer {
 }
 
 test('every panel of both dashboards has data after one `npm run bench -- --prometheus`', { timeout: 240_000 }, async () => {
-  await requireOnPath('prometheus', 'prometheus');
-  await requireOnPath('prometheus-pushgateway', 'prometheus-pushgateway');
+  requireOnPath('prometheus', 'prometheus');
+  requireOnPath('prometheus-pushgateway', 'prometheus-pushgateway');
   const dir = mkdtempSync(join(tmpdir(), 'sluice-panels-'));
   let prometheus: ReturnType<typeof execa> | undefined;
   try {

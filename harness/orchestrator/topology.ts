@@ -16,7 +16,7 @@ import { DEFAULT_BACKENDS_MAIN, DEFAULT_LINK_MAIN, startBackends, startLink, wan
 import { freePort } from './ports.js';
 import type { Supervisor } from './supervisor.js';
 import type { Discovery, ProxyCellSpec, ProxyConfig, ProxyDriver, RunningProxy } from '../proxies/driver.js';
-import { driverFor, isOurProxy } from '../proxies/registry.js';
+import { driverFor, isOurProxy, OUR_PROXY_ENGINES } from '../proxies/registry.js';
 import { sluiceDriver } from '../proxies/sluice.js';
 
 /** Where a link sits: between the proxy and the backends, the generator and the proxy, or (direct) the generator and the backend. */
@@ -49,7 +49,7 @@ export interface Mains {
 /** The driver of the cell's proxy: ours from `mains.proxyMain` when a test gives one, else the registry's. */
 export function proxyDriver(params: CellParams, mains: Mains): ProxyDriver {
   if (isOurProxy(params.proxy) && mains.proxyMain) {
-    return sluiceDriver(mains.proxyMain, params.proxy === 'sluice' ? undefined : params.proxy === 'sluice-wire' ? 'wire' : 'node');
+    return sluiceDriver(mains.proxyMain, OUR_PROXY_ENGINES[params.proxy]);
   }
   return driverFor(params.proxy);
 }

@@ -3,18 +3,18 @@
 // and the matrix's expansion asks their pure `unsupported` synchronously.
 import type { CellParams } from '../matrix/cells.js';
 import type { ProxyDriver } from './driver.js';
-import { isOurProxy, type ProxyName } from './names.js';
+import { isOurProxy, OUR_PROXY_ENGINES, type ProxyName } from './names.js';
 import { haproxyDriver } from './haproxy.js';
 import { nghttpxDriver } from './nghttpx.js';
 import { sluiceDriver } from './sluice.js';
 
-export { isOurProxy, OUR_PROXIES, PROXY_NAMES, type ProxyName } from './names.js';
+export { DEFAULT_ENGINE, isOurProxy, OUR_PROXIES, OUR_PROXY_ENGINES, PROXY_NAMES, type ProxyName } from './names.js';
 
 /** Every name of the axis has its driver: the compiler checks it (a name without a line does not build). */
 export const PROXY_DRIVERS: Readonly<Record<ProxyName, ProxyDriver>> = {
   sluice: sluiceDriver(),
-  'sluice-node': sluiceDriver(undefined, 'node'),
-  'sluice-wire': sluiceDriver(undefined, 'wire'),
+  'sluice-node': sluiceDriver(undefined, OUR_PROXY_ENGINES['sluice-node']),
+  'sluice-wire': sluiceDriver(undefined, OUR_PROXY_ENGINES['sluice-wire']),
   nghttpx: nghttpxDriver,
   haproxy: haproxyDriver,
 };

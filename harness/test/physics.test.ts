@@ -10,7 +10,7 @@ import { expandCells } from '../matrix/cells.js';
 import { parseMatrix } from '../matrix/load.js';
 import { runCell, type CellPlan } from '../orchestrator/run-cell.js';
 import type { CellResult } from '../results/model.js';
-import { PROXY_NAMES } from '../proxies/registry.js';
+import { DEFAULT_ENGINE, isOurProxy, OUR_PROXY_ENGINES, PROXY_NAMES } from '../proxies/registry.js';
 
 const RTT_MS = 40;
 const MIB = 1024 * 1024;
@@ -73,8 +73,8 @@ test(
   { timeout: 180_000 },
   async () => {
     // connWindow 2^31-1: HAProxy 2.6 cannot set its connection window and opens it to that (harness/proxies/README.md).
-    // Ours on its default engine is measured by the tests above; sluice-wire is its other engine (issue 15).
-    const others = PROXY_NAMES.filter((p) => p !== 'sluice' && p !== 'sluice-node');
+    // Ours on its default engine is measured by the tests above (as `sluice`); its other engine runs here.
+    const others = PROXY_NAMES.filter((p) => p !== 'sluice' && !(isOurProxy(p) && OUR_PROXY_ENGINES[p] === DEFAULT_ENGINE));
     const cells = await run(
       `rttMs: ${RTT_MS}, concurrency: 1, connections: 1, link: upstream, connWindow: 2147483647`,
       `proxy: [${others.join(', ')}], streamWindow: [65535, 16777216]`,

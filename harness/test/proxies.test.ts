@@ -3,6 +3,7 @@
 // its Prometheus target.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { nativeDelta, parsePrometheusText } from '../orchestrator/metrics-scrape
 import { pinnedExecutable } from '../orchestrator/pinning.js';
 import { proxyCellSpec } from '../orchestrator/topology.js';
 import type { ProxyCellSpec } from '../proxies/driver.js';
-import { PROXY_DRIVERS, PROXY_NAMES, proxyVersion, unsupportedReason } from '../proxies/registry.js';
+import { DEFAULT_ENGINE, PROXY_DRIVERS, PROXY_NAMES, proxyVersion, unsupportedReason } from '../proxies/registry.js';
 import { DEFAULT_PROXY_MAIN, mitigationArgs, proxyArgs, sluiceDriver } from '../proxies/sluice.js';
 import { sluiceComponents, sluiceVersion } from '../results/components.js';
 import { cellParamsSchema } from '../results/schema/cell.js';
@@ -193,4 +194,11 @@ test('the shipped proxies matrix: three proxies over the same 48 cells each, the
   // The smoke run's slice (scripts/smoke-matrices.ts): every proxy, protocol, payload and window, 18 cells.
   const slice = expandCells(restrictAxes(spec, ['concurrency=64', 'rttMs=20']));
   assert.equal([...slice.cells.map((c) => c.id), ...slice.excluded.map((x) => x.id)].filter((id) => !tiny(id)).length, 18);
+});
+
+test("the harness's DEFAULT_ENGINE is the proxy's own --engine default (the harness reads the proxy through its command line only)", () => {
+  const help = execFileSync(process.execPath, [DEFAULT_PROXY_MAIN, '--help'], { encoding: 'utf8' });
+  const line = help.split('\n').find((l) => l.trimStart().startsWith('--engine'));
+  assert.ok(line, '--help lists --engine');
+  assert.match(line, new RegExp(`default: ${DEFAULT_ENGINE}$`));
 });

@@ -11,7 +11,7 @@ import type { H2DownstreamFlags } from '../downstream/h2-common.js';
 import { H2_CODE } from '../h2-codes.js';
 import { Guard } from '../protect/guard.js';
 import { advertisedConcurrency } from '../protect/stream-budget.js';
-import { keepAliveOn } from '../session/keepalive.js';
+import { wireKeepalive } from './keepalive.js';
 import type { SessionEvents, WireSession } from './session.js';
 
 export type SessionStackConfig = H2DownstreamFlags;
@@ -197,37 +197,10 @@ function windows(ctx: SessionContext): SessionConcern {
   };
 }
 
-const KEEPALIVE_PING = Buffer.from('sluiceka', 'latin1');
-
 function keepalive(ctx: SessionContext): SessionConcern {
-  const { session, config } = ctx;
-  const { conn, socket } = session;
-  let onAck: (() => void) | undefined;
-  const handle = keepAliveOn(
-    {
-      alive: () => !conn.closed,
-      bytesRead: () => socket.bytesRead,
-      ping: (ack) => {
-        onAck = ack;
-        conn.ping(KEEPALIVE_PING);
-        return true;
-      },
-      close: () => {
-        conn.goaway(); // GOAWAY NO_ERROR (counted by the keepalive), then close: the peer is gone
-        conn.close();
-      },
-    },
-    { intervalMs: config.keepaliveInterval, timeoutMs: config.keepaliveTimeout, metrics: config.metrics, side: 'downstream' },
-  );
-  return {
-    pingAck: (opaque) => {
-      if (!opaque.equals(KEEPALIVE_PING)) return;
-      const ack = onAck;
-      onAck = undefined;
-      ack?.();
-    },
-    closed: () => handle.stop(),
-  };
+  const { config } = ctx;
+  const k = wireKeepalive(ctx.session, { intervalMs: config.keepaliveInterval, timeoutMs: config.keepaliveTimeout, metrics: config.metrics, side: 'downstream' });
+  return { pingAck: (opaque) => k.onPingAck(opaque), closed: () => k.stop() };
 }
 
 function guard(ctx: SessionContext): SessionConcern {

@@ -15,7 +15,7 @@ import { H2_CODE } from '../h2-codes.js';
 import { endToEnd } from '../headers.js';
 import type { WindowReport } from '../metrics.js';
 import type { Headers, ProxyRequest, ProxyResponse } from '../service.js';
-import { keepAliveOn, type KeepaliveHandle } from '../session/keepalive.js';
+import { wireKeepalive, type WireKeepalive } from './keepalive.js';
 import { watchConnect } from '../upstream/connect-timeout.js';
 import type { H2ClientConfig } from '../upstream/h2.js';
 import { InboundBody, sendBody } from './body.js';
@@ -23,7 +23,6 @@ import { WireSession, type StreamHandler } from './session.js';
 import type { CloseReason } from '../../../h2/connection.js';
 
 const EMPTY = Buffer.alloc(0);
-const KEEPALIVE_PING = Buffer.from('sluiceka', 'latin1');
 /** What may wait for the peer's windows per session: a request body queues one chunk per stream (sendBody
  *  pauses on a queue), so the engine's 1 MiB default would reset streams of a busy session; node:http2 has no
  *  bound here at all. As --max-session-buffered-bytes' default. */
@@ -53,8 +52,7 @@ class Session {
   /** The socket's error (ECONNREFUSED, ECONNRESET, ETIMEDOUT): the reason its streams fail. */
   error: Error | undefined;
   goawayCode: number | undefined;
-  keepalive: KeepaliveHandle | undefined;
-  pingAck: (() => void) | undefined;
+  keepalive: WireKeepalive | undefined;
   idle: NodeJS.Timeout | undefined;
   windows: WindowReport | undefined;
   closedMetric: (() => void) | undefined;
@@ -422,9 +420,7 @@ export class WireH2Client {
       {
         onSettings: () => this.onSettings(session!),
         onGoaway: (_last, code) => this.onGoaway(session!, code),
-        onPingAck: (opaque) => {
-          if (opaque.equals(KEEPALIVE_PING)) session?.pingAck?.();
-        },
+        onPingAck: (opaque) => session?.keepalive?.onPingAck(opaque),
         onClose: (reason) => this.onClose(session!, reason),
       },
       {
@@ -467,28 +463,7 @@ export class WireH2Client {
     if (!s.ready) {
       s.ready = true;
       const { keepaliveInterval: intervalMs, keepaliveTimeout: timeoutMs } = this.config;
-      const { conn } = s.wire;
-      s.keepalive = keepAliveOn(
-        {
-          bytesRead: () => s.wire.socket.bytesRead,
-          alive: () => !conn.closed,
-          ping: (onAck) => {
-            if (s.pingAck !== undefined) return false; // one keepalive PING in flight
-            s.pingAck = () => {
-              s.pingAck = undefined;
-              onAck();
-            };
-            conn.ping(KEEPALIVE_PING);
-            return true;
-          },
-          close: () => {
-            // GOAWAY NO_ERROR, then closed at once: its streams fail (connection-closed), as node:http2's destroy().
-            conn.goaway(H2_CODE.NO_ERROR);
-            conn.close();
-          },
-        },
-        { intervalMs, timeoutMs, metrics: this.metrics, side: 'upstream' },
-      );
+      s.keepalive = wireKeepalive(s.wire, { intervalMs, timeoutMs, metrics: this.metrics, side: 'upstream' });
     }
     if (this.queue.length > 0) this.dispatch(); // usable now, or the stream limit changed
   }
