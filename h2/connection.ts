@@ -89,6 +89,13 @@ export interface ConnectionOptions {
   flow?: 'fixed' | { adaptive: Omit<AdaptiveOptions, 'streamWindow' | 'connWindow'> };
   /** Adaptive flow: told of every BDP sample (metrics). */
   onBdpSample?: (sample: Sample, streamWindow: number, connWindow: number) => void;
+  /**
+   * Output made outside receive() (the application's calls: request, respond, sendData, consume...) is staged, not
+   * written at once: deferFlush() is called, once until the owner calls flushOutput() (say, at the end of the event
+   * loop's turn), which writes everything staged meanwhile in one go. Without it every such call writes at once.
+   * Output made while reading is written at the end of receive() either way.
+   */
+  deferFlush?: () => void;
 }
 
 export interface ConnectionStats {
@@ -183,6 +190,9 @@ export class H2Connection {
   private outControl = 0;
   private blocked = false;
   private inReceive = false;
+  private readonly deferFlush: (() => void) | undefined;
+  /** deferFlush() was called and flushOutput() has not run since. */
+  private flushDeferred = false;
   /** now() read once per receive(): the streams' activity stamps within one read share it (see stamp()). */
   private turnNow: number | undefined;
   /** Chunks given to a re-entered receive(), read after the current one. */
@@ -234,6 +244,7 @@ export class H2Connection {
     const flow = opts.flow ?? 'fixed';
     this.adaptive = flow === 'fixed' ? undefined : new AdaptiveWindow({ ...flow.adaptive, streamWindow: this.local.initialWindowSize, connWindow });
     this.onBdpSample = opts.onBdpSample;
+    this.deferFlush = opts.deferFlush;
     this.reader = new FrameReader(
       {
         onFrame: (type, flags, streamId, payload, start, end) => this.onFrame(type, flags, streamId, payload, start, end),
@@ -987,13 +998,15 @@ export class H2Connection {
         this.sending.add(s);
         return;
       }
+      // At most n: the head chunk alone when it is shorter. The windows pay for what the frame carries; taking n
+      // for a shorter head lost window with every such frame until the stream stalled on a window it still had.
       const chunk = this.takeQueued(s, n);
       const last = s.queued === 0 && s.endQueued && s.trailers === undefined;
       this.queueFrame(FRAME.DATA, last ? FLAG.END_STREAM : 0, s.id, chunk);
       this.outboundData++;
       s.lastActive = this.stamp();
-      s.send.take(n);
-      this.connSend.take(n);
+      s.send.take(chunk.length);
+      this.connSend.take(chunk.length);
       if (last) return this.sentEnd(s);
     }
     if (!s.endQueued) {
@@ -1126,6 +1139,11 @@ export class H2Connection {
 
   private finish(reason: CloseReason, graceful = false): void {
     if (this.state === 'closed') return;
+    // Frames the application staged (deferFlush) go out before the close, as they would have without it.
+    if (this.flushDeferred && reason.by !== 'transport') {
+      this.flushDeferred = false;
+      this.flush(false);
+    }
     this.state = 'closed';
     this.closeReason = reason;
     this.streams.clear();
@@ -1194,7 +1212,17 @@ export class H2Connection {
   }
 
   private flushIfIdle(): void {
-    if (!this.inReceive) this.flush();
+    if (this.inReceive) return;
+    if (this.deferFlush === undefined) return this.flush();
+    if (this.flushDeferred || this.state === 'closed') return;
+    this.flushDeferred = true;
+    this.deferFlush();
+  }
+
+  /** With `deferFlush`: writes what the application's calls staged since the last flush. */
+  flushOutput(): void {
+    this.flushDeferred = false;
+    this.flush();
   }
 
   private flush(pumpData = true): void {

@@ -114,6 +114,36 @@ test('h2 connection: client and server connections, a 1 MiB body through 64 KiB 
   assert.equal(client.state, 'closed');
 });
 
+test('h2 connection: many small chunks queued behind a shut window each pay the window for their own octets, not a frame\'s worth', async () => {
+  // 200 chunks of 1000 octets through a 65 535 window: past the window they queue, and a WINDOW_UPDATE lets out
+  // frames of up to 16 384 octets made of the queue's head alone. A window charged 16 384 for a 465-octet head
+  // lost the difference every time, until the stream stalled on a window it still had (an echo through the proxy hung).
+  const chunks = 200;
+  let received = 0;
+  const ref: { client?: H2Connection } = {};
+  const { client, server, settle } = pair(
+    (srv) => ({
+      onHeaders: (id) => {
+        srv().respond(id, [[':status', '200']]);
+        for (let i = 0; i < chunks; i++) srv().sendData(id, Buffer.alloc(1000, i));
+        srv().sendData(id, Buffer.alloc(0), true);
+      },
+    }),
+    {
+      onData: (id, d) => {
+        received += d.length;
+        ref.client!.consume(id, d.length);
+      },
+    },
+  );
+  ref.client = client;
+  const id = client.request([[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/small-chunks']], true);
+  await settle();
+  assert.equal(received, chunks * 1000);
+  assert.equal(client.streamState(id), 'closed');
+  assert.equal(server.stats().bufferedBytes, 0);
+});
+
 test('h2 connection: a stream that never consumes keeps its window shut (strict credit)', () => {
   const t = new MemoryTransport();
   const rec = new Recorder();

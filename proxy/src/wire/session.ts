@@ -32,8 +32,6 @@ export interface SessionEvents {
 
 /** Bytes the socket may hold unwritten before the connection stops sending DATA until its 'drain'. */
 const WRITE_BUFFER_BYTES = 256 * 1024;
-/** writev: frames below this size are joined into one write, larger ones (DATA payloads) go by reference. */
-const JOIN_BELOW = 4096;
 
 /** How long a socket we ended waits for the peer's FIN before it is destroyed. */
 const END_GRACE_MS = 2000;
@@ -44,11 +42,6 @@ export class WireSession {
   private readonly timer: NodeJS.Timeout;
   /** Streams whose END_STREAM waits behind a full socket: told when it has left (see whenClosed). */
   private closing: Map<number, () => void> | undefined;
-  private corked = false;
-  /** Inside the socket's 'data' callback (conn.receive). */
-  private reading = false;
-  /** A nextTick uncork is pending. */
-  private soon = false;
 
   constructor(
     readonly socket: Socket,
@@ -94,28 +87,18 @@ export class WireSession {
       role,
       {
         write: (buf) => {
-          this.write(buf);
-          // Backpressure from our own bound, not write()'s: corked, write() says false past the socket's 16 KiB
-          // high-water mark, which throttled a bulk stream to a few chunks per iteration. Past the bound the
-          // socket has needDrain set too, so its 'drain' comes (conn.drained()).
+          socket.write(buf);
+          // Backpressure from our own bound, not write()'s (false past the socket's 16 KiB high-water mark, which
+          // throttled a bulk stream to a few chunks per turn). Past the bound the socket has needDrain set too, so
+          // its 'drain' comes (conn.drained()).
           return socket.writableLength < WRITE_BUFFER_BYTES;
         },
         writev: (bufs) => {
-          // Small frames joined (one Writable.write for them), large DATA payloads by reference.
-          let from = 0;
-          let small = 0;
-          for (let i = 0; i < bufs.length; i++) {
-            const b = bufs[i]!;
-            if (b.length < JOIN_BELOW) {
-              small += b.length;
-              continue;
-            }
-            if (i > from) this.write(i - from === 1 ? bufs[from]! : Buffer.concat(bufs.slice(from, i), small));
-            this.write(b);
-            from = i + 1;
-            small = 0;
-          }
-          if (from < bufs.length) this.write(from === bufs.length - 1 ? bufs[from]! : Buffer.concat(bufs.slice(from), small));
+          // Small frames are staged in one buffer by the connection, large DATA payloads come by reference: one
+          // writev syscall for them all (cork), without joining the large ones.
+          socket.cork();
+          for (let i = 0; i < bufs.length; i++) socket.write(bufs[i]!);
+          socket.uncork();
           return socket.writableLength < WRITE_BUFFER_BYTES;
         },
         end: () => {
@@ -124,23 +107,22 @@ export class WireSession {
           // half-open is not waited for.
           setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
         },
-        destroy: () => {
-          // The last frames (a GOAWAY with its error) are still corked: out before the close, not dropped.
-          if (this.corked) this.uncork();
-          socket.destroy();
-        },
+        destroy: () => socket.destroy(),
       },
       listener,
-      opts,
+      // What the application's calls write (responses, requests, DATA forwarded from another connection, credit)
+      // is staged by the connection and written once at the end of the event loop's turn (setImmediate, after
+      // its I/O callbacks), one write for every stream that answered in the turn, as nghttp2 under node:http2
+      // batches: a write per frame group was the largest single cost in a profile at 128 streams, and Writable's
+      // per-write bookkeeping under cork() was the next. What reading the peer's bytes makes us send (ACKs,
+      // WINDOW_UPDATE, DATA a WINDOW_UPDATE let go) leaves at the end of that read: waiting for the turn's end
+      // there halved a 1 MiB download's rate against a 64 KiB client window.
+      { ...opts, deferFlush: () => setImmediate(this.flush) },
     );
     this.timer = setInterval(() => this.conn.tick(), 1000);
     this.timer.unref();
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      this.reading = true;
-      this.conn.receive(chunk);
-      this.reading = false;
-    });
+    socket.on('data', (chunk: Buffer) => this.conn.receive(chunk));
     socket.on('drain', () => {
       this.conn.drained();
       if (this.closing) this.checkClosing();
@@ -152,33 +134,7 @@ export class WireSession {
     });
   }
 
-  /**
-   * Frames written while answering the application (a response's HEADERS, DATA and END_STREAM come in separate
-   * callbacks, and many streams answer in the same iteration) leave in one writev at the end of the event-loop
-   * iteration (setImmediate, after its I/O callbacks), as nghttp2 under node:http2 batches them: a write syscall
-   * per frame group was the largest single cost in a profile at 128 streams. Frames written while reading the
-   * peer's bytes (DATA its WINDOW_UPDATE let go, ACKs) leave at the end of that read (nextTick): waiting for the
-   * iteration's end there halved a 1 MiB download's rate against a 64 KiB client window.
-   */
-  private write(buf: Buffer): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      if (this.reading) process.nextTick(this.uncork);
-      else setImmediate(this.uncork);
-    } else if (this.reading && !this.soon) {
-      this.soon = true;
-      process.nextTick(this.uncork);
-    }
-    this.socket.write(buf);
-  }
-
-  private readonly uncork = (): void => {
-    this.soon = false;
-    if (!this.corked) return;
-    this.corked = false;
-    this.socket.uncork();
-  };
+  private readonly flush = (): void => this.conn.flushOutput();
 
   /** Client: opens a stream and attaches its handler before any answer can arrive. */
   request(headers: Array<[string, string]>, endStream: boolean, handler: StreamHandler): number {
