@@ -44,7 +44,7 @@ abstract class CellMetric<L extends string, C> {
 
   /** The cell of `labels`, the same one for the same label values: keep it, a lookup here builds a key. */
   cell(labels: Labels<L>): C {
-    const key = this.labelNames.map((name) => labels[name]).join('\u0000');
+    const key = JSON.stringify(this.labelNames.map((name) => labels[name]));
     let entry = this.cells.get(key);
     if (!entry) {
       const ordered = {} as Record<L, string>;
@@ -132,6 +132,7 @@ export class CellHistogram<L extends string> extends CellMetric<L, HistogramCell
 
   /** `buckets`: the upper bounds, ascending (no +Inf: it is always there). */
   constructor(config: Config<L> & { buckets: readonly number[] }) {
+    if (config.labelNames.includes('le' as L)) throw new Error('le is a reserved label keyword'); // as prom-client
     super(config);
     this.bounds = Float64Array.from(config.buckets);
   }

@@ -97,12 +97,14 @@ describe('cell metrics', () => {
     assert.equal(await p.ours.metrics(), await p.theirs.metrics());
   });
 
-  test('a value that is not a number is refused, as prom-client does', () => {
+  test('a value that is not a number, or a label named le, is refused as prom-client does', () => {
     const p = pair();
     const cell = p.histogram.cell({ protocol: 'h2', route: 'r' });
     assert.throws(() => cell.observe(NaN), TypeError);
     assert.throws(() => cell.observe(Infinity), TypeError);
     assert.equal(cell.count, 0);
+    const registers = [new Registry<RegistryContentType>()];
+    assert.throws(() => new CellHistogram({ name: 'x_seconds', help: 'x', labelNames: ['le'], buckets: [1], registers }), /le is a reserved/);
   });
 });
 
