@@ -3,10 +3,11 @@
 // layers/queue-metrics.ts: fail-fast and shedding; discovery/metrics.ts; upstream/metrics.ts), and this file
 // keeps what belongs to a request or a connection of either protocol. Names are prefixed sluice_proxy_; resets
 // are labelled with RFC 9113 code names.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { BalancerMetrics } from './balancer/metrics.js';
 import { DiscoveryMetrics } from './discovery/metrics.js';
 import { QueueMetrics } from './layers/queue-metrics.js';
+import { CellCounter, CellHistogram } from './metrics-cells.js';
 import { H2SessionMetrics, type Side } from './session/metrics.js';
 import { UpstreamMetrics } from './upstream/metrics.js';
 
@@ -29,13 +30,14 @@ export class ProxyMetrics {
   readonly queue: QueueMetrics;
   readonly discovery = new DiscoveryMetrics(this.registry);
   readonly upstream = new UpstreamMetrics(this.registry);
-  readonly requests = new Counter({
+  // Counted on every request (layers/metrics.ts): in cells the layer keeps, read at the scrape (metrics-cells.ts).
+  readonly requests = new CellCounter({
     name: 'sluice_proxy_requests_total',
     help: 'Requests by downstream protocol (h1, h2, grpc), route (a --destination profile route, else default) and outcome: 1xx-5xx, reset, cancelled or error.',
     labelNames: ['protocol', 'route', 'status_class'] as const,
     registers: [this.registry],
   });
-  readonly duration = new Histogram({
+  readonly duration = new CellHistogram({
     name: 'sluice_proxy_request_duration_seconds',
     help: 'From the request headers to the end of the response (body and trailers), by downstream protocol and route.',
     labelNames: ['protocol', 'route'] as const,

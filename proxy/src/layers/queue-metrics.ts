@@ -1,10 +1,12 @@
 // What /metrics says of fail-fast and load shedding (layers/queue.ts, layers/fail-fast.ts): the gate's state and
 // time in it, the queue's length, the requests shed. Registered on the proxy's registry by ProxyMetrics.
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { CellCounter, type CounterCell } from '../metrics-cells.js';
 
 export class QueueMetrics {
   readonly queueLength: Gauge;
-  readonly shed: Counter<'reason'>;
+  /** Counted on every request answered 503 in fail-fast: in cells, read at the scrape (metrics-cells.ts). */
+  readonly shed: { inc(labels: { reason: string }): void };
   private readonly failfast: Gauge;
   private readonly failfastSeconds: Counter;
   /** Up to when (now(), ms) the running fail-fast period is in failfastSeconds; undefined when not failing. */
@@ -35,12 +37,20 @@ export class QueueMetrics {
       help: 'Requests waiting in front of the balancer for a ready endpoint (at most --queue-capacity).',
       registers,
     });
-    this.shed = new Counter({
+    const shed = new CellCounter({
       name: 'sluice_proxy_shed_total',
       help: 'Requests answered 503 (gRPC: UNAVAILABLE) without reaching an endpoint, by reason: fail-fast, queue-full.',
       labelNames: ['reason'] as const,
       registers,
     });
+    const byReason = new Map<string, CounterCell>();
+    this.shed = {
+      inc({ reason }) {
+        let cell = byReason.get(reason);
+        if (!cell) byReason.set(reason, (cell = shed.cell({ reason })));
+        cell.value++;
+      },
+    };
   }
 
   /** The fail-fast gate's state, on every change (layers/queue.ts): the gauge, and the time in the counter. */

@@ -4,6 +4,7 @@
 // ProxyMetrics.h2; registered on the proxy's registry by ProxyMetrics (metrics.ts).
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { COMMON_H2_CODES, h2CodeName } from '../h2-codes.js';
+import { CellCounter, type CounterCell } from '../metrics-cells.js';
 
 export type Side = 'downstream' | 'upstream';
 export type Direction = 'sent' | 'received';
@@ -18,40 +19,53 @@ export interface WindowReport {
 }
 
 export class H2SessionMetrics {
-  private readonly rstStreams: Counter<'side' | 'direction' | 'code'>;
-  private readonly goaways: Counter<'side' | 'direction' | 'code'>;
-  private readonly openSessions: Gauge<'side'>;
-  private readonly openStreams: Gauge<'side'>;
+  /** RST_STREAM and GOAWAY by side, direction and code, counted in cells (metrics-cells.ts): a reset flood is cheap to count. */
+  private readonly rstStreams: CodeCounter;
+  private readonly goaways: CodeCounter;
   private readonly rapidResets: Counter;
   private readonly keepaliveTimeouts: Counter<'side'>;
   private readonly windowChanges: Counter<'side' | 'kind'>;
   private readonly openWindows = new Set<{ side: Side; windows: Record<WindowKind, number> }>();
   private readonly lastWindow = new Map<string, number>();
-  // Sessions and streams opened, for a harness to read how many a repetition used (their increase). Plain
-  // numbers on the per-stream path, copied into the counters at each scrape: cheaper than any label lookup.
-  private readonly opened: Record<Side, { sessions: number; streams: number }> = {
-    downstream: { sessions: 0, streams: 0 },
-    upstream: { sessions: 0, streams: 0 },
-  };
+  // Sessions and streams opened and closed: opened for a harness to read how many a repetition used (their
+  // increase), open ones as the difference. Plain numbers on the per-stream path, copied into the counters and
+  // gauges at each scrape: cheaper than any label lookup.
+  private readonly counts: Record<Side, Counts> = { downstream: new Counts(), upstream: new Counts() };
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.rstStreams = new Counter({
-      name: 'sluice_proxy_rst_stream_total',
-      help: 'RST_STREAM frames by side (downstream: clients, upstream: endpoints), direction and error code name.',
-      labelNames: ['side', 'direction', 'code'] as const,
-      registers,
-    });
-    this.goaways = new Counter({
-      name: 'sluice_proxy_goaway_total',
-      help: "GOAWAY by side, direction and error code name. Received: every frame. Sent: the proxy's own decisions (drain, rapid reset, keepalive timeout), one each, and on the wire engine the engine's own (a peer's protocol error); nghttp2 sends others itself that Node does not report.",
-      labelNames: ['side', 'direction', 'code'] as const,
-      registers,
-    });
-    this.openSessions = bothSides(
-      new Gauge({ name: 'sluice_proxy_sessions', help: 'Open HTTP/2 sessions by side (downstream: clients, upstream: endpoints).', labelNames: ['side'] as const, registers }),
+    this.rstStreams = new CodeCounter(
+      new CellCounter({
+        name: 'sluice_proxy_rst_stream_total',
+        help: 'RST_STREAM frames by side (downstream: clients, upstream: endpoints), direction and error code name.',
+        labelNames: ['side', 'direction', 'code'] as const,
+        registers,
+      }),
     );
-    this.openStreams = bothSides(new Gauge({ name: 'sluice_proxy_streams', help: 'Open HTTP/2 streams by side.', labelNames: ['side'] as const, registers }));
+    this.goaways = new CodeCounter(
+      new CellCounter({
+        name: 'sluice_proxy_goaway_total',
+        help: "GOAWAY by side, direction and error code name. Received: every frame. Sent: the proxy's own decisions (drain, rapid reset, keepalive timeout), one each, and on the wire engine the engine's own (a peer's protocol error); nghttp2 sends others itself that Node does not report.",
+        labelNames: ['side', 'direction', 'code'] as const,
+        registers,
+      }),
+    );
+    const counts = this.counts;
+    // Both sides from the start, so a dashboard shows an idle side as 0 rather than as no data.
+    for (const [name, help, key] of [
+      ['sluice_proxy_sessions', 'Open HTTP/2 sessions by side (downstream: clients, upstream: endpoints).', 'sessions'],
+      ['sluice_proxy_streams', 'Open HTTP/2 streams by side.', 'streams'],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['side'] as const,
+        registers,
+        collect() {
+          for (const side of ['downstream', 'upstream'] as const) this.set({ side }, counts[side].open(key));
+        },
+      });
+    }
     this.rapidResets = new Counter({
       name: 'sluice_proxy_rapid_reset_total',
       help: 'Downstream sessions sent GOAWAY ENHANCE_YOUR_CALM and closed for resetting more streams than --max-resets-per-s allows.',
@@ -69,7 +83,6 @@ export class H2SessionMetrics {
       labelNames: ['side', 'kind'] as const,
       registers,
     });
-    const opened = this.opened;
     for (const [name, what, key] of [
       ['sluice_proxy_sessions_opened_total', 'HTTP/2 sessions', 'sessions'],
       ['sluice_proxy_streams_opened_total', 'HTTP/2 streams', 'streams'],
@@ -81,7 +94,7 @@ export class H2SessionMetrics {
         registers,
         collect() {
           this.reset();
-          for (const side of ['downstream', 'upstream'] as const) this.inc({ side }, opened[side][key]);
+          for (const side of ['downstream', 'upstream'] as const) this.inc({ side }, counts[side].opened[key]);
         },
       });
     }
@@ -108,31 +121,29 @@ export class H2SessionMetrics {
     for (const side of ['downstream', 'upstream'] as const) {
       for (const direction of ['sent', 'received'] as const) {
         for (const code of COMMON_H2_CODES) {
-          this.rstStreams.inc({ side, direction, code }, 0);
-          this.goaways.inc({ side, direction, code }, 0);
+          this.rstStreams.zero(side, direction, code);
+          this.goaways.zero(side, direction, code);
         }
       }
     }
   }
 
   rst(side: Side, direction: Direction, code: number): void {
-    this.rstStreams.inc({ side, direction, code: h2CodeName(code) });
+    this.rstStreams.cell(side, direction, code).value++;
   }
 
   goaway(side: Side, direction: Direction, code: number): void {
-    this.goaways.inc({ side, direction, code: h2CodeName(code) });
+    this.goaways.cell(side, direction, code).value++;
   }
 
   /** Counts one open session until the returned function is called (once; later calls do nothing). */
   sessionOpened(side: Side): () => void {
-    this.opened[side].sessions++;
-    return openUntil(this.openSessions, side);
+    return this.counts[side].opening('sessions');
   }
 
   /** Counts one open stream until the returned function is called (once). */
   streamOpened(side: Side): () => void {
-    this.opened[side].streams++;
-    return openUntil(this.openStreams, side);
+    return this.counts[side].opening('streams');
   }
 
   rapidReset(): void {
@@ -164,25 +175,45 @@ export class H2SessionMetrics {
   }
 }
 
-/** Both sides start at 0, so a dashboard shows an idle side as 0 rather than as no data. */
-function bothSides(gauge: Gauge<'side'>): Gauge<'side'> {
-  for (const side of ['downstream', 'upstream'] as const) gauge.set({ side }, 0);
-  return gauge;
+/** One side's sessions and streams opened and closed. */
+class Counts {
+  readonly opened = { sessions: 0, streams: 0 };
+  private readonly closed = { sessions: 0, streams: 0 };
+
+  open(what: 'sessions' | 'streams'): number {
+    return this.opened[what] - this.closed[what];
+  }
+
+  /** Counts one opened until the returned function is called (once; later calls do nothing). */
+  opening(what: 'sessions' | 'streams'): () => void {
+    this.opened[what]++;
+    const closed = this.closed;
+    let open = true;
+    return () => {
+      if (open) closed[what]++;
+      open = false;
+    };
+  }
 }
 
-// prom-client hashes a label set on every inc/dec; a gauge moved once per stream keeps its children.
-const sideChildren = new WeakMap<Gauge<'side'>, Map<Side, { inc(): void; dec(): void }>>();
-
-function openUntil(gauge: Gauge<'side'>, side: Side): () => void {
-  let children = sideChildren.get(gauge);
-  if (!children) sideChildren.set(gauge, (children = new Map()));
-  let child = children.get(side);
-  if (!child) children.set(side, (child = gauge.labels({ side })));
-  const counted = child;
-  counted.inc();
-  let open = true;
-  return () => {
-    if (open) counted.dec();
-    open = false;
+/** A counter by side, direction and code name, its cells kept by code number. */
+class CodeCounter {
+  private readonly cells: Record<Side, Record<Direction, Map<number, CounterCell>>> = {
+    downstream: { sent: new Map(), received: new Map() },
+    upstream: { sent: new Map(), received: new Map() },
   };
+
+  constructor(private readonly counter: CellCounter<'side' | 'direction' | 'code'>) {}
+
+  cell(side: Side, direction: Direction, code: number): CounterCell {
+    const byCode = this.cells[side][direction];
+    let cell = byCode.get(code);
+    if (!cell) byCode.set(code, (cell = this.counter.cell({ side, direction, code: h2CodeName(code) })));
+    return cell;
+  }
+
+  /** Shows the code at 0 until counted. */
+  zero(side: Side, direction: Direction, code: string): void {
+    this.counter.zero({ side, direction, code });
+  }
 }
