@@ -34,6 +34,7 @@ import { AdaptiveWindow, type AdaptiveOptions, type Sample } from './adaptive-wi
 import { DEFAULT_LIMITS, TokenBucket, type Limits } from './limits.js';
 import { LOCAL_DEFAULTS, RFC_DEFAULTS, settingsEntries, type Settings } from './settings.js';
 import { canReceive, canSend, nextState, type StreamState } from './stream-state.js';
+import { IdMap } from './id-map.js';
 
 const E = H2_ERROR;
 
@@ -143,7 +144,8 @@ export class H2Connection {
   state: 'open' | 'draining' | 'closed' = 'open';
   closeReason: CloseReason | undefined;
 
-  private readonly streams = new Map<number, Stream>();
+  /** By id: an IdMap, not a Map, so closed streams are not kept alive into the old generation (id-map.ts). */
+  private readonly streams = new IdMap<Stream>();
   private readonly reader: FrameReader;
   private readonly assembler: HeaderBlockAssembler;
   private readonly decoder: HpackDecoder;
@@ -478,11 +480,11 @@ export class H2Connection {
     const copy = Buffer.from(debug);
     this.emit(() => this.listener.onGoaway?.(lastStreamId, code, copy));
     // Our streams above its last id were not processed: refused (6.8), to be retried elsewhere.
-    for (const s of [...this.streams.values()]) {
+    for (const s of this.streams.values()) {
       if (this.isOurs(s.id) && s.id > lastStreamId) this.dropStream(s, E.REFUSED_STREAM, false);
     }
     if (code !== E.NO_ERROR) {
-      for (const s of [...this.streams.values()]) this.dropStream(s, code, false);
+      for (const s of this.streams.values()) this.dropStream(s, code, false);
       this.finish({ code, by: 'peer', message: `GOAWAY ${code}: ${copy.toString('latin1')}` });
       return;
     }
@@ -800,7 +802,7 @@ export class H2Connection {
   /** Closes now: the transport destroyed, every stream reset (CANCEL, local). */
   close(): void {
     if (this.state === 'closed') return;
-    for (const s of [...this.streams.values()]) this.dropStream(s, E.CANCEL, true);
+    for (const s of this.streams.values()) this.dropStream(s, E.CANCEL, true);
     this.finish({ code: E.NO_ERROR, by: 'local', message: 'closed' });
   }
 
@@ -824,7 +826,7 @@ export class H2Connection {
       }
       if (this.state === 'draining' && this.streams.size > 0 && now - this.drainingSince > this.limits.drainTimeoutMs) {
         // Not through dropStream: the last one would end the drain as if it had finished ("all streams done").
-        for (const s of [...this.streams.values()]) {
+        for (const s of this.streams.values()) {
           this.queue(rstStreamFrame(s.id, E.CANCEL), false);
           this.deleteStream(s.id);
           this.emit(() => this.listener.onReset?.(s.id, E.CANCEL, true));
@@ -833,7 +835,7 @@ export class H2Connection {
         this.finish({ code: E.NO_ERROR, by: 'local', message: `drain took longer than ${this.limits.drainTimeoutMs} ms` }, true);
         return;
       }
-      for (const s of [...this.streams.values()]) {
+      for (const s of this.streams.values()) {
         if (now - s.lastActive > this.limits.streamIdleTimeoutMs) {
           this.queue(rstStreamFrame(s.id, E.CANCEL), false);
           this.rememberReset(s.id);
@@ -1126,7 +1128,7 @@ export class H2Connection {
       this.blocked = false;
       this.flush(false);
     }
-    for (const s of [...this.streams.values()]) {
+    for (const s of this.streams.values()) {
       this.deleteStream(s.id);
       try {
         this.listener.onReset?.(s.id, reason.code, true);

@@ -4,6 +4,7 @@
 import type { Socket } from 'node:net';
 import { H2Connection, type CloseReason, type ConnectionOptions, type H2Listener, type Role } from '../../../h2/connection.js';
 import { H2_ERROR } from '../../../h2/errors.js';
+import { IdMap } from '../../../h2/id-map.js';
 import type { Settings } from '../../../h2/settings.js';
 import type { StreamState } from '../../../h2/stream-state.js';
 
@@ -38,7 +39,8 @@ const END_GRACE_MS = 2000;
 
 export class WireSession {
   readonly conn: H2Connection;
-  private readonly handlers = new Map<number, StreamHandler>();
+  /** By stream id: an IdMap, not a Map, so finished streams are not kept alive into the old generation (h2/id-map.ts). */
+  private readonly handlers = new IdMap<StreamHandler>();
   private readonly timer: NodeJS.Timeout;
   /** Streams whose END_STREAM waits behind a full socket: told when it has left (see whenClosed). */
   private closing: Map<number, () => void> | undefined;
@@ -76,7 +78,7 @@ export class WireSession {
         clearInterval(this.timer);
         this.closing = undefined;
         // A transport that closed under us drops the streams without onReset: their owners hear it here.
-        const left = [...this.handlers.values()];
+        const left = this.handlers.values();
         this.handlers.clear();
         const code = reason.code === H2_ERROR.NO_ERROR ? H2_ERROR.CANCEL : reason.code;
         for (const h of left) h.onReset?.(code, true);

@@ -20,6 +20,7 @@ import { watchConnect } from '../upstream/connect-timeout.js';
 import type { H2ClientConfig } from '../upstream/h2.js';
 import { InboundBody, sendBody } from './body.js';
 import { WireSession, type StreamHandler } from './session.js';
+import { IdMap } from '../../../h2/id-map.js';
 import type { CloseReason } from '../../../h2/connection.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -45,7 +46,8 @@ class Session {
   streams = 0;
   /** Cancelled streams left to finish, their answers dropped (--absorb-cancels). */
   absorbing = 0;
-  readonly active = new Set<Exchange>();
+  /** By stream id: an IdMap, not a Set (h2/id-map.ts: a churned Set kept finished exchanges alive into the old generation). */
+  readonly active = new IdMap<Exchange>();
   /** Exchanges whose response ended while their END_STREAM still waited for the peer's window: the connection
    *  forgets such a stream silently once the END_STREAM leaves, so these are looked at again (sweep()). */
   readonly lingering = new Set<Exchange>();
@@ -104,7 +106,7 @@ class Exchange implements StreamHandler {
     this.id = id;
     this.streamClosedMetric = streamClosed;
     session.streams++;
-    session.active.add(this);
+    session.active.set(id, this);
     if (this.req.endStream) return;
     const { conn } = session.wire;
     this.sender = sendBody(conn, id, this.req.body, {
@@ -241,7 +243,7 @@ class Exchange implements StreamHandler {
     this.isClosed = true;
     const session = this.session!;
     session.lingering.delete(this);
-    session.active.delete(this);
+    session.active.delete(this.id);
     session.wire.release(this.id);
     if (this.absorbed) session.absorbing--;
     this.streamClosedMetric?.();
@@ -485,7 +487,7 @@ export class WireH2Client {
     s.closedMetric?.();
     // The engine's own GOAWAYs (a protocol error of the peer's, a flood bound): counted as the proxy's are.
     if (reason.by === 'local' && reason.code !== H2_CODE.NO_ERROR) this.metrics.h2.goaway('upstream', 'sent', reason.code);
-    for (const ex of [...s.active]) ex.sessionClosed(reason);
+    for (const ex of s.active.values()) ex.sessionClosed(reason);
     if (this.queue.length === 0) return;
     if (!s.ready) {
       // It never became usable (refused, timed out, not HTTP/2): what waited for it fails with its reason, and
