@@ -44,6 +44,17 @@ export interface ProxyResponse {
 }
 
 export type Service = (req: ProxyRequest) => Promise<ProxyResponse>;
+
+/** A request body that bounds itself (the wire engine's InboundBody): the body-limit layer calls this instead of
+ *  piping the body through a counting Transform. Past `maxBytes` octets it passes no more on and calls
+ *  `onExceeded` once, asynchronously. */
+export interface SelfLimitingBody {
+  limitBytes(maxBytes: number, onExceeded: () => void): void;
+}
+
+export function isSelfLimiting(body: Readable): body is Readable & SelfLimitingBody {
+  return typeof (body as Partial<SelfLimitingBody>).limitBytes === 'function';
+}
 export type Layer = (inner: Service) => Service;
 
 /** `inner(req)`, with a synchronous throw turned into a rejection as an async function would: for layers that

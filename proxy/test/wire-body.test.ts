@@ -105,6 +105,37 @@ describe('wire bodies', () => {
     assert.equal(h.ended, 0);
   });
 
+  test('limitBytes: past the bound nothing more is passed on, the dropped octets are credited, onExceeded runs once, later', async () => {
+    const source = new ScriptedConnection();
+    const dest = new ScriptedConnection();
+    const body = new InboundBody(source.conn, 1);
+    let exceeded = 0;
+    body.limitBytes(150, () => exceeded++);
+    const h = hooks();
+    sendBody(dest.conn, 3, body, h);
+    body.deliver(bytes(100, 1), false);
+    body.deliver(bytes(100, 2), false); // 200 > 150: dropped
+    assert.equal(exceeded, 0, 'not called inside the connection read');
+    await Promise.resolve();
+    assert.equal(exceeded, 1);
+    body.deliver(bytes(10, 3), true);
+    await Promise.resolve();
+    assert.equal(exceeded, 1, 'once');
+    assert.deepEqual(dest.sent.map((b) => b.length), [100]);
+    assert.equal(source.credited, 210, 'forwarded and dropped octets alike go back to the peer');
+  });
+
+  test('limitBytes set after octets arrived counts them too', async () => {
+    const source = new ScriptedConnection();
+    const body = new InboundBody(source.conn, 1);
+    body.deliver(bytes(300, 1), false);
+    let exceeded = 0;
+    body.limitBytes(200, () => exceeded++);
+    await Promise.resolve();
+    assert.equal(exceeded, 1);
+    assert.equal(source.credited, 300, 'the pending octets are dropped and credited');
+  });
+
   test('a body already read as a Readable is sent through the Readable path, with the same credit', async () => {
     const source = new ScriptedConnection();
     const dest = new ScriptedConnection();

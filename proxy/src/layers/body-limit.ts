@@ -5,7 +5,7 @@
 // response has started yet, else the response fails (reset on h2, a closed connection on HTTP/1.1).
 import { Transform, type TransformCallback } from 'node:stream';
 import { Cancellation } from '../cancel.js';
-import { callService, type Layer, type ProxyRequest, type ProxyResponse, type Service } from '../service.js';
+import { callService, isSelfLimiting, type Layer, type ProxyRequest, type ProxyResponse, type Service } from '../service.js';
 import { errorResponse } from './rescue.js';
 
 export const TOO_LARGE = 'request-body-too-large';
@@ -33,6 +33,20 @@ async function limited(inner: Service, req: ProxyRequest, maxBytes: number): Pro
   const onClientAbort = (): void => cut.abort();
   if (req.signal.aborted) cut.abort();
   else req.signal.addEventListener('abort', onClientAbort, { once: true });
+  if (isSelfLimiting(req.body)) {
+    // The body counts itself (the wire engine's): no Transform and no pipe between it and the upstream.
+    let exceeded = false;
+    req.body.limitBytes(maxBytes, () => {
+      exceeded = true;
+      cut.abort();
+    });
+    try {
+      return await inner({ ...req, signal: cut.signal });
+    } catch (err) {
+      if (exceeded && !req.signal.aborted) return errorResponse(413, TOO_LARGE);
+      throw err;
+    }
+  }
   const counter = new LimitCounter(maxBytes, () => cut.abort());
   counter.on('error', () => {}); // a client that went away aborts req.signal; that is the outcome read below
   req.body.on('error', (err) => counter.destroy(err));

@@ -10,6 +10,9 @@
 //   per request. The flow control is the same either way.
 import { Readable } from 'node:stream';
 import type { H2Connection } from '../../../h2/connection.js';
+import type { SelfLimitingBody } from '../service.js';
+
+const EMPTY = Buffer.alloc(0);
 
 /** What a body forwarded directly (not read as a Readable) is handed: each chunk, then its end. */
 interface BodySink {
@@ -17,7 +20,7 @@ interface BodySink {
   end(): void;
 }
 
-export class InboundBody extends Readable {
+export class InboundBody extends Readable implements SelfLimitingBody {
   /** Octets handed on (into Readable's buffer, or to the sink). */
   private pushed = 0;
   private credited = 0;
@@ -30,6 +33,11 @@ export class InboundBody extends Readable {
   /** Readable's machinery took over (the body is read as a stream): no sink can attach any more. */
   private engaged = false;
   private sink: BodySink | undefined;
+  /** limitBytes(): the bound, octets delivered so far, and whether it was passed (later octets are dropped). */
+  private limit = 0;
+  private limitSeen = 0;
+  private cutOff = false;
+  private onExceeded: (() => void) | undefined;
 
   constructor(
     private readonly conn: H2Connection,
@@ -41,6 +49,7 @@ export class InboundBody extends Readable {
 
   /** DATA from the connection (and END_STREAM). */
   deliver(data: Buffer, endStream: boolean): void {
+    if (this.limit > 0 && data.length > 0) data = this.limited(data);
     if (this.sink !== undefined) {
       if (data.length > 0) this.sink.data(data);
       if (endStream) this.sink.end();
@@ -56,6 +65,42 @@ export class InboundBody extends Readable {
     }
     if (data.length > 0) (this.pending ??= []).push(data);
     if (endStream) this.eof = true;
+  }
+
+  /**
+   * The body-limit layer's bound (SelfLimitingBody, ../service.ts), counted here instead of through a Transform:
+   * past `maxBytes` octets no more are passed on (they are dropped and their credit goes back at once, as the
+   * Transform's reader did) and `onExceeded` runs once, on a microtask (never inside the connection's read).
+   */
+  limitBytes(maxBytes: number, onExceeded: () => void): void {
+    this.limit = maxBytes;
+    this.onExceeded = onExceeded;
+    let seen = this.pushed;
+    if (this.pending !== undefined) for (const chunk of this.pending) seen += chunk.length;
+    this.limitSeen = seen;
+    if (seen > maxBytes && !this.cutOff) {
+      // Already past it (the layer came late): what waits is dropped too.
+      const pending = this.pending;
+      this.pending = undefined;
+      if (pending !== undefined) for (const chunk of pending) this.conn.consume(this.streamId, chunk.length);
+      this.exceed();
+    }
+  }
+
+  private limited(data: Buffer): Buffer {
+    if (!this.cutOff) {
+      this.limitSeen += data.length;
+      if (this.limitSeen <= this.limit) return data;
+      this.exceed();
+    }
+    this.conn.consume(this.streamId, data.length);
+    return EMPTY;
+  }
+
+  private exceed(): void {
+    this.cutOff = true;
+    const onExceeded = this.onExceeded;
+    if (onExceeded) queueMicrotask(onExceeded);
   }
 
   /**
