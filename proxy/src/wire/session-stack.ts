@@ -16,7 +16,7 @@ import type { SessionEvents, WireSession } from './session.js';
 
 export type SessionStackConfig = H2DownstreamFlags;
 
-/** One concern of a client session: told of its streams and events, each hook optional. */
+/** One concern of a session (a client's here, an endpoint's in upstream-stack.ts): told of its streams and events, each hook optional. */
 export interface SessionConcern {
   /** A client stream starts; false refuses it (REFUSED_STREAM), and the concerns told of it hear streamClosed. */
   streamOpened?(): boolean | void;
@@ -25,6 +25,8 @@ export interface SessionConcern {
   /** A RST_STREAM: `byPeer` received, else sent (ours, or the engine's answer to a stream error). */
   streamReset?(code: number, byPeer: boolean): void;
   goawayReceived?(code: number): void;
+  /** The peer's first SETTINGS arrived: the session is usable (the upstream stack's keepalive starts here). */
+  ready?(): void;
   pingAck?(opaque: Buffer): void;
   bdpSample?(sample: Sample, streamWindow: number, connWindow: number): void;
   /** Stop taking streams (the proxy's stop). */

@@ -1,7 +1,8 @@
 // The wire engine's HTTP/2 (h2c prior knowledge) client for one endpoint: upstream/h2.ts's H2Client (same public
 // surface, same errors, same metrics) on h2/connection.ts instead of node:http2. One session per endpoint, replaced
 // when it closes, errors or receives GOAWAY; receive credit is strict end to end (body.ts), so a slow downstream
-// reader holds the upstream's window shut instead of the proxy buffering the response.
+// reader holds the upstream's window shut instead of the proxy buffering the response. What is attached to each
+// session (metrics, windows, keepalive, idle eviction) is its per-session stack, composed in upstream-stack.ts.
 //
 // Streams past the peer's SETTINGS_MAX_CONCURRENT_STREAMS wait in one FIFO queue per endpoint until a stream
 // closes (as nghttp2 under node:http2 and the h2 crate's SendRequest do), rather than opening a second session:
@@ -13,13 +14,13 @@ import { formatAddress, type Address } from '../address.js';
 import { CancelledError, StreamResetError, upstreamError, type ProxyError } from '../errors.js';
 import { H2_CODE } from '../h2-codes.js';
 import { endToEnd } from '../headers.js';
-import type { WindowReport } from '../metrics.js';
 import type { Headers, ProxyRequest, ProxyResponse } from '../service.js';
-import { wireKeepalive, type WireKeepalive } from './keepalive.js';
 import { watchConnect } from '../upstream/connect-timeout.js';
 import type { H2ClientConfig } from '../upstream/h2.js';
 import { InboundBody, sendBody } from './body.js';
 import { WireSession, type StreamHandler } from './session.js';
+import type { SessionConcern } from './session-stack.js';
+import { upstreamStack } from './upstream-stack.js';
 import { IdMap } from '../../../h2/id-map.js';
 import type { CloseReason } from '../../../h2/connection.js';
 
@@ -54,12 +55,15 @@ class Session {
   /** The socket's error (ECONNREFUSED, ECONNRESET, ETIMEDOUT): the reason its streams fail. */
   error: Error | undefined;
   goawayCode: number | undefined;
-  keepalive: WireKeepalive | undefined;
-  idle: NodeJS.Timeout | undefined;
-  windows: WindowReport | undefined;
-  closedMetric: (() => void) | undefined;
+  /** Its per-session stack (upstream-stack.ts); empty until the constructor's caller attaches it. */
+  concerns: SessionConcern[] = [];
 
   constructor(readonly wire: WireSession) {}
+
+  each(fn: (c: SessionConcern) => void): void {
+    const concerns = this.concerns;
+    for (let i = 0; i < concerns.length; i++) fn(concerns[i]!);
+  }
 
   /** Why its streams fail now that it closed (or is closing under them). */
   failure(reason: CloseReason | undefined): ProxyError {
@@ -351,7 +355,8 @@ export class WireH2Client {
 
   /** A stream of `session` closed: its slot may take a waiting request; the session may go idle. */
   streamClosed(session: Session): void {
-    if (--session.streams === 0 && session.idle) session.idle.refresh(); // idle from now: evicted after idleMs
+    session.streams--;
+    session.each((c) => c.streamClosed?.());
     // Not from inside the connection's event: it forgets the stream only after its listener returns, and until then
     // request() would count it against the peer's limit.
     if (this.queue.length > 0) this.dispatchSoon();
@@ -415,14 +420,13 @@ export class WireH2Client {
     socket.once('error', (err) => {
       if (session) session.error = err;
     });
-    const report = metrics.h2.windows('upstream', streamWindow, connWindow);
     const wire = new WireSession(
       socket,
       'client',
       {
         onSettings: () => this.onSettings(session!),
         onGoaway: (_last, code) => this.onGoaway(session!, code),
-        onPingAck: (opaque) => session?.keepalive?.onPingAck(opaque),
+        onPingAck: (opaque) => session?.each((c) => c.pingAck?.(opaque)),
         onClose: (reason) => this.onClose(session!, reason),
       },
       {
@@ -430,11 +434,7 @@ export class WireH2Client {
         connectionWindow: connWindow,
         ...(adaptive && {
           flow: { adaptive: {} },
-          // As flow/attach.ts reports the node engine's growth.
-          onBdpSample: (sample, stream, conn) => {
-            if (sample.streamGrew) report.changed('stream', stream);
-            if (sample.connGrew) report.changed('connection', conn);
-          },
+          onBdpSample: (sample, stream, conn) => session?.each((c) => c.bdpSample?.(sample, stream, conn)),
         }),
         // The proxy's own timers decide instead: --idle-evict, --request-timeout (off: a stall is measured, not
         // cut), and close() without force lets streams finish however long they take, as node:http2 does.
@@ -442,21 +442,15 @@ export class WireH2Client {
       },
     );
     const s = (session = new Session(wire));
-    s.windows = report;
-    s.closedMetric = metrics.h2.sessionOpened('upstream');
-    // Once a session has had no open stream for idleMs it is closed (GOAWAY, then FIN), so an endpoint nobody
-    // talks to holds no connection. The timer runs from the connect and restarts whenever the last stream
-    // closes; firing while streams are open does nothing.
-    s.idle = setTimeout(() => {
-      if (s.lingering.size > 0) {
-        s.sweep(); // the last of them closing restarts this timer (streamClosed)
-        if (s.streams > 0) s.idle?.refresh(); // else looked at again after idleMs
-        return;
-      }
-      if (s.streams > 0 || !s.usable) return;
-      this.retire(s);
-      s.wire.conn.goaway(H2_CODE.NO_ERROR);
-    }, this.config.idleMs).unref();
+    s.concerns = upstreamStack({
+      wire,
+      config: this.config,
+      streams: () => s.streams,
+      lingering: () => s.lingering.size,
+      sweep: () => s.sweep(),
+      retire: () => this.retire(s),
+      usable: () => s.usable,
+    });
     this.open.add(s);
     return s;
   }
@@ -464,14 +458,13 @@ export class WireH2Client {
   private onSettings(s: Session): void {
     if (!s.ready) {
       s.ready = true;
-      const { keepaliveInterval: intervalMs, keepaliveTimeout: timeoutMs } = this.config;
-      s.keepalive = wireKeepalive(s.wire, { intervalMs, timeoutMs, metrics: this.metrics, side: 'upstream' });
+      s.each((c) => c.ready?.());
     }
     if (this.queue.length > 0) this.dispatch(); // usable now, or the stream limit changed
   }
 
   private onGoaway(s: Session, code: number): void {
-    this.metrics.h2.goaway('upstream', 'received', code);
+    s.each((c) => c.goawayReceived?.(code));
     s.goawayCode = code;
     this.retire(s);
     // Streams above its last id come back REFUSED_STREAM (onReset), which the retry layer retries.
@@ -481,12 +474,7 @@ export class WireH2Client {
   private onClose(s: Session, reason: CloseReason): void {
     this.retire(s);
     this.open.delete(s);
-    if (s.idle) clearTimeout(s.idle);
-    s.keepalive?.stop();
-    s.windows?.close();
-    s.closedMetric?.();
-    // The engine's own GOAWAYs (a protocol error of the peer's, a flood bound): counted as the proxy's are.
-    if (reason.by === 'local' && reason.code !== H2_CODE.NO_ERROR) this.metrics.h2.goaway('upstream', 'sent', reason.code);
+    s.each((c) => c.closed?.(reason));
     for (const ex of s.active.values()) ex.sessionClosed(reason);
     if (this.queue.length === 0) return;
     if (!s.ready) {
