@@ -172,12 +172,20 @@ function runCallbackLoops(
       let sinceYield = 0;
       let first = true;
       let ok = true;
+      // A request of this loop is out: its settlers act once (as a promise's would), whatever the client does.
+      let pending = false;
       const next = (): void => {
         if (over()) {
           if (--running === 0) allDone();
           return;
         }
-        start(resolve, reject);
+        pending = true;
+        try {
+          start(resolve, reject);
+        } catch {
+          // As a promise's executor that throws: the request failed.
+          reject();
+        }
       };
       const afterSettle = (): void => {
         if (first) {
@@ -198,10 +206,14 @@ function runCallbackLoops(
         next();
       };
       const resolve = (): void => {
+        if (!pending) return;
+        pending = false;
         ok = true;
         later(afterSettle);
       };
       const reject = (): void => {
+        if (!pending) return;
+        pending = false;
         ok = false;
         later(afterSettle);
       };
