@@ -22,6 +22,12 @@ export interface RequestClient {
    * by its deadline at the latest (a stalled stream, exempt from the timeout, settles then without an outcome).
    */
   startRequest(intendedStart?: number): Promise<void>;
+  /**
+   * startRequest without a promise per request (the pooled clients, ../pool/pool.ts): `resolve` or `reject` is
+   * called, once, as startRequest's promise would settle (maybe before it returns). The closed loop uses it when
+   * there.
+   */
+  startRequestWith?(resolve: () => void, reject: (err: Error) => void, intendedStart?: number): void;
   /** Cancels what is in flight and closes every connection and timer. Idempotent. */
   close(): Promise<void>;
 }

@@ -128,18 +128,24 @@ export abstract class ConnectionPool<C extends PoolConnection<R>, R extends Pool
 
   /** Starts one request; its latency and deadline run from `intendedStart` (open loop's schedule) or from now. */
   startRequest(intendedStart?: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.startRequestWith(resolve, reject, intendedStart));
+  }
+
+  /**
+   * startRequest without its promise: `resolve` or `reject` is called as the promise would be settled, at most
+   * once, possibly before this returns (the pool is closing). The closed loop passes the same two functions for
+   * every request of a loop, so a request allocates no promise and no closure.
+   */
+  startRequestWith(resolve: () => void, reject: (err: Error) => void, intendedStart?: number): void {
     const times = requestTimes(intendedStart, performance.now());
-    if (this.closing) return Promise.reject(failed(this.recorder, 'other:closed', times));
+    if (this.closing) return reject(failed(this.recorder, 'other:closed', times));
     const slot = leastBusy(this.slots, this.slotLoad, this.cursor++);
     slot.load++;
     const request = this.newRequest(slot, times, times.intended + this.timeoutMs);
-    const promise = new Promise<void>((resolve, reject) => {
-      request.resolve = resolve;
-      request.reject = reject;
-    });
+    request.resolve = resolve;
+    request.reject = reject;
     this.track(request);
     this.dispatch(request);
-    return promise;
   }
 
   close(): Promise<void> {

@@ -50,6 +50,11 @@ export interface ClosedLoopOptions {
   durationMs: number;
   startRequest: () => Promise<void>;
   /**
+   * startRequest without a promise per request (RequestClient.startRequestWith): used instead when given. Each
+   * loop hands it the same two settlers for all its requests, and continues, as after an await, in a microtask.
+   */
+  startRequestWith?: (resolve: () => void, reject: (err: Error) => void) => void;
+  /**
    * The warm-up lasts (beyond warmupMs) until every loop has completed a request, so the window opens on a full
    * pipeline in its steady state, whatever the latency; at most this much longer (the request timeout: every
    * request settles by then). A window that opened on an empty pipeline would count the first sends of a
@@ -88,6 +93,15 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoopTim
 
   // A function, not an inline test: TypeScript would keep the narrowing of clock.phase across the await.
   const over = (): boolean => clock.phase === 'done';
+  const startRequestWith = options.startRequestWith;
+  if (startRequestWith) {
+    clock.start();
+    await runCallbackLoops(concurrency, startRequestWith, over, counts, () => {
+      if (++turned === concurrency) turnedOver();
+    });
+    const timing = await clock.done;
+    return { ...timing, drainMs: Math.max(0, performance.now() - timing.endMs) };
+  }
   const loop = async (): Promise<void> => {
     let sinceYield = 0;
     let first = true;
@@ -116,4 +130,95 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoopTim
   await Promise.all(Array.from({ length: concurrency }, loop));
   const timing = await clock.done;
   return { ...timing, drainMs: Math.max(0, performance.now() - timing.endMs) };
+}
+
+/**
+ * The loops of runClosedLoop on `start` (startRequestWith), step for step those of its async loop without a
+ * promise per request: each loop's settlers are made once; a settled request's loop is continued in a microtask
+ * (one for all the loops settled in the same turn), as the awaited promise's continuation would be; after every
+ * failure, and after YIELD_EVERY successes in a row, it yields to the event loop. Resolves once every loop has
+ * found the phase over.
+ */
+function runCallbackLoops(
+  concurrency: number,
+  start: (resolve: () => void, reject: (err: Error) => void) => void,
+  over: () => boolean,
+  counts: LoopCounts,
+  firstSettled: () => void,
+): Promise<void> {
+  return new Promise<void>((allDone) => {
+    let running = concurrency;
+    // Loops to continue in the pending microtask, and the list the next turn fills while this one is walked.
+    let ready: Array<() => void> = [];
+    let spare: Array<() => void> = [];
+    let scheduled = false;
+    const settledNow = Promise.resolve();
+    const drain = (): void => {
+      scheduled = false;
+      const batch = ready;
+      ready = spare;
+      for (let i = 0; i < batch.length; i++) batch[i]!();
+      batch.length = 0;
+      spare = batch;
+    };
+    const later = (continueLoop: () => void): void => {
+      ready.push(continueLoop);
+      if (!scheduled) {
+        scheduled = true;
+        void settledNow.then(drain);
+      }
+    };
+    const loop = (): void => {
+      let sinceYield = 0;
+      let first = true;
+      let ok = true;
+      // A request of this loop is out: its settlers act once (as a promise's would), whatever the client does.
+      let pending = false;
+      const next = (): void => {
+        if (over()) {
+          if (--running === 0) allDone();
+          return;
+        }
+        pending = true;
+        try {
+          start(resolve, reject);
+        } catch {
+          // As a promise's executor that throws: the request failed.
+          reject();
+        }
+      };
+      const afterSettle = (): void => {
+        if (first) {
+          first = false;
+          firstSettled();
+        }
+        if (over()) {
+          if (--running === 0) allDone();
+          return;
+        }
+        counts.requests++;
+        if (!ok) counts.errors++;
+        if (!ok || ++sinceYield >= YIELD_EVERY) {
+          sinceYield = 0;
+          setImmediate(next);
+          return;
+        }
+        next();
+      };
+      const resolve = (): void => {
+        if (!pending) return;
+        pending = false;
+        ok = true;
+        later(afterSettle);
+      };
+      const reject = (): void => {
+        if (!pending) return;
+        pending = false;
+        ok = false;
+        later(afterSettle);
+      };
+      next();
+    };
+    for (let i = 0; i < concurrency; i++) loop();
+  });
 }

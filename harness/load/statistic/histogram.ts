@@ -1,8 +1,14 @@
 // Latency statistic: an HdrHistogram (hdr-histogram-js, WebAssembly, 32-bit buckets) of microsecond values,
 // 1 µs .. 60 s at 3 significant digits. Histograms travel as compressed base64 and merge exactly by adding.
 // WASM histograms live outside the JS heap: whoever creates or decodes one must destroy() it.
-import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, initWebAssembly, type Histogram } from 'hdr-histogram-js';
+// The library's own files, not its index: the index also loads the log reader and writer, the formatters and every
+// other histogram kind, ~30 ms of CPU in each thread that loads this (the main one and every worker).
+import { build } from 'hdr-histogram-js/dist/HistogramBuilder.js';
+import { decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js/dist/encoding.js';
+import { initWebAssemblySync } from 'hdr-histogram-js/dist/wasm/index.js';
 import type { LatencySummaryMs } from '../types.js';
+
+type Histogram = ReturnType<typeof build>;
 
 export const LOWEST_US = 1;
 export const HIGHEST_US = 60_000_000;
@@ -10,9 +16,13 @@ export const SIGNIFICANT_DIGITS = 3;
 
 let wasmReady: Promise<void> | undefined;
 
-/** Loads the WebAssembly module once per process; every other function here needs it. */
+/**
+ * Loads the WebAssembly module once per thread; every other function here needs it. Compiled synchronously (a
+ * small module): the library's async path asks whether its bytes are a fetch `Response`, and that first look at
+ * the global makes node load its whole fetch implementation (undici), some 20 ms of CPU in every worker.
+ */
 export function initHistograms(): Promise<void> {
-  return (wasmReady ??= initWebAssembly());
+  return (wasmReady ??= Promise.resolve().then(() => initWebAssemblySync()));
 }
 
 /** A latency histogram in microseconds. Not thread-safe, not reusable after destroy(). */

@@ -33,6 +33,11 @@ export class TimeSeries {
   private startMs: number | undefined;
   private readonly done: (SecondSample | undefined)[] = [];
   private readonly live = new Map<number, LiveSecond>();
+  /** The lowest index in `live` (Infinity when none): a record closes nothing, and so skips the walk, unless it is below the bound. */
+  private lowestLive = Infinity;
+  /** The second the last outcome went to: consecutive outcomes mostly share one, so the Map is seldom asked. */
+  private lastIndex = -1;
+  private lastSecond: LiveSecond | undefined;
 
   /** `settleMs`: how long after its send an outcome may arrive (the timeout); older seconds are then closed. */
   constructor(private readonly settleMs: number) {}
@@ -49,17 +54,21 @@ export class TimeSeries {
   record(sentMs: number, latencyUs: number, ok: boolean, nowMs: number): void {
     if (this.startMs === undefined) return;
     const index = Math.max(0, Math.floor((sentMs - this.startMs) / 1000));
-    let second = this.live.get(index);
+    let second = index === this.lastIndex ? this.lastSecond : this.live.get(index);
     if (!second) {
       if (this.done[index]) return; // closed: cannot happen for outcomes within settleMs of their send
       second = { requests: 0, successes: 0, errors: 0, histogram: undefined };
       this.live.set(index, second);
+      if (index < this.lowestLive) this.lowestLive = index;
     }
+    this.lastIndex = index;
+    this.lastSecond = second;
     second.requests++;
     if (ok) second.successes++;
     else second.errors++;
     (second.histogram ??= LatencyHistogram.create()).recordMicros(latencyUs);
-    this.closeBefore(Math.floor((nowMs - this.settleMs - this.startMs) / 1000) - 1);
+    const before = Math.floor((nowMs - this.settleMs - this.startMs) / 1000) - 1;
+    if (this.lowestLive < before) this.closeBefore(before);
   }
 
   /** The whole seconds of a window that lasted `measuredMs`; the series is then spent. */
@@ -74,15 +83,31 @@ export class TimeSeries {
   destroy(): void {
     for (const second of this.live.values()) second.histogram?.destroy();
     this.live.clear();
+    this.forget();
+  }
+
+  private forget(): void {
+    this.lowestLive = Infinity;
+    this.lastIndex = -1;
+    this.lastSecond = undefined;
   }
 
   private closeBefore(index: number): void {
+    let lowest = Infinity;
     for (const [i, second] of this.live) {
-      if (i >= index) continue;
+      if (i >= index) {
+        lowest = Math.min(lowest, i);
+        continue;
+      }
       const { requests, successes, errors, histogram } = second;
       this.done[i] = { requests, successes, errors, ...(histogram ? { histogram: histogram.encode() } : {}) };
       histogram?.destroy();
       this.live.delete(i);
+      if (second === this.lastSecond) {
+        this.lastIndex = -1;
+        this.lastSecond = undefined;
+      }
     }
+    this.lowestLive = lowest;
   }
 }

@@ -9,6 +9,7 @@ import { HeaderBlocks } from './header-blocks.js';
 import { HpackDecoder } from '../../../h2/hpack/decoder.js';
 import type { WireConnection, WireStream } from './stream.js';
 import type { PoolOwner } from '../pool/pool.js';
+import { StreamTable } from './stream-table.js';
 import { Transport, type TransportEvents } from './transport.js';
 
 export { WireStream, type WireConnection } from './stream.js';
@@ -60,7 +61,7 @@ export class H2Connection implements FrameHandler, TransportEvents, WireConnecti
   private readonly receive: ReceiveFlow;
   private readonly send: SendFlow;
   private readonly wrote = (): void => this.transport.flushSoon();
-  private readonly streams = new Map<number, WireStream>();
+  private readonly streams = new StreamTable();
   /** Not yet sent: before the peer's first SETTINGS, or over its SETTINGS_MAX_CONCURRENT_STREAMS. */
   private waiting: WireStream[] = [];
   /** Stalled streams the peer has finished: kept so that (strict) their unread bytes still hold the window. */
@@ -352,7 +353,8 @@ export class H2Connection implements FrameHandler, TransportEvents, WireConnecti
     this.goaway = { code, lastStreamId: last };
     // Streams above the last id were never processed: the GOAWAY cut them.
     const cut: WireStream[] = [];
-    for (const [id, stream] of this.streams) {
+    for (const stream of this.streams.values()) {
+      const id = stream.id;
       if (id <= last) continue;
       this.streams.delete(id);
       this.receive.drop(stream);

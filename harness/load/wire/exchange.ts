@@ -36,7 +36,8 @@ export class Exchange extends WireStream {
   }
 
   onHeader(name: string, value: string): void {
-    if (name === ':status') this.status = Number(value);
+    // The decoder hands over the static table's own '200' string for the common answer: no parse.
+    if (name === ':status') this.status = value === '200' ? 200 : Number(value);
     else if (name === 'content-length') this.contentLength = Number(value);
     else if (name === 'grpc-status') this.grpcStatus = Number(value);
   }

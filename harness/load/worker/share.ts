@@ -180,6 +180,15 @@ export class ShareSession {
             recorder.started();
             return client.startRequest();
           },
+          // The pooled clients' path without a promise per request.
+          ...(client.startRequestWith
+            ? {
+                startRequestWith: (resolve: () => void, reject: (err: Error) => void) => {
+                  recorder.started();
+                  client.startRequestWith!(resolve, reject);
+                },
+              }
+            : {}),
           // Every request settles by its deadline, so the pipeline turns over within a timeout.
           ...((plan.turnover ?? plan.warmupMs > 0) ? { turnoverMaxMs: options.timeoutMs } : {}),
           onTick,

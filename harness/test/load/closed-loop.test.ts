@@ -89,3 +89,44 @@ test('an abort ends the run at once and says so', async () => {
 test('concurrency must be a positive integer', async () => {
   await assert.rejects(runClosedLoop({ concurrency: 0, warmupMs: 0, durationMs: 10, startRequest: async () => undefined }), RangeError);
 });
+
+test('startRequestWith (no promise per request): the same phases, concurrency, counts and drain as startRequest', async () => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let phase: Phase = 'warmup';
+  let n = 0;
+  let settled = 0;
+  const ticks: LoopTick[] = [];
+  const timing = await runClosedLoop({
+    concurrency: 4,
+    warmupMs: 100,
+    durationMs: 1100,
+    onPhase: (p) => (phase = p),
+    onTick: (t) => ticks.push(t),
+    startRequest: () => Promise.reject(new Error('the promise path must not be used')),
+    startRequestWith: (resolve, reject) => {
+      assert.notEqual(phase, 'done', 'a request was started after the deadline');
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      const k = ++n;
+      // Some settle at once (before startRequestWith returns), some fail, one settles twice (only the first counts).
+      const settle = (): void => {
+        inFlight--;
+        settled++;
+        if (k % 5 === 0) reject(new Error('failed'));
+        else resolve();
+        if (k === 7) resolve();
+      };
+      if (k % 3 === 0) settle();
+      else setTimeout(settle, 2);
+    },
+  });
+  assert.equal(maxInFlight, 4);
+  assert.equal(inFlight, 0, 'resolved before every request settled');
+  assert.equal(settled, n);
+  const measure = ticks.filter((t) => t.phase === 'measure');
+  assert.ok(measure.length === 2 && measure[1]!.requests > measure[0]!.requests);
+  assert.ok(measure[1]!.errors > 0 && measure[1]!.errors < measure[1]!.requests);
+  assert.ok(timing.measuredMs >= 1095, `measuredMs ${timing.measuredMs}`);
+  assert.equal(timing.aborted, false);
+});
