@@ -6,7 +6,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { execa } from 'execa';
 import { validateLoadOptions } from '../options.js';
 import { LoadAbortedError, type LoadTick } from '../run-load.js';
 import { GENERATOR_SATURATION } from '../statistic/generator-load.js';
@@ -42,6 +41,12 @@ export interface H2loadRepResult extends RepResult {
 
 const TICK_MS = 1000;
 
+/** execa, loaded when h2load is first run: ~100 files a run of our own generator would load for nothing (part of
+ *  its whole-process CPU, which issue 15 compares with h2load's). */
+async function loadExeca(): Promise<typeof import('execa').execa> {
+  return (await import('execa')).execa;
+}
+
 function binary(): string {
   return process.env[H2LOAD_BINARY_ENV] || 'h2load';
 }
@@ -49,6 +54,7 @@ function binary(): string {
 /** h2load's version ("1.52.0"); throws H2loadNotFoundError when it is not installed. */
 export async function h2loadVersion(): Promise<string> {
   const bin = binary();
+  const execa = await loadExeca();
   const r = await execa(bin, ['--version'], { reject: false, stdin: 'ignore' });
   if (r.code === 'ENOENT' || r.code === 'EACCES') throw new H2loadNotFoundError(bin);
   if (r.exitCode !== 0) throw new Error(`${bin} --version failed: ${r.stderr || r.stdout}`);
@@ -87,6 +93,7 @@ export async function runH2load(options: LoadOptions, onTick?: (tick: LoadTick) 
 }
 
 async function requireRps(): Promise<void> {
+  const execa = await loadExeca();
   const help = await execa(binary(), ['--help'], { reject: false, stdin: 'ignore' });
   if (!help.stdout.includes('--rps=')) {
     throw new H2loadUnsupportedError('rate', 'this h2load has no --rps option (nghttp2 1.44 or newer has): a rate cannot be kept; use --generator sluice');
@@ -109,6 +116,7 @@ async function runChild(
   signal: AbortSignal | undefined,
 ): Promise<ChildRun> {
   const bin = binary();
+  const execa = await loadExeca();
   const child = execa(bin, args, {
     reject: false,
     stdin: 'ignore',
