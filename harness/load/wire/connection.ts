@@ -9,7 +9,7 @@ import { HeaderBlocks } from './header-blocks.js';
 import { HpackDecoder } from '../../../h2/hpack/decoder.js';
 import type { WireConnection, WireStream } from './stream.js';
 import type { PoolOwner } from '../pool/pool.js';
-import { StreamTable } from './stream-table.js';
+import { IdMap } from '../../../h2/id-map.js';
 import { Transport, type TransportEvents } from './transport.js';
 
 export { WireStream, type WireConnection } from './stream.js';
@@ -61,7 +61,9 @@ export class H2Connection implements FrameHandler, TransportEvents, WireConnecti
   private readonly receive: ReceiveFlow;
   private readonly send: SendFlow;
   private readonly wrote = (): void => this.transport.flushSoon();
-  private readonly streams = new StreamTable();
+  /** Open streams by id: h2's IdMap (no Map churn: a Map's replaced tables kept finished streams alive through
+   *  scavenges, see h2/id-map.ts). */
+  private readonly streams = new IdMap<WireStream>();
   /** Not yet sent: before the peer's first SETTINGS, or over its SETTINGS_MAX_CONCURRENT_STREAMS. */
   private waiting: WireStream[] = [];
   /** Stalled streams the peer has finished: kept so that (strict) their unread bytes still hold the window. */
