@@ -162,3 +162,30 @@ export class CellHistogram<L extends string> extends CellMetric<L, HistogramCell
     for (const { cell } of this.cells.values()) cell.clear();
   }
 }
+
+/**
+ * A gauge without labels whose value is read at the scrape and that has no sample at all while `read()` gives
+ * undefined (prom-client's label-less Gauge always has one, 0 after a reset: for a window, 0 reads as exhausted,
+ * which "not connected" is not).
+ */
+export class ReadGauge {
+  name: string;
+  readonly help: string;
+  readonly aggregator = 'sum';
+
+  constructor({ name, help, registers, read }: { name: string; help: string; registers: Registry<RegistryContentType>[]; read: () => number | undefined }) {
+    this.name = name;
+    this.help = help;
+    this.read = read;
+    for (const registry of registers) registry.registerMetric(this as unknown as Metric);
+  }
+
+  private readonly read: () => number | undefined;
+
+  async get(): Promise<{ name: string; help: string; type: string; values: Sample[]; aggregator: string }> {
+    const value = this.read();
+    return { name: this.name, help: this.help, type: 'gauge', values: value === undefined ? [] : [{ labels: {}, value }], aggregator: this.aggregator };
+  }
+
+  reset(): void {}
+}

@@ -3,9 +3,10 @@
 // session metrics counted in plain numbers (session/metrics.ts): open streams and sessions, resets by code.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Counter, Histogram, Registry, type RegistryContentType } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import { H2_CODE } from '../src/h2-codes.js';
-import { CellCounter, CellHistogram } from '../src/metrics-cells.js';
+import { CellCounter, CellHistogram, ReadGauge } from '../src/metrics-cells.js';
+import { ProxyMetrics } from '../src/metrics.js';
 import { H2SessionMetrics } from '../src/session/metrics.js';
 import { metricValue } from './support.js';
 
@@ -152,4 +153,28 @@ describe('session metrics counted in numbers', () => {
     assert.equal(rst.length, 4 * 7 + 1);
     assert.doesNotMatch(rst.at(-1)!, /code="(NO_ERROR|CANCEL)"/);
   });
+});
+
+test('ReadGauge: no sample while read() gives undefined (not a 0), else the same text as a prom-client Gauge set to the value', async () => {
+  const ours = new Registry<RegistryContentType>();
+  const theirs = new Registry<RegistryContentType>();
+  let value: number | undefined;
+  const config = { name: 'x_window_bytes', help: 'A window (absent while not connected).' };
+  new ReadGauge({ ...config, registers: [ours], read: () => value });
+  const gauge = new Gauge({ ...config, registers: [theirs] });
+  const absent = await ours.metrics();
+  assert.match(absent, /^# TYPE x_window_bytes gauge$/m);
+  assert.doesNotMatch(absent, /^x_window_bytes /m, 'no sample while absent');
+  value = 0; // an exhausted window is a 0, and reads as one
+  gauge.set(0);
+  assert.equal(await ours.metrics(), await theirs.metrics());
+  value = 65_535;
+  gauge.set(65_535);
+  assert.equal(await ours.metrics(), await theirs.metrics());
+});
+
+test("the proxy's control-plane connection window is absent from /metrics while no control plane is connected", async () => {
+  const text = await new ProxyMetrics().registry.metrics();
+  assert.match(text, /^# HELP sluice_proxy_control_connection_window_bytes /m);
+  assert.doesNotMatch(text, /^sluice_proxy_control_connection_window_bytes /m);
 });

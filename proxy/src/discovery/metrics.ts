@@ -2,6 +2,7 @@
 // receive windows (--destination), read at the scrape: seed 000's evidence, what the control plane may still send
 // on the connection and on each stream, and what waits unread. Registered on the proxy's registry by ProxyMetrics.
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { ReadGauge } from '../metrics-cells.js';
 import type { ControlWindows } from './control-client.js';
 
 export class DiscoveryMetrics {
@@ -24,15 +25,11 @@ export class DiscoveryMetrics {
       labelNames: ['source'] as const,
       registers,
     });
-    new Gauge({
+    new ReadGauge({
       name: 'sluice_proxy_control_connection_window_bytes',
       help: "The --destination connection's receive window left: bytes the control plane may still send on it before a WINDOW_UPDATE (absent while not connected).",
       registers,
-      collect() {
-        this.reset();
-        const connection = read()?.connection;
-        if (connection !== undefined) this.set(connection);
-      },
+      read: () => read()?.connection,
     });
     new Gauge({
       name: 'sluice_proxy_control_stream_window_bytes',
