@@ -5,7 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { execa } from 'execa';
-import type { Pinning, PinRole } from '../results/model.js';
+
+/** The roles `--pin` can place on CPUs. */
+export type PinRole = 'proxy' | 'load' | 'backends';
+
+/** The CPUs each role was pinned to; a role left out was not pinned ({}: nothing was). */
+export type Pinning = Partial<Record<PinRole, number[]>>;
 
 export const PIN_ROLES: readonly PinRole[] = ['proxy', 'load', 'backends'];
 

@@ -2,7 +2,7 @@
 // one file implementing ProxyDriver plus one line in registry.ts. Translation from a cell to the proxy's config
 // is pure (`configure`) and fixture-tested; `start` runs it through the cell's Supervisor, which stops it on
 // success, error and Ctrl-C.
-import type { CellParams } from '../matrix/cells.js';
+import type { CellParams } from '../matrix/axes.js';
 import type { Child, Supervisor } from '../orchestrator/supervisor.js';
 
 /** Where the proxy finds its endpoints: a static list, or (ours only) a control plane and a service there. */

@@ -2,7 +2,7 @@
 // haproxy.cfg that expresses them. Pure: no process, no file, no environment. harness/proxies/README.md (haproxy)
 // gives the mapping with the mux_h2.c source lines it rests on.
 import { AXES, type AxisName } from '../matrix/axes.js';
-import type { CellParams } from '../matrix/cells.js';
+import type { CellParams } from '../matrix/axes.js';
 
 /**
  * HAProxy 2.6's connection receive window, on both sides: not configurable. Its mux starts at the protocol's

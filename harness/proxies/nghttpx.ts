@@ -7,7 +7,7 @@ import http2 from 'node:http2';
 import { execa } from 'execa';
 import { findBinary, missingBinaryMessage } from '../../common/binaries.js';
 import { AXES, axesOf, type AxisName } from '../matrix/axes.js';
-import type { CellParams } from '../matrix/cells.js';
+import type { CellParams } from '../matrix/axes.js';
 import type { Child, Supervisor } from '../orchestrator/supervisor.js';
 import type { ProxyCellSpec, ProxyConfig, ProxyDriver, RunningProxy } from './driver.js';
 

@@ -1,7 +1,7 @@
 // The proxy drivers, one line each, keyed by the `proxy` axis's values (names.ts). A new proxy is its driver's
 // file and its line here (README.md: How to add a proxy). The drivers are imported statically: each is small,
 // and the matrix's expansion asks their pure `unsupported` synchronously.
-import type { CellParams } from '../matrix/cells.js';
+import type { CellParams } from '../matrix/axes.js';
 import type { ProxyDriver } from './driver.js';
 import { isOurProxy, OUR_PROXY_ENGINES, type ProxyName } from './names.js';
 import { haproxyDriver } from './haproxy.js';

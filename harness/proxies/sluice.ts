@@ -3,7 +3,7 @@
 // excludes nothing. The harness reaches it through its command line only (never imports proxy/).
 import { fileURLToPath } from 'node:url';
 import { AXES } from '../matrix/axes.js';
-import type { CellParams } from '../matrix/cells.js';
+import type { CellParams } from '../matrix/axes.js';
 import { sluiceVersion } from '../results/components.js';
 import { waitForHttpReady, type Supervisor } from '../orchestrator/supervisor.js';
 import type { Discovery, ProxyCellSpec, ProxyConfig, ProxyDriver, RunningProxy } from './driver.js';

@@ -6,7 +6,8 @@ import type { H2loadSummary } from '../load/external/h2load-output.js';
 import type { ProxyMetricsDelta } from '../orchestrator/proxy-metrics.js';
 import type { ProxyConfig } from '../proxies/driver.js';
 import type { Headline, ObservedEvent, ScenarioOutcome } from '../../workloads/scenarios/types.js';
-import type { CellParams } from '../matrix/cells.js';
+import type { CellParams } from '../matrix/axes.js';
+import type { Pinning } from '../orchestrator/pinning.js';
 import type { MatrixSpec } from '../matrix/schema.js';
 
 import { RESULTS_SCHEMA } from './schema/run.js';
@@ -146,11 +147,8 @@ export interface Component {
   revision: string | null;
 }
 
-/** The roles `--pin` can place on CPUs. */
-export type PinRole = 'proxy' | 'load' | 'backends';
-
-/** The CPUs each role was pinned to; a role left out was not pinned ({}: nothing was). */
-export type Pinning = Partial<Record<PinRole, number[]>>;
+// The roles `--pin` can place and the CPUs each was pinned to: defined where pinning is done.
+export type { Pinning, PinRole } from '../orchestrator/pinning.js';
 
 /** interleave: every cell's first repetition, then every cell's second, ...; cell: a cell's repetitions back to back. */
 export type RepOrder = 'interleave' | 'cell';

@@ -1,7 +1,7 @@
 // The fault flags (--slow-endpoints .. --admin) -> the typed FaultConfig and the admin address, and the
 // combinations refused because a flag could never act or contradicts another; such an error names both.
 import { H2_CODE_NAMES } from '../../common/h2-codes.js';
-import type { Protocol } from './config.js';
+import type { Protocol } from '../../common/protocols.js';
 import { ConfigError, duration, integer, latency, oneOf, share } from './flag-values.js';
 import { REFUSALS, type FaultConfig } from './faults.js';
 import { GRPC_STATUS_NAMES } from '../../common/grpc-status.js';

@@ -7,7 +7,7 @@ import { tcpProbe } from '../balancer/endpoint-state.js';
 import type { Balancer } from '../balancer/index.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { Endpoint } from '../upstream/endpoint.js';
-import type { EndpointChange, Resolver, ResolverEvents } from './index.js';
+import type { EndpointChange, Resolver, ResolverEvents } from './resolver.js';
 
 export interface ApplyOptions {
   resolver: Resolver;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
 import { formatAddress, type Address } from '../address.js';
 import { ControlClient, GRPC_STATUS, statusName, type CallStatus, type ControlCall, type ControlClientOptions, type ControlPlaneClient, type ControlWindows, type GrpcMethod } from './control-client.js';
-import type { ChangeKind, Resolver, ResolverEvents } from './index.js';
+import type { ChangeKind, Resolver, ResolverEvents } from './resolver.js';
 import type { ProfileRoute, ProfileStore } from './profile.js';
 
 export interface Backoff {

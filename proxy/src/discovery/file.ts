@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseAddress, type Address } from '../address.js';
 import { ConfigError } from '../flags.js';
-import { changeKinds, unique, type Resolver, type ResolverEvents } from './index.js';
+import { changeKinds, unique, type Resolver, type ResolverEvents } from './resolver.js';
 
 /** Quiet time after the last change event before the file is read. */
 export const DEBOUNCE_MS = 100;

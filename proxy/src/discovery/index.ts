@@ -1,39 +1,11 @@
 // Discovery: where the balancer's endpoints come from, one source per proxy: a static list (--endpoints), a
 // watched file (--endpoints-file) or a Destination-like gRPC stream (--destination with --service). A resolver
 // reports the whole endpoint set after each update; apply.ts turns that into balancer adds and removes.
-import { formatAddress, type Address } from '../address.js';
 import type { Config } from '../flags.js';
-import type { ControlWindows } from './control-client.js';
+import type { DiscoverySource, Resolver } from './resolver.js';
 import type { ProfileStore } from './profile.js';
 
-export type DiscoverySource = 'static' | 'file' | 'destination';
-export type ChangeKind = 'add' | 'remove' | 'no-endpoints';
-
-export interface EndpointChange {
-  /** What the update did: add, remove, both (a rewritten file), or no-endpoints (it left the set empty). */
-  kinds: readonly ChangeKind[];
-  /** The whole set after the update. */
-  endpoints: readonly Address[];
-}
-
-export interface ResolverEvents {
-  change(change: EndpointChange): void;
-  /** A profile update was applied (Destination only; counted in /metrics). */
-  profile?(): void;
-  /** A failure the resolver outlives (the last good set stays in use): logged and counted by the caller. */
-  error(message: string): void;
-}
-
-export interface Resolver {
-  readonly source: DiscoverySource;
-  /** The service resolved (--service), for metrics; absent for static and file sources. */
-  readonly service?: string;
-  /** Starts resolving. Rejects only when it cannot start at all (an endpoints file that cannot be read at start). */
-  start(events: ResolverEvents): Promise<void>;
-  /** Destination only: the control connection's receive windows (read at each scrape). */
-  controlWindows?(): ControlWindows;
-  close(): void;
-}
+export type { ChangeKind, DiscoverySource, EndpointChange, Resolver, ResolverEvents } from './resolver.js';
 
 export function sourceOf(config: Pick<Config, 'endpointsFile' | 'destination'>): DiscoverySource {
   if (config.destination) return 'destination';
@@ -66,21 +38,4 @@ export async function newResolver(config: Config, profiles: ProfileStore): Promi
       });
     }
   }
-}
-
-/** The kinds of a change from `before` to `after` (empty when nothing changed). */
-export function changeKinds(before: readonly Address[], after: readonly Address[]): ChangeKind[] {
-  const was = new Set(before.map(formatAddress));
-  const now = new Set(after.map(formatAddress));
-  const kinds: ChangeKind[] = [];
-  if ([...now].some((a) => !was.has(a))) kinds.push('add');
-  if ([...was].some((a) => !now.has(a))) kinds.push(now.size === 0 ? 'no-endpoints' : 'remove');
-  return kinds;
-}
-
-/** `addrs` without repeats (by HOST:PORT), in first-seen order. */
-export function unique(addrs: readonly Address[]): Address[] {
-  const seen = new Map<string, Address>();
-  for (const a of addrs) if (!seen.has(formatAddress(a))) seen.set(formatAddress(a), a);
-  return [...seen.values()];
 }

@@ -2,7 +2,12 @@
 // matches by method and a path regex (anchored: it must match the whole path, query excluded); the first route
 // that matches wins, as in linkerd's ServiceProfiles. Without a profile, or when no route matches, every
 // request gets DEFAULT_ROUTE: not retryable, no timeout of its own.
-import type { ProxyRequest } from '../service.js';
+
+/** What a route is chosen by: a request's method and path (service.ts's ProxyRequest has both). */
+export interface RouteKey {
+  method: string;
+  path: string;
+}
 
 /** What the stack needs to know about the route of one request. */
 export interface RouteSettings {
@@ -30,7 +35,7 @@ export interface ProfileRoute {
 
 /** Looks up the route of a request; the one thing a retry or timeout layer depends on. */
 export interface RouteLookup {
-  routeFor(req: Pick<ProxyRequest, 'method' | 'path'>): RouteSettings;
+  routeFor(req: RouteKey): RouteSettings;
 }
 
 interface CompiledRoute {
@@ -63,7 +68,7 @@ export class ProfileStore implements RouteLookup {
     return rejected;
   }
 
-  routeFor(req: Pick<ProxyRequest, 'method' | 'path'>): RouteSettings {
+  routeFor(req: RouteKey): RouteSettings {
     if (this.routes.length === 0) return DEFAULT_ROUTE;
     const query = req.path.indexOf('?');
     const path = query === -1 ? req.path : req.path.slice(0, query);

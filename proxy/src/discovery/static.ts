@@ -1,6 +1,6 @@
 // The static source (--endpoints): the whole set once, at start; it never changes.
 import type { Address } from '../address.js';
-import { unique, type Resolver, type ResolverEvents } from './index.js';
+import { unique, type Resolver, type ResolverEvents } from './resolver.js';
 
 export class StaticResolver implements Resolver {
   readonly source = 'static';
