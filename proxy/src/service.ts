@@ -55,6 +55,26 @@ export interface SelfLimitingBody {
 export function isSelfLimiting(body: Readable): body is Readable & SelfLimitingBody {
   return typeof (body as Partial<SelfLimitingBody>).limitBytes === 'function';
 }
+
+/** A request body that can be sent more than once (the retry layer's): each attempt() is the whole body again. */
+export interface BodyReplay {
+  /** True while another attempt can still be sent the whole body. */
+  readonly replayable: boolean;
+  /** The body for the next attempt; the previous attempt's body gets nothing more. */
+  attempt(): Readable;
+  /** No more attempts will be made: the copy is let go. */
+  release(): void;
+}
+
+/** A request body that keeps its own replay copy (the wire engine's InboundBody), so each attempt can be forwarded
+ *  stream to stream; undefined when it cannot (already read as a stream): the retry layer copies it itself. */
+export interface SelfReplayingBody {
+  replay(limit: number): BodyReplay | undefined;
+}
+
+export function isSelfReplaying(body: Readable): body is Readable & SelfReplayingBody {
+  return typeof (body as Partial<SelfReplayingBody>).replay === 'function';
+}
 export type Layer = (inner: Service) => Service;
 
 /** `inner(req)`, with a synchronous throw turned into a rejection as an async function would: for layers that

@@ -1,7 +1,8 @@
 // Retry layer: sends a request again when an attempt failed before the response headers in a way that is safe
 // to repeat, after a jittered backoff and only while the retry budget allows. It sits above the balancer, as in
 // linkerd, so every attempt is balanced anew: after a refused connection the endpoint is failed and the retry
-// goes to another one. A request body is replayable up to --retry-buffer-bytes (retry/replay-body.ts).
+// goes to another one. A request body is replayable up to --retry-buffer-bytes (retry/replay-body.ts, or the wire
+// body's own copy, wire/replay.ts, so each attempt is still forwarded stream to stream).
 import { CancelledError, StreamResetError, UpstreamError, type UpstreamFailure } from '../errors.js';
 import type { Config } from '../flags.js';
 import { H2_CODE } from '../h2-codes.js';
@@ -10,7 +11,7 @@ import { jitteredBackoff } from '../retry/backoff.js';
 import { RetryBudget } from '../retry/budget.js';
 import { ReplayBody } from '../retry/replay-body.js';
 import type { CancelSignal } from '../cancel.js';
-import { callService, type Layer, type ProxyRequest, type ProxyResponse } from '../service.js';
+import { callService, isSelfReplaying, type BodyReplay, type Layer, type ProxyRequest, type ProxyResponse } from '../service.js';
 
 export type RetrySettings = Pick<
   Config,
@@ -78,7 +79,7 @@ export function layer({ settings, metrics, clock, rng, sleep = abortableSleep }:
   // and what is retryable is only worked out once an attempt failed.
   return (inner) => (req) => {
     budget.deposit();
-    const replay = req.endStream ? undefined : new ReplayBody(req.body, settings.retryBufferBytes);
+    const replay = req.endStream ? undefined : replayOf(req.body, settings.retryBufferBytes);
     const attempt = (): Promise<ProxyResponse> => callService(inner, replay ? { ...req, body: replay.attempt() } : req);
     const answered = (res: ProxyResponse): ProxyResponse => {
       replay?.release(); // the response is on its way: no attempt follows, the copy is not needed
@@ -110,6 +111,11 @@ export function layer({ settings, metrics, clock, rng, sleep = abortableSleep }:
       };
     return attempt().then(answered, afterFailure(0));
   };
+}
+
+/** The body's own replay (the wire engine's: each attempt forwarded stream to stream), else a copy kept here. */
+function replayOf(body: ProxyRequest['body'], limit: number): BodyReplay {
+  return (isSelfReplaying(body) ? body.replay(limit) : undefined) ?? new ReplayBody(body, limit);
 }
 
 function abortableSleep(ms: number, signal: CancelSignal): Promise<void> {

@@ -3,8 +3,9 @@
 // back) while a copy of up to `limit` bytes is kept. A later attempt replays that copy and then goes on with
 // the rest of the body live. Once the body has passed `limit`, the copy is dropped and no attempt can follow.
 import { Readable } from 'node:stream';
+import type { BodyReplay } from '../service.js';
 
-export class ReplayBody {
+export class ReplayBody implements BodyReplay {
   private chunks: Buffer[] = [];
   private bytes = 0;
   /** The copy was dropped: the body passed the limit, or the request no longer needs another attempt. */

@@ -10,17 +10,16 @@
 //   per request. The flow control is the same either way.
 import { Readable } from 'node:stream';
 import type { H2Connection } from '../../../h2/connection.js';
-import type { SelfLimitingBody } from '../service.js';
+import type { BodyReplay, SelfLimitingBody, SelfReplayingBody } from '../service.js';
+import { InboundReplay } from './replay.js';
+import { isAttachable, type AttachableBody, type BodySink } from './sink.js';
 
 const EMPTY = Buffer.alloc(0);
 
-/** What a body forwarded directly (not read as a Readable) is handed: each chunk, then its end. */
-interface BodySink {
-  data(chunk: Buffer): void;
-  end(): void;
-}
 
-export class InboundBody extends Readable implements SelfLimitingBody {
+export class InboundBody extends Readable implements SelfLimitingBody, SelfReplayingBody, AttachableBody {
+  /** Octets taken from the connection (past the limit's cut): everything credited once the body is let go. */
+  private received = 0;
   /** Octets handed on (into Readable's buffer, or to the sink). */
   private pushed = 0;
   private credited = 0;
@@ -50,6 +49,7 @@ export class InboundBody extends Readable implements SelfLimitingBody {
   /** DATA from the connection (and END_STREAM). */
   deliver(data: Buffer, endStream: boolean): void {
     if (this.limit > 0 && data.length > 0) data = this.limited(data);
+    this.received += data.length;
     if (this.sink !== undefined) {
       if (data.length > 0) this.sink.data(data);
       if (endStream) this.sink.end();
@@ -75,16 +75,27 @@ export class InboundBody extends Readable implements SelfLimitingBody {
   limitBytes(maxBytes: number, onExceeded: () => void): void {
     this.limit = maxBytes;
     this.onExceeded = onExceeded;
-    let seen = this.pushed;
-    if (this.pending !== undefined) for (const chunk of this.pending) seen += chunk.length;
-    this.limitSeen = seen;
-    if (seen > maxBytes && !this.cutOff) {
+    this.limitSeen = this.received;
+    if (this.received > maxBytes && !this.cutOff) {
       // Already past it (the layer came late): what waits is dropped too.
-      const pending = this.pending;
-      this.pending = undefined;
-      if (pending !== undefined) for (const chunk of pending) this.conn.consume(this.streamId, chunk.length);
+      if (this.pending !== undefined) {
+        let dropped = 0;
+        for (const chunk of this.pending) dropped += chunk.length;
+        this.pending = undefined;
+        this.received -= dropped;
+        this.conn.consume(this.streamId, dropped);
+      }
       this.exceed();
     }
+  }
+
+  /**
+   * The retry layer's copy (SelfReplayingBody, ../service.ts), kept here so that every attempt is still forwarded
+   * stream to stream (replay.ts); undefined once the body is read as a stream, whose reader the layer then copies.
+   */
+  replay(limit: number): BodyReplay | undefined {
+    if (this.engaged || this.destroyed || this.sink !== undefined) return undefined;
+    return new InboundReplay(this, limit);
   }
 
   private limited(data: Buffer): Buffer {
@@ -123,18 +134,21 @@ export class InboundBody extends Readable implements SelfLimitingBody {
     this.sink = undefined;
   }
 
-  /** The sink forwarded `n` octets: their credit goes back to the peer. */
+  /** The sink forwarded `n` octets: their credit goes back to the peer (never beyond what was received: a body
+   *  let go has credited everything already, and a sink may still pass on what it held). */
   forwarded(n: number): void {
     this.pushed += n;
-    this.credited += n;
-    this.conn.consume(this.streamId, n);
+    const credit = Math.min(n, this.received - this.credited);
+    if (credit <= 0) return;
+    this.credited += credit;
+    this.conn.consume(this.streamId, credit);
   }
 
   /** The stream was reset: the connection took back the credit of every byte not consumed, so none is owed. */
   reset(): void {
     this.pending = undefined;
     this.sink = undefined;
-    this.credited = this.pushed;
+    this.credited = this.received;
     if (!this.readableEnded) this.destroy();
   }
 
@@ -184,13 +198,12 @@ export class InboundBody extends Readable implements SelfLimitingBody {
     cb(err);
   }
 
+  /** Everything taken from the connection is credited: what waits here, what a sink held, what nobody read. */
   private creditAll(): void {
-    const pending = this.pending;
     this.pending = undefined;
-    if (pending !== undefined) for (const chunk of pending) this.pushed += chunk.length;
-    const left = this.pushed - this.credited;
+    const left = this.received - this.credited;
     if (left > 0) {
-      this.credited = this.pushed;
+      this.credited = this.received;
       this.conn.consume(this.streamId, left);
     }
   }
@@ -215,7 +228,7 @@ export interface BodySender {
 /** Writes `body` as DATA on `streamId` with backpressure: paused while the stream's DATA waits for the peer's
  *  window or the socket, so the proxy holds at most one chunk per stream. */
 export function sendBody(conn: H2Connection, streamId: number, body: Readable, hooks: SendBodyHooks): BodySender {
-  if (body instanceof InboundBody) {
+  if (isAttachable(body)) {
     const direct = new DirectSender(conn, streamId, body, hooks);
     if (body.attach(direct)) return direct;
   }
@@ -237,7 +250,7 @@ class DirectSender implements BodySender, BodySink {
   constructor(
     private readonly conn: H2Connection,
     private readonly streamId: number,
-    private readonly body: InboundBody,
+    private readonly body: Readable & AttachableBody,
     private readonly hooks: SendBodyHooks,
   ) {}
 
