@@ -3,6 +3,7 @@
 // was handed on, nothing for what waits behind a full stream), and a body already read as a stream falls back to
 // the Readable path.
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { InboundBody, sendBody } from '../src/wire/body.js';
 import { bytes, hooks, ScriptedConnection } from './wire-scripted.js';
@@ -130,5 +131,35 @@ describe('wire bodies', () => {
     await ended;
     assert.deepEqual(got.map((b) => b.length), [5, 6, 7]);
     assert.equal(source.credited, 18);
+  });
+
+  test('a body let go before its end tells its sender, which reports an error (the stream is reset, not left open)', () => {
+    const source = new ScriptedConnection();
+    const dest = new ScriptedConnection();
+    const body = new InboundBody(source.conn, 1);
+    const h = hooks();
+    sendBody(dest.conn, 3, body, h);
+    body.deliver(bytes(10, 1), false);
+    body.reset();
+    assert.equal(h.errors.length, 1);
+    assert.equal(h.ended, 0);
+    const whole = new InboundBody(source.conn, 5);
+    const h2 = hooks();
+    sendBody(dest.conn, 7, whole, h2);
+    whole.deliver(bytes(10, 1), true);
+    whole.destroy(); // after its end: nothing to report
+    assert.deepEqual([h2.errors.length, h2.ended], [0, 1]);
+  });
+
+  test('a Readable destroyed before its end makes the Readable path report an error too', async () => {
+    const dest = new ScriptedConnection();
+    const body = new Readable({ read() {} });
+    const h = hooks();
+    sendBody(dest.conn, 3, body, h);
+    body.push(bytes(10, 1));
+    body.destroy();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(h.errors.length, 1);
+    assert.equal(h.ended, 0);
   });
 });

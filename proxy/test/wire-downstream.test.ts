@@ -1,7 +1,8 @@
 // The wire engine's downstream (--engine wire, proxy/src/wire/downstream.ts), whatever SLUICE_PROXY_ENGINE says:
 // response backpressure against a client that never opens its window, large bodies with trailers both ways, a
-// client's RST_STREAM reaching the upstream as CANCEL, header lists as node:http2 would hand them over, and the
-// GOAWAY and RST_STREAM the engine sends on its own counted in /metrics.
+// client's RST_STREAM reaching the upstream as CANCEL, an upload answered early (RFC 9113 8.1: the client is
+// stopped with RST_STREAM(NO_ERROR) and the upstream stream reset CANCEL, not left half open), header lists as
+// node:http2 would hand them over, and the GOAWAY and RST_STREAM the engine sends on its own counted in /metrics.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
@@ -153,6 +154,45 @@ describe('wire engine downstream', { timeout: 60_000 }, () => {
       assert.equal(res.trailers?.['x-sha'], sha(body), 'the trailers came after the whole body');
     });
   }
+
+  test('an upload answered early: the client is stopped with RST_STREAM(NO_ERROR) and the upstream stream is let go, not left open', async (t) => {
+    // A backend on h2/ that answers at once, reads nothing and never resets: node:http2 would reset the stream
+    // NO_ERROR itself after its answer (RFC 9113 8.1), which would hide a stream the proxy left open.
+    const resets: number[] = [];
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      const conn: H2Connection = connectionOverSocket(socket, 'server', {
+        onHeaders: (id) => conn.respond(id, [[':status', '200']], true),
+        onReset: (_id, code) => resets.push(code),
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    });
+    const backendPort = (server.address() as net.AddressInfo).port;
+    const p = await proxy([...WIRE, '--endpoints', `127.0.0.1:${backendPort}`]);
+    t.after(() => p.stop(0));
+    const client = await connectH2(p.listen.port);
+    t.after(() => closeSession(client));
+    const req = client.request({ ':method': 'POST', ':path': '/upload' }, { endStream: false });
+    req.write(Buffer.alloc(1000, 1)); // the upload has begun and is never finished by the client
+    const status = await new Promise<number>((resolve) => req.once('response', (h) => resolve(Number(h[':status']))));
+    assert.equal(status, 200);
+    const clientReset = await new Promise<number>((resolve) => req.once('close', () => resolve(req.rstCode ?? -1)));
+    assert.equal(clientReset, H2_CODE.NO_ERROR, 'the client is told to stop sending (RFC 9113 8.1)');
+    assert.ok(await eventually(() => resets.length > 0), 'the upstream stream is reset, not left half open');
+    assert.deepEqual(resets, [H2_CODE.CANCEL]);
+    let upstreamStreams: number | undefined;
+    for (let i = 0; i < 100 && upstreamStreams !== 0; i++) {
+      upstreamStreams = metricValue(await scrapeMetrics(p.admin.port), 'sluice_proxy_streams', { side: 'upstream' });
+      if (upstreamStreams !== 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(upstreamStreams, 0, 'no upstream stream stays open');
+  });
 
   test('a client RST_STREAM reaches the upstream as CANCEL and is counted both sides', async (t) => {
     const upstreamResets: number[] = [];

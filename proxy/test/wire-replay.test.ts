@@ -136,4 +136,17 @@ describe('wire body replay', () => {
     sender.onWritable();
     assert.equal(client.credited, 200, 'no octet is credited twice');
   });
+
+  test('the body let go before its end: the attempt is told (its stream reset), and no attempt follows', () => {
+    const client = new ScriptedConnection();
+    const body = new InboundBody(client.conn, 1);
+    const replay = body.replay(10_000)!;
+    const h = hooks();
+    sendBody(new ScriptedConnection().conn, 3, replay.attempt(), h);
+    body.deliver(bytes(10, 1), false);
+    body.reset();
+    assert.equal(h.errors.length, 1);
+    assert.equal(replay.replayable, false);
+    assert.throws(() => replay.attempt());
+  });
 });

@@ -27,6 +27,8 @@ export class InboundBody extends Readable implements SelfLimitingBody, SelfRepla
   private pending: Buffer[] | undefined;
   /** END_STREAM arrived while chunks or nobody's read were pending. */
   private eof = false;
+  /** END_STREAM arrived: the body is whole. */
+  private ended = false;
   /** Readable asked for data (_read ran) and nothing was pending: the next chunk is pushed straight in. */
   private pushing = false;
   /** Readable's machinery took over (the body is read as a stream): no sink can attach any more. */
@@ -50,6 +52,7 @@ export class InboundBody extends Readable implements SelfLimitingBody, SelfRepla
   deliver(data: Buffer, endStream: boolean): void {
     if (this.limit > 0 && data.length > 0) data = this.limited(data);
     this.received += data.length;
+    if (endStream) this.ended = true;
     if (this.sink !== undefined) {
       if (data.length > 0) this.sink.data(data);
       if (endStream) this.sink.end();
@@ -147,7 +150,7 @@ export class InboundBody extends Readable implements SelfLimitingBody, SelfRepla
   /** The stream was reset: the connection took back the credit of every byte not consumed, so none is owed. */
   reset(): void {
     this.pending = undefined;
-    this.sink = undefined;
+    this.abandon();
     this.credited = this.received;
     if (!this.readableEnded) this.destroy();
   }
@@ -193,12 +196,20 @@ export class InboundBody extends Readable implements SelfLimitingBody, SelfRepla
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     // Never read: the bytes still count against the connection window unless credited (a reset stream's are
     // credited by the connection itself, and crediting a forgotten stream only touches the connection window).
-    this.sink = undefined;
+    this.abandon();
     this.creditAll();
     cb(err);
   }
 
-  /** Everything taken from the connection is credited: what waits here, what a sink held, what nobody read. */
+  /** Let go before the end: a sink still attached is told, so the stream it writes to does not wait forever for an
+   *  end that will not come (an upload the client was told to stop after an early answer). */
+  private abandon(): void {
+    const sink = this.sink;
+    this.sink = undefined;
+    if (sink !== undefined && !this.ended) sink.abort();
+  }
+
+    /** Everything taken from the connection is credited: what waits here, what a sink held, what nobody read. */
   private creditAll(): void {
     this.pending = undefined;
     const left = this.received - this.credited;
@@ -269,6 +280,14 @@ class DirectSender implements BodySender, BodySink {
     this.maybeEnd();
   }
 
+  abort(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ending = false;
+    this.held = undefined;
+    this.hooks.onError(new Error('the body was let go before its end'));
+  }
+
   onWritable(): void {
     if (this.stopped || !this.paused) return;
     if (this.conn.sendQueued(this.streamId) > 0) return;
@@ -327,6 +346,7 @@ function readableSender(conn: H2Connection, streamId: number, body: Readable, ho
     body.off('data', onData);
     body.off('end', onEnd);
     body.off('error', onError);
+    body.off('close', onClose);
   };
   const stop = (destroy = true): void => {
     ending = false;
@@ -334,9 +354,14 @@ function readableSender(conn: H2Connection, streamId: number, body: Readable, ho
     detach();
     if (destroy) body.destroy();
   };
+  // Destroyed without an error before its end (let go): the stream must not wait for an end that will not come.
+  const onClose = (): void => {
+    if (!stopped) onError(new Error('the body was let go before its end'));
+  };
   body.on('data', onData);
   body.once('end', onEnd);
   body.once('error', onError);
+  body.once('close', onClose);
   return {
     onWritable: () => {
       if (ending) {

@@ -22,6 +22,7 @@ export class InboundReplay implements BodyReplay, BodySink {
   private received = 0;
   private credited = 0;
   private ended = false;
+  private aborted = false;
   private started = false;
   private current: ReplayView | undefined;
 
@@ -38,6 +39,7 @@ export class InboundReplay implements BodyReplay, BodySink {
     if (this.started && !this.replayable) throw new Error('the request body can no longer be replayed');
     const previous = this.current;
     // The copy up to now, then live chunks: taken before attaching, which hands over what waits in the source.
+    if (this.aborted) throw new Error('the request body was let go before its end');
     const view = new ReplayView(this, this.kept !== undefined ? this.kept.slice() : [], this.ended);
     this.current = view;
     if (previous !== undefined && !previous.destroyed) previous.destroy();
@@ -75,6 +77,13 @@ export class InboundReplay implements BodyReplay, BodySink {
     this.current?.liveEnd();
   }
 
+  /** The source was let go before its end: no attempt can have the whole body any more. */
+  abort(): void {
+    this.aborted = true;
+    this.kept = undefined;
+    this.current?.liveAbort();
+  }
+
   /** An attempt has passed on the body up to `offset`: credit what no attempt had passed on before. */
   advance(offset: number): void {
     if (offset <= this.credited) return;
@@ -97,6 +106,7 @@ export class ReplayView extends Readable implements AttachableBody {
   /** Chunks for this attempt nobody has taken yet: the copy, then live ones. */
   private waiting: Buffer[];
   private ended: boolean;
+  private aborted = false;
   private sink: BodySink | undefined;
   private pushing = false;
   private engaged = false;
@@ -127,6 +137,12 @@ export class ReplayView extends Readable implements AttachableBody {
     else if (this.pushing) this.push(null);
   }
 
+  liveAbort(): void {
+    this.aborted = true;
+    if (this.sink !== undefined) this.sink.abort();
+    else if (this.pushing) this.destroy(new Error('the body was let go before its end'));
+  }
+
   attach(sink: BodySink): boolean {
     if (this.engaged || this.destroyed || this.sink !== undefined) return false;
     this.sink = sink;
@@ -134,6 +150,7 @@ export class ReplayView extends Readable implements AttachableBody {
     this.waiting = [];
     for (let i = 0; i < waiting.length && this.sink === sink; i++) sink.data(waiting[i]!);
     if (this.ended && this.sink === sink) sink.end();
+    else if (this.aborted && this.sink === sink) sink.abort();
     return true;
   }
 
@@ -167,6 +184,7 @@ export class ReplayView extends Readable implements AttachableBody {
       this.push(chunk);
     }
     if (this.ended) this.push(null);
+    else if (this.aborted) this.destroy(new Error('the body was let go before its end'));
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {

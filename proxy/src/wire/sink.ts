@@ -7,6 +7,8 @@ import type { Readable } from 'node:stream';
 export interface BodySink {
   data(chunk: Buffer): void;
   end(): void;
+  /** The body was let go before its end (its stream reset, or stopped after an early answer): nothing follows. */
+  abort(): void;
 }
 
 /** A Readable that can instead hand its chunks to one sink, which reports what it has passed on. */
