@@ -62,7 +62,8 @@ export interface CloseReason {
 export interface H2Listener {
   onHeaders?(streamId: number, headers: Array<[string, string]>, endStream: boolean): void;
   onData?(streamId: number, data: Buffer, endStream: boolean): void;
-  /** `local`: we reset it (a bound, a stream error of the peer's, reset()); else the peer's RST_STREAM or GOAWAY. */
+  /** `local`: we reset it (a bound, a stream error of the peer's, reset(); also a stream refused before it opened, or
+   *  one already closed: every RST_STREAM we send); else the peer's RST_STREAM or GOAWAY. */
   onReset?(streamId: number, code: number, local: boolean): void;
   onGoaway?(lastStreamId: number, code: number, debug: Buffer): void;
   onSettings?(peer: Readonly<Settings>): void;
@@ -1064,7 +1065,14 @@ export class H2Connection {
     this.queue(rstStreamFrame(streamId, code), true);
     this.rememberReset(streamId);
     const s = this.streams.get(streamId);
-    if (s) this.dropStream(s, code, true);
+    if (s) return this.dropStream(s, code, true);
+    // A stream that never opened (refused past SETTINGS_MAX_CONCURRENT_STREAMS) or is closed already: still a
+    // RST_STREAM we sent, which the application counts as it counts every other.
+    try {
+      this.listener.onReset?.(streamId, code, true);
+    } catch (err) {
+      throw listenerThrew(err);
+    }
   }
 
   /** 5.1: frames on a stream we reset "MUST" be ignored (the peer may have sent them before our RST_STREAM arrived). */

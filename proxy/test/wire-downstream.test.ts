@@ -10,7 +10,8 @@ import http2 from 'node:http2';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { connectionOverSocket, type H2Connection, type H2Listener } from '../../h2/connection.js';
-import { encodeFrame, FRAME } from '../../h2/frames.js';
+import { encodeFrame, FLAG, FRAME } from '../../h2/frames.js';
+import { encodeHeaderBlock } from '../../h2/hpack/encoder.js';
 import { H2_CODE } from '../src/h2-codes.js';
 import { InboundBody } from '../src/wire/body.js';
 import { closeSession, connectH2, eventually, h2Backend, h2Request, metricValue, proxy, scrapeMetrics } from './support.js';
@@ -192,6 +193,48 @@ describe('wire engine downstream', { timeout: 60_000 }, () => {
       if (upstreamStreams !== 0) await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(upstreamStreams, 0, 'no upstream stream stays open');
+  });
+
+  test('a client that ignores SETTINGS_MAX_CONCURRENT_STREAMS: streams past it are refused (REFUSED_STREAM, counted), the rest are served', async (t) => {
+    const held: http2.ServerHttp2Stream[] = [];
+    const backend = await h2Backend((stream) => held.push(stream)); // answers only when the test says
+    t.after(() => backend.close());
+    // --max-session-buffered-bytes / --stream-window: 10 streams advertised.
+    const p = await proxy([...WIRE, '--endpoints', `127.0.0.1:${backend.port}`, '--stream-window', '100000', '--max-session-buffered-bytes', '1000000']);
+    t.after(() => p.stop(0));
+    const socket = net.connect(p.listen.port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    t.after(() => socket.destroy());
+    const resets = new Map<number, number>();
+    const answered = new Set<number>();
+    let advertised: number | undefined;
+    let pending = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 9 && pending.length >= 9 + pending.readUIntBE(0, 3)) {
+        const length = pending.readUIntBE(0, 3);
+        const [type, stream, payload] = [pending[3]!, pending.readUInt32BE(5) & 0x7fffffff, pending.subarray(9, 9 + length)];
+        if (type === FRAME.RST_STREAM) resets.set(stream, payload.readUInt32BE(0));
+        if (type === FRAME.HEADERS) answered.add(stream);
+        if (type === FRAME.SETTINGS && stream === 0) {
+          for (let i = 0; i + 6 <= payload.length; i += 6) if (payload.readUInt16BE(i) === 0x3) advertised = payload.readUInt32BE(i + 2);
+        }
+        pending = pending.subarray(9 + length);
+      }
+    });
+    // The preface and empty SETTINGS, then 12 GETs at once, without waiting for the proxy's SETTINGS.
+    const block = encodeHeaderBlock(GET);
+    const frames = [Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), encodeFrame(FRAME.SETTINGS, 0, 0)];
+    for (let id = 1; id <= 23; id += 2) frames.push(encodeFrame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, id, block));
+    socket.write(Buffer.concat(frames));
+    assert.ok(await eventually(() => resets.size === 2 && held.length === 10), `resets ${[...resets]}, at the endpoint ${held.length}`);
+    assert.equal(advertised, 10);
+    assert.deepEqual([...resets], [[21, H2_CODE.REFUSED_STREAM], [23, H2_CODE.REFUSED_STREAM]], 'the 11th and 12th streams are refused');
+    for (const stream of held) stream.respond({ ':status': 200 }, { endStream: true });
+    assert.ok(await eventually(() => answered.size === 10), `${answered.size} answered`);
+    assert.deepEqual([...answered].sort((a, b) => a - b), [1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
+    const text = await scrapeMetrics(p.admin.port);
+    assert.equal(metricValue(text, 'sluice_proxy_rst_stream_total', { side: 'downstream', direction: 'sent', code: 'REFUSED_STREAM' }), 2);
   });
 
   test('a client RST_STREAM reaches the upstream as CANCEL and is counted both sides', async (t) => {
