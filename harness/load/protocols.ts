@@ -3,9 +3,8 @@
 // default (`wire`: our own framing for h2 and gRPC, undici for h1) and the alternate (`lib`: node:http2,
 // @grpc/grpc-js, autocannon) kept to cross-check. The Protocol and ClientKind types, the option checks, the
 // CLI's choices, the matrix's protocol axis and the cells' exclusions all derive from this table.
-// Clients are dynamic imports, so a worker thread loads only the one it uses (autocannon and grpc-js take a
-// quarter of a second each); this module imports clients as types only.
-import type { ClientFactory } from './clients/client.js';
+// Which module implements each client is clients/registry.ts's (a dynamic import each, keyed by this table's names),
+// so that this table, which the option types derive from, imports no client: the clients import those types.
 import { PROTOCOL_NAMES, type Protocol } from '../../common/protocols.js';
 
 // The names are common/'s (the backends and scenarios use them too); the Record below must cover every one.
@@ -17,7 +16,6 @@ export type ClientKind = (typeof CLIENT_KINDS)[number];
 export interface ClientEntry {
   /** The client's module and library, for help texts and reports. */
   what: string;
-  load(): Promise<ClientFactory>;
 }
 
 export interface ProtocolEntry {
@@ -42,8 +40,8 @@ export const PROTOCOL_ENTRIES: Readonly<Record<Protocol, ProtocolEntry>> = {
     wireFraming: false,
     clients: {
       // undici for both loops; autocannon as the cross-check, closed loop only.
-      wire: { what: 'clients/h1.ts (undici)', load: async () => (await import('./clients/h1.js')).createH1Client },
-      lib: { what: 'clients/h1-autocannon.ts (autocannon)', load: async () => (await import('./clients/h1-autocannon.js')).createH1AutocannonClient },
+      wire: { what: 'clients/h1.ts (undici)' },
+      lib: { what: 'clients/h1-autocannon.ts (autocannon)' },
     },
   },
   h2: {
@@ -53,8 +51,8 @@ export const PROTOCOL_ENTRIES: Readonly<Record<Protocol, ProtocolEntry>> = {
     wireFraming: true,
     clients: {
       // ~25x less CPU per request than node:http2, and the only client that can hold connection credit back.
-      wire: { what: 'clients/h2-wire.ts (our framing)', load: async () => (await import('./clients/h2-wire.js')).createH2WireClient },
-      lib: { what: 'clients/h2.ts (node:http2)', load: async () => (await import('./clients/h2.js')).createH2Client },
+      wire: { what: 'clients/h2-wire.ts (our framing)' },
+      lib: { what: 'clients/h2.ts (node:http2)' },
     },
   },
   grpc: {
@@ -63,8 +61,8 @@ export const PROTOCOL_ENTRIES: Readonly<Record<Protocol, ProtocolEntry>> = {
     multiplexed: true,
     wireFraming: true,
     clients: {
-      wire: { what: 'clients/grpc-wire.ts (our framing)', load: async () => (await import('./clients/grpc-wire.js')).createGrpcWireClient },
-      lib: { what: 'clients/grpc.ts (@grpc/grpc-js)', load: async () => (await import('./clients/grpc.js')).createGrpcClient },
+      wire: { what: 'clients/grpc-wire.ts (our framing)' },
+      lib: { what: 'clients/grpc.ts (@grpc/grpc-js)' },
     },
   },
 };

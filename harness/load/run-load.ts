@@ -5,7 +5,7 @@
 // its progress display and Ctrl-C) stays free and never slows the generator down. Every thread, connection,
 // timer and WASM histogram a session makes is gone when it is closed.
 import type { ClientFactory } from './clients/client.js';
-import { clientEntry } from './protocols.js';
+import { loadClient } from './clients/registry.js';
 import { validateLoadOptions, LoadOptionsError } from './options.js';
 import type { LoopTick } from './sequencer/closed-loop.js';
 import type { LiveDelta } from './statistic/live.js';
@@ -17,8 +17,8 @@ import { splitLoad } from './worker/split.js';
 
 /** The client factory for these options (protocol, and client kind). */
 export function loadClientFactory(options: LoadOptions): Promise<ClientFactory> {
-  // protocols.ts's table: each client is a dynamic import, so a worker loads only its own.
-  return clientEntry(options).load();
+  // Each client is a dynamic import (clients/registry.ts), so a worker loads only its own.
+  return loadClient(options);
 }
 
 /** A progress tick: the loops' own (requests and errors settled so far in the phase), summed over all workers. */

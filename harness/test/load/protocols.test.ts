@@ -1,6 +1,6 @@
-// The protocol registry (harness/load/protocols.ts): every protocol has a client of each kind that loads, the
-// capabilities the options check and the merge read come from it, and the matrix axis and the CLI take its
-// names, so a protocol added there is a protocol everywhere.
+// The protocol registry (harness/load/protocols.ts, and clients/registry.ts for the modules): every protocol has a
+// client of each kind that loads, the capabilities the options check and the merge read come from it, and the
+// matrix axis and the CLI take its names, so a protocol added there is a protocol everywhere.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AXES } from '../../matrix/axes.js';
@@ -8,13 +8,14 @@ import { PROTOCOLS as BACKEND_PROTOCOLS } from '../../../workloads/backends/conf
 import { CLIENT_KINDS, PROTOCOLS } from '../../load/options.js';
 import { clientEntry, onWireFraming, PROTOCOL_ENTRIES, PROTOCOL_NAMES, PROTOCOLS_DOC, streamsPerConnection } from '../../load/protocols.js';
 import { loadClientFactory } from '../../load/run-load.js';
+import { CLIENT_LOADERS } from '../../load/clients/registry.js';
 import { quickOptions } from './servers.js';
 
 test('protocols: each protocol loads a client factory of each kind, and run-load picks the one the options name', async () => {
   for (const name of PROTOCOL_NAMES) {
     assert.equal(PROTOCOL_ENTRIES[name].name, name);
     for (const kind of CLIENT_KINDS) {
-      const factory = await PROTOCOL_ENTRIES[name].clients[kind].load();
+      const factory = await CLIENT_LOADERS[name][kind]();
       assert.equal(typeof factory, 'function', `${name} ${kind}`);
       assert.equal(await loadClientFactory(quickOptions('http://127.0.0.1:1/', name, { client: kind })), factory);
     }
