@@ -186,8 +186,20 @@ export class FrameWriter {
 
   private reserve(n: number): void {
     if (this.used + n <= this.stage.length) return;
+    const pending = this.used - this.start;
+    const next = Buffer.allocUnsafe(this.stageBytes);
+    if (pending + n <= this.stageBytes && this.parts.length === 0) {
+      // What this turn staged so far moves to the new stage, so the turn still leaves as ONE buffer: cut here, a
+      // proxy's flush of 8 responses (8.5 KB) straddled its 16 KiB stage every other turn and went out as a
+      // corked two-part writev (Writable's buffer, clearBuffer, writevGeneric) instead of one write.
+      this.stage.copy(next, 0, this.start, this.used);
+      this.stage = next;
+      this.start = 0;
+      this.used = pending;
+      return;
+    }
     this.cut();
-    this.stage = Buffer.allocUnsafe(this.stageBytes);
+    this.stage = next;
     this.start = this.used = 0;
   }
 

@@ -296,3 +296,30 @@ test('h2 frames (counting reader): the writer gives back every frame in order, s
   assert.deepEqual(collector.frames[2], { type: FRAME.WINDOW_UPDATE, flags: 0, streamId: 0, payload: '0000ffff' });
   assert.deepEqual(collector.frames.at(-1), { type: FRAME.RST_STREAM, flags: 0, streamId: 4001, payload: '00000008' });
 });
+
+test('h2 frames (counting reader): a turn that outgrows the rest of the stage still leaves as one buffer, earlier slices intact', () => {
+  // Stage of 100 bytes: the first turn (three 13-byte frames) leaves 61 bytes; the second turn's 65 do not fit
+  // there, so they move to a new stage instead of leaving as a tail and a head (a two-part writev).
+  const writer = new FrameWriter(100);
+  for (let i = 0; i < 3; i++) writer.u32Frame(FRAME.RST_STREAM, 2 * i + 1, 8);
+  const first = writer.take();
+  assert.equal(first.length, 1);
+  const firstCopy = Buffer.from(first[0]!);
+  for (let i = 0; i < 5; i++) writer.u32Frame(FRAME.WINDOW_UPDATE, 2 * i + 1, 1000 + i);
+  const second = writer.take();
+  assert.equal(second.length, 1, 'one contiguous buffer');
+  assert.deepEqual(first[0], firstCopy, 'what the first take handed out is never written again');
+  const collector = new Collector();
+  new FrameReader(collector).push(second[0]!);
+  assert.deepEqual(
+    collector.frames.map((f) => [f.type, f.streamId, f.payload]),
+    [0, 1, 2, 3, 4].map((i) => [FRAME.WINDOW_UPDATE, 2 * i + 1, (1000 + i).toString(16).padStart(8, '0')]),
+  );
+  // A turn larger than a whole stage is still cut across stages, every frame in order.
+  for (let i = 0; i < 20; i++) writer.u32Frame(FRAME.RST_STREAM, 2 * i + 1, 8);
+  const big = writer.take();
+  assert.ok(big.length > 1);
+  const all = new Collector();
+  new FrameReader(all).push(Buffer.concat(big));
+  assert.deepEqual(all.frames.map((f) => f.streamId), Array.from({ length: 20 }, (_, i) => 2 * i + 1));
+});

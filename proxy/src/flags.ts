@@ -133,6 +133,14 @@ export const FLAGS = [
     parse: oneOf(ENGINES),
   }),
   flag({
+    flag: '--parallel-scavenge',
+    key: 'parallelScavenge',
+    valueName: 'on|off',
+    default: 'off',
+    why: "V8's parallel young-generation GC (its default), set at start with v8.setFlagsFromString. off: the proxy scavenges on its main thread alone. A proxy's young generation is nearly all garbage (about 5 KB of ~3 MB survives a scavenge), so helper threads have almost nothing to share, and on a host with fewer free cores than busy processes the scavenge waits for them to be scheduled: measured at h2 concurrency 8 on 2 cores, the scavenge's parallel phase took 0.12 ms median, 0.35 p90, 1.5-2.8 p99 with them and 0.03-0.06, 0.09-0.12, 0.7 without, and every scavenge holds a whole batch of requests (proxy/README.md, \"HTTP/2 engines\"). on: V8's default.",
+    parse: onOff,
+  }),
+  flag({
     flag: '--upstream-protocol',
     key: 'upstreamProtocol',
     valueName: 'auto|h1|h2',

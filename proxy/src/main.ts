@@ -1,6 +1,7 @@
 // Entry point: `node dist/proxy/src/main.js FLAGS` (npm run proxy -- FLAGS). Bad settings exit 2 naming the
 // flag or variable; once serving, one JSON line {"event":"ready",...} goes to stdout; SIGTERM or SIGINT
 // stop it gracefully with exit 0.
+import v8 from 'node:v8';
 import { formatAddress } from './address.js';
 import { ConfigError, helpText, parseConfig, type ParseResult } from './config.js';
 import { sourceOf } from './discovery/index.js';
@@ -23,6 +24,9 @@ if (parsed.help) {
   process.exit(0);
 }
 const config = parsed.config;
+// --parallel-scavenge (flags.ts says why off is the default): V8 reads the flag at each scavenge, so setting it
+// now, before any load, holds for the process's life.
+if (!config.parallelScavenge) v8.setFlagsFromString('--no-parallel-scavenge');
 
 // A bug in one stream's handling must not take down every other stream of the benchmark: log and go on.
 process.on('uncaughtException', (err) => process.stderr.write(`sluice-proxy: uncaught error: ${err.stack ?? err}\n`));

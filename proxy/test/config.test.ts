@@ -32,6 +32,7 @@ describe('config', () => {
       controlConnWindow: 1_048_576,
       upstreamProtocol: 'auto',
       engine: 'wire',
+      parallelScavenge: false,
       streamWindow: 65_535,
       connWindow: 1_048_576,
       maxConcurrentStreams: 1024,
@@ -134,6 +135,13 @@ describe('config', () => {
     refused(['--destination', '127.0.0.1:8086', '--service', ' '], {}, '--service', /expected a service name/);
     refused(['--endpoints-file='], {}, '--endpoints-file', /expected a file path/);
     refused([], { SLUICE_PROXY_ENDPOINTS_FILE: '' }, 'SLUICE_PROXY_ENDPOINTS_FILE', /expected a file path/);
+  });
+
+  test('--parallel-scavenge: off by default, on|off by flag or variable', () => {
+    assert.equal(config(EP).parallelScavenge, false);
+    assert.equal(config([...EP, '--parallel-scavenge', 'on']).parallelScavenge, true);
+    assert.equal(config(EP, { SLUICE_PROXY_PARALLEL_SCAVENGE: 'on' }).parallelScavenge, true);
+    refused([...EP, '--parallel-scavenge', 'sometimes'], {}, '--parallel-scavenge', /"sometimes" is not allowed; expected on or off/);
   });
 
   test('connection-life switches (--h1-reuse-guard, --h1-reissue) take on|off', () => {
