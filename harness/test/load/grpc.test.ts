@@ -100,3 +100,91 @@ test('grpc: each connection is its own TCP connection, and none is left open', a
     await server.close();
   }
 });
+
+/** A minimal gRPC answer from a raw h2 server: an empty EchoReply, status 0. */
+function answerOk(stream: http2.ServerHttp2Stream): void {
+  stream.resume();
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+  stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+  stream.end(Buffer.from([0, 0, 0, 0, 0]));
+}
+
+test('grpc: the pool times a call out: no grpc-timeout goes out, the call is reset with CANCEL and counted as timeout', async () => {
+  let streams = 0;
+  const resetWith: number[] = [];
+  const grpcTimeouts: string[] = [];
+  const server = await h2Server((stream, _n, _session, headers) => {
+    streams++;
+    if (headers['grpc-timeout'] !== undefined) grpcTimeouts.push(String(headers['grpc-timeout']));
+    stream.resume();
+    stream.on('close', () => resetWith.push(stream.rstCode));
+  });
+  try {
+    const result = await runLoadInThread(quickOptions(server.url, 'grpc', { durationMs: 400, warmupMs: 0, timeoutMs: 100, connections: 1, streamsPerConnection: 2 }));
+    assert.deepEqual(Object.keys(result.errors), ['timeout']);
+    const timeouts = result.errors['timeout']!;
+    assert.ok(timeouts >= 2, `${timeouts} timeouts`);
+    // grpc-js was given no deadline of its own: the deadline is the pool's.
+    assert.deepEqual(grpcTimeouts, []);
+    // Every timed-out call had its stream (the connection was up): each was reset with CANCEL, as recorded.
+    assert.equal(result.rst.sent['CANCEL'], timeouts);
+    await server.close();
+    assert.ok(streams >= timeouts, `${streams} streams for ${timeouts} timeouts`);
+    const cancelled = resetWith.filter((code) => code === http2.constants.NGHTTP2_CANCEL).length;
+    assert.ok(cancelled >= timeouts, `${cancelled} streams reset with CANCEL for ${timeouts} timeouts (codes ${resetWith.join(',')})`);
+  } finally {
+    await server.close();
+  }
+});
+
+test('grpc: a dead port is retried after the pool back-off (10 ms doubling), not spun on nor left to grpc-js (1 s)', async () => {
+  const port = await closedPort();
+  const { result, sockets } = await withClientSockets(() =>
+    runLoadInThread(quickOptions(`http://127.0.0.1:${port}/`, 'grpc', { durationMs: 300, warmupMs: 0, connections: 1 })),
+  );
+  assert.deepEqual(Object.keys(result.errors), ['ECONNREFUSED']);
+  // Connects at about 0, 10, 30, 70, 150, 310 ms (and the session's first one): a handful, whatever the load.
+  // Without a back-off a closed loop would reconnect at every failure; grpc-js's own waits 1 s after the first.
+  assert.ok(sockets.length >= 3, `${sockets.length} connects`);
+  assert.ok(sockets.length <= 10, `${sockets.length} connects`);
+});
+
+test('grpc: calls are spread least busy over the connections, as counted at the server', async () => {
+  // The server answers nothing: each connection holds the calls it was given until they time out.
+  const perSession = new Map<http2.ServerHttp2Session, number>();
+  const server = await h2Server((stream, _n, session) => {
+    stream.resume();
+    perSession.set(session, (perSession.get(session) ?? 0) + 1);
+  });
+  try {
+    // The run stops starting calls (200 ms) before the first six time out (400 ms): those six are all.
+    const result = await runLoadInThread(quickOptions(server.url, 'grpc', { durationMs: 200, warmupMs: 0, timeoutMs: 400, connections: 3, streamsPerConnection: 2 }));
+    assert.deepEqual(result.errors, { timeout: 6 });
+    assert.deepEqual([...perSession.values()], [2, 2, 2]);
+  } finally {
+    await server.close();
+  }
+});
+
+test('grpc: a connection closed by the server (GOAWAY) is replaced by a new channel; its calls were answered first', async () => {
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const answered = new Map<http2.ServerHttp2Session, number>();
+  const server = await h2Server((stream, _n, session) => {
+    sessions.add(session);
+    answerOk(stream);
+    const count = (answered.get(session) ?? 0) + 1;
+    answered.set(session, count);
+    // A graceful close after 20 calls: GOAWAY(NO_ERROR) with the last stream taken, the streams taken answered.
+    if (count === 20) session.close();
+  });
+  try {
+    const result = await runLoadInThread(quickOptions(server.url, 'grpc', { durationMs: 400, warmupMs: 0, connections: 1, streamsPerConnection: 1 }));
+    // One call at a time: none is ever above the GOAWAY's last stream, so none fails.
+    assert.deepEqual(result.errors, {});
+    assert.ok(sessions.size >= 3, `${sessions.size} connections`);
+    assert.ok(result.requests >= 40, `${result.requests} requests`);
+    assert.ok([...answered.values()].every((n) => n <= 20), 'a channel kept calling after its GOAWAY');
+  } finally {
+    await server.close();
+  }
+});
