@@ -12,7 +12,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { ECHO_LOADER_OPTIONS, ECHO_SERVICE, echoProtoPath } from '../../../workloads/proto/path.js';
 import { classifyError, grpcClass, h2Code, rstClass, statusClass, TIMEOUT } from '../errors.js';
 import { ENDPOINT_HEADER } from '../payload.js';
-import { BACKOFF_FIRST_MS, BACKOFF_MAX_MS, ConnectionPool, type PoolConnection, type PoolOwner, type PoolRequest, type Slot } from '../pool/pool.js';
+import { BACKOFF_MAX_MS, ConnectionPool, type PoolConnection, type PoolOwner, type PoolRequest, type Slot } from '../pool/pool.js';
 import type { Recorder, RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 import type { RequestClient } from './client.js';
@@ -40,6 +40,9 @@ function echoUnary(): UnaryMethod {
   return unaryMethod;
 }
 
+/** grpc-js's reconnect back-off, beyond the pool's longest (BACKOFF_MAX_MS): see CHANNEL_OPTIONS. */
+const GRPC_OWN_BACKOFF_MS = 60 * BACKOFF_MAX_MS;
+
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // One connection per channel, never shared with another channel to the same target.
   'grpc.use_local_subchannel_pool': 1,
@@ -48,10 +51,12 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_receive_message_length': -1,
   'grpc.max_send_message_length': -1,
   // The pool owns reconnection: a channel that fails to connect or loses its connection is closed and the pool
-  // opens a fresh one after its own back-off. grpc-js's reconnect back-off inside a channel is never reached (the
-  // channel is closed on its first TRANSIENT_FAILURE); bounded to the pool's anyway, should it ever run.
-  'grpc.initial_reconnect_backoff_ms': BACKOFF_FIRST_MS,
-  'grpc.max_reconnect_backoff_ms': BACKOFF_MAX_MS,
+  // opens a fresh one after its own back-off. grpc-js's back-off inside a channel is the least time between two
+  // connect starts, timed from the first: shorter than a failed connect, it would let the channel connect again
+  // before it reports TRANSIENT_FAILURE (at 10 ms, two sockets per channel against a dead port). So it is made
+  // longer than any channel of ours lives without connecting: it never runs.
+  'grpc.initial_reconnect_backoff_ms': GRPC_OWN_BACKOFF_MS,
+  'grpc.max_reconnect_backoff_ms': GRPC_OWN_BACKOFF_MS,
   // No channelz bookkeeping per call (nothing here reads it).
   'grpc.enable_channelz': 0,
 };
@@ -105,6 +110,7 @@ export function createGrpcClient(options: LoadOptions, recorder: Recorder): Requ
 class GrpcClient extends ConnectionPool<GrpcConnection, GrpcRequest> {
   private readonly sockets = new Set<Socket>();
   private readonly port: number;
+  private readonly connectWaitMs: number;
   private closedAll: Promise<void> | undefined;
   private readonly onSocket = (message: unknown): void => {
     const { socket } = message as { socket: Socket };
@@ -126,12 +132,25 @@ class GrpcClient extends ConnectionPool<GrpcConnection, GrpcRequest> {
       readEndpoint: options.trace !== undefined,
     };
     super(recorder, options.connections, options.timeoutMs, { open: (owner) => new GrpcConnection(spec, owner) });
+    this.connectWaitMs = options.timeoutMs;
     this.port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     diagnostics.subscribe('net.client.socket', this.onSocket);
   }
 
   protected newRequest(slot: Slot<GrpcConnection, GrpcRequest>, times: RequestTimes, deadline: number): GrpcRequest {
     return new GrpcRequest(slot, times, deadline);
+  }
+
+  /**
+   * The pool's connect, bounded by timeoutMs (grpc-js's own connect timeout is at least 20 s): a channel not
+   * READY by then is left to the requests to record, as before the pool.
+   */
+  override connect(): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<number>((resolve) => {
+      timer = setTimeout(() => resolve(this.slots.filter((slot) => slot.conn?.wasEstablished).length), this.connectWaitMs);
+    });
+    return Promise.race([super.connect(), bound]).finally(() => clearTimeout(timer));
   }
 
   override close(): Promise<void> {
@@ -167,6 +186,8 @@ class GrpcConnection implements PoolConnection<GrpcRequest> {
   private readonly target: string;
   /** No longer serving: its channel failed, dropped its connection or was closed. */
   private retired = false;
+  /** It has been seen CONNECTING: IDLE again then means the connection came and went. */
+  private connecting = false;
   private reportedClose = false;
   private readonly inFlight = new Set<GrpcRequest>();
 
@@ -231,9 +252,13 @@ class GrpcConnection implements PoolConnection<GrpcRequest> {
     if (state === READY) {
       this.wasEstablished = true;
       this.settleReady(true);
-    } else if (this.wasEstablished || (state !== CONNECTING && state !== IDLE)) {
-      // Left READY (the connection dropped or was GOAWAY'd), or failed to connect: calls waiting for a pick have
-      // failed already (grpc-js fails them with the connect error before it tells its watchers).
+    } else if (state === CONNECTING) {
+      this.connecting = true;
+    } else if (this.wasEstablished || state !== IDLE || this.connecting) {
+      // Left READY (the connection dropped or was GOAWAY'd), failed to connect (TRANSIENT_FAILURE), or went back
+      // to IDLE after connecting (a READY too brief to be seen): grpc-js would reconnect this channel itself, so it
+      // is retired. Calls waiting for a pick have failed already (grpc-js fails them with the connect error before
+      // it tells its watchers).
       this.retire();
       return;
     }
