@@ -110,7 +110,6 @@ export function createGrpcClient(options: LoadOptions, recorder: Recorder): Requ
 class GrpcClient extends ConnectionPool<GrpcConnection, GrpcRequest> {
   private readonly sockets = new Set<Socket>();
   private readonly port: number;
-  private readonly connectWaitMs: number;
   private closedAll: Promise<void> | undefined;
   private readonly onSocket = (message: unknown): void => {
     const { socket } = message as { socket: Socket };
@@ -132,25 +131,12 @@ class GrpcClient extends ConnectionPool<GrpcConnection, GrpcRequest> {
       readEndpoint: options.trace !== undefined,
     };
     super(recorder, options.connections, options.timeoutMs, { open: (owner) => new GrpcConnection(spec, owner) });
-    this.connectWaitMs = options.timeoutMs;
     this.port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     diagnostics.subscribe('net.client.socket', this.onSocket);
   }
 
   protected newRequest(slot: Slot<GrpcConnection, GrpcRequest>, times: RequestTimes, deadline: number): GrpcRequest {
     return new GrpcRequest(slot, times, deadline);
-  }
-
-  /**
-   * The pool's connect, bounded by timeoutMs (grpc-js's own connect timeout is at least 20 s): a channel not
-   * READY by then is left to the requests to record, as before the pool.
-   */
-  override connect(): Promise<number> {
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<number>((resolve) => {
-      timer = setTimeout(() => resolve(this.slots.filter((slot) => slot.conn?.wasEstablished).length), this.connectWaitMs);
-    });
-    return Promise.race([super.connect(), bound]).finally(() => clearTimeout(timer));
   }
 
   override close(): Promise<void> {
