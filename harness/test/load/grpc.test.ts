@@ -198,7 +198,7 @@ test('grpc: a connection closed by the server (GOAWAY) is replaced by a new chan
 });
 
 test('grpc: connect() waits for the channels at most timeoutMs; one that never answers is left to the requests', async () => {
-  // A TCP server that accepts and says nothing: grpc-js would wait for its SETTINGS up to its own connect timeout (20 s).
+  // A TCP server that accepts and says nothing: grpc-js (no connect timeout of its own) would wait for it for ever.
   const sockets = new Set<Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
