@@ -116,14 +116,22 @@ export abstract class ConnectionPool<C extends PoolConnection<R>, R extends Pool
   /** A connection of the pool became ready (the wire clients count reconnections). */
   protected connectionReady(_conn: C): void {}
 
-  /** Opens every connection; resolves, with how many are ready, once each is or has failed. */
+  /**
+   * Opens every connection; resolves, with how many are ready, once each is or has failed, or at timeoutMs at
+   * the latest (a peer that accepts the connection and never answers is left to the requests to record).
+   */
   async connect(): Promise<number> {
-    const opening: Promise<boolean>[] = [];
+    let ready = 0;
+    const opening: Promise<void>[] = [];
     for (const slot of this.slots) {
       if (slot.conn === undefined) slot.conn = this.newConnection(slot);
-      opening.push(slot.conn.whenReady);
+      opening.push(slot.conn.whenReady.then((isReady) => void (isReady && ready++)));
     }
-    return (await Promise.all(opening)).filter(Boolean).length;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs)));
+    await Promise.race([Promise.all(opening), bound]);
+    clearTimeout(timer);
+    return ready;
   }
 
   /** Starts one request; its latency and deadline run from `intendedStart` (open loop's schedule) or from now. */

@@ -11,7 +11,7 @@ import type { Recorder, RequestTimes } from '../../load/statistic/recorder.js';
 import { measuringRecorder } from './servers.js';
 
 /** What a fake connection does with what it is given. */
-type Behaviour = 'hold' | 'refuse' | 'unsent' | 'answer';
+type Behaviour = 'hold' | 'refuse' | 'unsent' | 'answer' | 'silent';
 
 class FakeRequest implements PoolRequest<FakeConnection, FakeRequest> {
   conn: FakeConnection | undefined = undefined;
@@ -44,8 +44,9 @@ class FakeConnection implements PoolConnection<FakeRequest> {
     readonly behaviour: Behaviour,
     readonly openedAt: number,
   ) {
-    this.wasEstablished = behaviour !== 'refuse';
-    this.whenReady = Promise.resolve(this.wasEstablished);
+    this.wasEstablished = behaviour !== 'refuse' && behaviour !== 'silent';
+    // 'silent': a peer that took the connection and never answers (no SETTINGS, no READY): never ready.
+    this.whenReady = behaviour === 'silent' ? new Promise<boolean>(() => undefined) : Promise.resolve(this.wasEstablished);
     this.whenClosed = new Promise((resolve) => (this.settleClosed = resolve));
   }
 
@@ -139,6 +140,17 @@ test('pool: each request goes to the least busy slot, so held requests spread ev
     assert.deepEqual(
       pool.opened.map((c) => c.given.length),
       [3, 3, 3],
+    );
+  });
+});
+
+test('pool: connect() resolves at timeoutMs at the latest, counting the connections ready by then', { timeout: 10_000 }, async () => {
+  let n = 0;
+  await withPool(3, 50, () => (n++ === 1 ? 'silent' : 'hold'), async (pool) => {
+    assert.equal(await pool.connect(), 2);
+    assert.deepEqual(
+      pool.opened.map((c) => c.behaviour),
+      ['hold', 'silent', 'hold'],
     );
   });
 });
