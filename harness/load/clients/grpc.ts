@@ -12,7 +12,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { ECHO_LOADER_OPTIONS, ECHO_SERVICE, echoProtoPath } from '../../../workloads/proto/path.js';
 import { classifyError, grpcClass, h2Code, rstClass, statusClass, TIMEOUT } from '../errors.js';
 import { ENDPOINT_HEADER } from '../payload.js';
-import { BACKOFF_MAX_MS, ConnectionPool, type PoolConnection, type PoolOwner, type PoolRequest, type Slot } from '../pool/pool.js';
+import { BACKOFF_MAX_MS, ConnectionPool, type PoolConnection, type PoolOwner, PooledRequest, type Slot } from '../pool/pool.js';
 import type { Recorder, RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 import type { RequestClient } from './client.js';
@@ -83,24 +83,10 @@ interface ChannelSpec {
   readEndpoint: boolean;
 }
 
-class GrpcRequest implements PoolRequest<GrpcConnection, GrpcRequest> {
-  conn: GrpcConnection | undefined = undefined;
-  settled = false;
-  attempts = 1;
-  readonly stalled = false;
-  prev: GrpcRequest | undefined = undefined;
-  next: GrpcRequest | undefined = undefined;
-  resolve: () => void = noop;
-  reject: (err: Error) => void = noop;
+class GrpcRequest extends PooledRequest<GrpcConnection, GrpcRequest> {
   /** Its call, once made on a channel. */
   call: grpc.ClientUnaryCall | undefined = undefined;
   endpoint: string | undefined = undefined;
-
-  constructor(
-    readonly slot: Slot<GrpcConnection, GrpcRequest>,
-    readonly times: RequestTimes,
-    readonly deadline: number,
-  ) {}
 }
 
 export function createGrpcClient(options: LoadOptions, recorder: Recorder): RequestClient {
@@ -330,4 +316,3 @@ function rstFromDetails(code: grpc.status, details: string): number | undefined 
   return undefined;
 }
 
-function noop(): void {}

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { classifyError, goawayClass, h2Code, rstClass, statusClass, TRUNCATED } from '../errors.js';
 import { ENDPOINT_HEADER, payloadHeaders } from '../payload.js';
-import { ConnectionPool, type PoolConnection, type PoolOwner, type PoolRequest, type Slot } from '../pool/pool.js';
+import { ConnectionPool, type PoolConnection, type PoolOwner, PooledRequest, type Slot } from '../pool/pool.js';
 import type { Recorder, RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 import { DEFAULT_CONN_WINDOW, DEFAULT_STREAM_WINDOW } from '../options.js';
@@ -32,23 +32,9 @@ interface SessionSpec {
   readEndpoint: boolean;
 }
 
-class NodeRequest implements PoolRequest<SessionConnection, NodeRequest> {
-  conn: SessionConnection | undefined = undefined;
-  settled = false;
-  attempts = 1;
-  readonly stalled = false;
-  prev: NodeRequest | undefined = undefined;
-  next: NodeRequest | undefined = undefined;
-  resolve: () => void = noop;
-  reject: (err: Error) => void = noop;
+class NodeRequest extends PooledRequest<SessionConnection, NodeRequest> {
   /** Its stream, once started on a session. */
   stream: ClientHttp2Stream | undefined = undefined;
-
-  constructor(
-    readonly slot: Slot<SessionConnection, NodeRequest>,
-    readonly times: RequestTimes,
-    readonly deadline: number,
-  ) {}
 }
 
 export function createH2Client(options: LoadOptions, recorder: Recorder): RequestClient {
@@ -298,4 +284,3 @@ function openSocket(url: URL): Socket {
   return net.connect({ host, port: Number(url.port) || 80 });
 }
 
-function noop(): void {}

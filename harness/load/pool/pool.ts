@@ -87,6 +87,27 @@ export interface PoolRequest<C, R> {
   reject: (err: Error) => void;
 }
 
+/** The pool's bookkeeping of a request, for a request class with no other parent (node:http2's, grpc-js's; the
+ *  wire Exchange is a WireStream and declares the same fields itself). */
+export abstract class PooledRequest<C, R> implements PoolRequest<C, R> {
+  conn: C | undefined = undefined;
+  settled = false;
+  attempts = 1;
+  readonly stalled: boolean = false;
+  prev: R | undefined = undefined;
+  next: R | undefined = undefined;
+  resolve: () => void = noop;
+  reject: (err: Error) => void = noop;
+
+  constructor(
+    readonly slot: Slot<C, R>,
+    readonly times: RequestTimes,
+    readonly deadline: number,
+  ) {}
+}
+
+function noop(): void {}
+
 export abstract class ConnectionPool<C extends PoolConnection<R>, R extends PoolRequest<C, R>> implements RequestClient, PoolOwner<C, R> {
   readonly kind = 'request' as const;
   protected readonly slots: Slot<C, R>[];
