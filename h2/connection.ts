@@ -127,26 +127,49 @@ export interface ConnectionStats {
   queuedOutputBytes: number;
 }
 
-interface Stream {
-  id: number;
-  state: StreamState;
-  send: SendWindow;
-  recv: ReceiveWindow;
-  /** DATA waiting for window; `end` once the application ended the body; trailers after it. */
-  queue: Buffer[];
-  queued: number;
-  endQueued: boolean;
-  trailers: HeaderList | undefined;
-  headersReceived: boolean;
+/** A stream's DATA queue before it has any: shared, never pushed to (sendData replaces it). */
+const NO_QUEUE: Buffer[] = [];
+
+/**
+ * A stream. Its receive window is the object itself (ReceiveWindow's size, target, receive, consume, adjust) and its
+ * send window a number: one object per stream, not three (a client opens one per request).
+ */
+class Stream extends ReceiveWindow {
+  state: StreamState = 'idle';
+  /** What the peer lets us send on it (RFC 9113 6.9); past 2^31-1 is the caller's error. */
+  sendWindow: number;
+  /** DATA waiting for window (NO_QUEUE until the first DATA queued: most streams of a client send none); `endQueued`
+   *  once the application ended the body; trailers after it. */
+  queue: Buffer[] = NO_QUEUE;
+  queued = 0;
+  endQueued = false;
+  trailers: HeaderList | undefined = undefined;
+  headersReceived = false;
   /** DATA octets received and not yet consumed: their connection credit goes back if the stream is dropped. */
-  unconsumed: number;
+  unconsumed = 0;
   /** Octets consumeConnection() credited to the connection and consume() has not yet taken off the stream. */
-  connCredited: number;
+  connCredited = 0;
   /** content-length announced by the peer (-1: none), and the DATA octets received so far. */
-  expectedLength: number;
-  receivedLength: number;
-  /** now() of the last frame on the stream, either way (the idle timeout). */
-  lastActive: number;
+  expectedLength = -1;
+  receivedLength = 0;
+
+  constructor(
+    readonly id: number,
+    sendWindow: number,
+    recvWindow: number,
+    /** now() of the last frame on the stream, either way (the idle timeout). */
+    public lastActive: number,
+  ) {
+    super(recvWindow, recvWindow);
+    this.sendWindow = sendWindow;
+  }
+
+  /** A WINDOW_UPDATE or a SETTINGS_INITIAL_WINDOW_SIZE change; false past 2^31-1 (the caller picks the error's level). */
+  growSend(increment: number): boolean {
+    if (this.sendWindow + increment > MAX_WINDOW) return false;
+    this.sendWindow += increment;
+    return true;
+  }
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -484,7 +507,7 @@ export class H2Connection {
       const delta = window - this.recvInitial;
       if (delta !== 0) {
         this.recvInitial = window;
-        for (const s of this.streams.values()) s.recv.adjust(delta);
+        for (const s of this.streams.values()) s.adjust(delta);
       }
       return;
     }
@@ -509,7 +532,7 @@ export class H2Connection {
           const delta = value - this.peer.initialWindowSize;
           this.peer.initialWindowSize = value;
           for (const s of this.streams.values()) {
-            if (!s.send.grow(delta)) throw new H2ProtocolError(E.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE takes stream ${s.id}'s window above 2^31-1`);
+            if (!s.growSend(delta)) throw new H2ProtocolError(E.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE takes stream ${s.id}'s window above 2^31-1`);
           }
           break;
         }
@@ -570,7 +593,7 @@ export class H2Connection {
       if (this.isIdle(streamId)) throw new H2ProtocolError(E.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${streamId}`);
       return; // closed: ignored (5.1).
     }
-    if (!s.send.grow(increment)) throw new H2StreamError(streamId, E.FLOW_CONTROL_ERROR, `stream ${streamId} send window above 2^31-1`);
+    if (!s.growSend(increment)) throw new H2StreamError(streamId, E.FLOW_CONTROL_ERROR, `stream ${streamId} send window above 2^31-1`);
     s.lastActive = this.stamp();
     this.pumpStream(s);
   }
@@ -617,7 +640,7 @@ export class H2Connection {
       return;
     }
     try {
-      s.recv.receive(flowBytes);
+      s.receive(flowBytes);
     } catch {
       this.creditConnection(flowBytes);
       this.streamError(streamId, E.FLOW_CONTROL_ERROR);
@@ -798,7 +821,8 @@ export class H2Connection {
     let ok = true;
     try {
       if (data.length > 0) {
-        s.queue.push(data);
+        if (s.queue === NO_QUEUE) s.queue = [data];
+        else s.queue.push(data);
         s.queued += data.length;
         this.bufferedBytes += data.length;
       }
@@ -884,7 +908,7 @@ export class H2Connection {
     }
     if (s) s.unconsumed = Math.max(0, s.unconsumed - connN);
     if (s && canReceive(s.state)) {
-      const inc = s.recv.consume(n);
+      const inc = s.consume(n);
       if (inc > 0) this.queue(windowUpdateFrame(streamId, inc), false);
     }
     if (connN > 0) this.creditConnection(connN);
@@ -979,14 +1003,14 @@ export class H2Connection {
   /** What the peer may still send: on the connection (0), or on a stream (0 once it is gone). */
   receiveWindow(streamId = 0): number {
     if (streamId === 0) return this.connRecv.size;
-    return this.streams.get(streamId)?.recv.size ?? 0;
+    return this.streams.get(streamId)?.size ?? 0;
   }
 
   /** What we may still send: on the connection (0), or on a stream (a stream not open yet: the peer's initial window; 0 once it is gone). */
   sendWindow(streamId = 0): number {
     if (streamId === 0) return this.connSend.size;
     if (this.isIdle(streamId)) return this.peer.initialWindowSize;
-    return this.streams.get(streamId)?.send.size ?? 0;
+    return this.streams.get(streamId)?.sendWindow ?? 0;
   }
 
   /** DATA octets queued on a stream past the peer's windows (0 when none, or the stream is gone). */
@@ -1071,22 +1095,7 @@ export class H2Connection {
   }
 
   private newStream(id: number): Stream {
-    const s: Stream = {
-      id,
-      state: 'idle',
-      send: new SendWindow(this.peer.initialWindowSize),
-      recv: new ReceiveWindow(this.recvInitial, this.recvInitial),
-      queue: [],
-      queued: 0,
-      endQueued: false,
-      trailers: undefined,
-      headersReceived: false,
-      unconsumed: 0,
-      connCredited: 0,
-      expectedLength: -1,
-      receivedLength: 0,
-      lastActive: this.stamp(),
-    };
+    const s = new Stream(id, this.peer.initialWindowSize, this.recvInitial, this.stamp());
     this.streams.set(id, s);
     if (!this.isOurs(id)) this.peerOpen++;
     return s;
@@ -1134,7 +1143,7 @@ export class H2Connection {
     }
     const hadQueue = s.queued > 0;
     while (s.queued > 0) {
-      const n = Math.min(s.queued, s.send.size, this.connSend.size, this.peer.maxFrameSize);
+      const n = Math.min(s.queued, s.sendWindow, this.connSend.size, this.peer.maxFrameSize);
       if (n <= 0) {
         this.sending.add(s);
         return;
@@ -1146,7 +1155,7 @@ export class H2Connection {
       this.queueFrame(FRAME.DATA, last ? FLAG.END_STREAM : 0, s.id, chunk);
       this.outboundData++;
       s.lastActive = this.stamp();
-      s.send.take(chunk.length);
+      s.sendWindow -= chunk.length;
       this.connSend.take(chunk.length);
       if (last) return this.sentEnd(s);
     }
@@ -1231,7 +1240,7 @@ export class H2Connection {
     if (!this.deleteStream(s.id)) return;
     if (this.streams.size === 0) this.idleSince = this.stamp();
     this.bufferedBytes -= s.queued;
-    s.queue = [];
+    s.queue = NO_QUEUE;
     s.queued = 0;
     this.sending.delete(s);
     this.maybeDone();

@@ -50,6 +50,9 @@ export class H2LibraryConnection implements WireConnection, H2Listener {
   private flushTimer: NodeJS.Immediate | undefined;
   private readonly flushNow = (): void => this.flush();
   private readonly ticker: NodeJS.Timeout;
+  /** The attacker's streams written and reset, not yet handed to the socket (here, not in H2LibraryRapidReset: the
+   *  library writes its preface from this constructor, before a subclass's fields exist). */
+  protected unflushed: WireStream[] = [];
 
   constructor(
     options: ConnectionOptions,
@@ -64,6 +67,7 @@ export class H2LibraryConnection implements WireConnection, H2Listener {
       };
     }
     this.whenReady = new Promise((resolve) => (this.settleReady = resolve));
+    this.now = performance.now();
     this.socket = net.connect({
       host: options.host,
       port: options.port,
@@ -98,6 +102,8 @@ export class H2LibraryConnection implements WireConnection, H2Listener {
       {
         settings: { initialWindowSize: options.streamWindow },
         connectionWindow: options.connWindow,
+        // The clock read once per socket read (and by the ticker): no clock reading per request for activity stamps.
+        now: () => this.now,
         // A generator reads whatever its target answers: no RFC 9113 section 8 checks on responses (connection.ts
         // makes none either); the response is judged by the client.
         validateHttp: false,
@@ -110,7 +116,10 @@ export class H2LibraryConnection implements WireConnection, H2Listener {
         },
       },
     );
-    this.ticker = setInterval(() => this.conn.tick(), 1000);
+    this.ticker = setInterval(() => {
+      this.now = performance.now();
+      this.conn.tick();
+    }, 1000);
     this.ticker.unref();
     this.socket.on('connect', () => (this.wasEstablished = true));
     this.socket.on('drain', () => this.conn.drained());
@@ -302,7 +311,7 @@ export class H2LibraryConnection implements WireConnection, H2Listener {
 
   /** Half-closed (remote) in the library: the peer ended the stream, our request has not gone out whole, no RST yet. */
   private requestUnfinished(stream: WireStream): boolean {
-    return stream.id !== 0 && !stream.resetSent && this.conn.streamState(stream.id) === 'half-closed-remote';
+    return stream.body !== undefined && stream.id !== 0 && !stream.resetSent && this.conn.streamState(stream.id) === 'half-closed-remote';
   }
 
   private afterStreamEnd(): void {
@@ -361,8 +370,6 @@ export class H2LibraryConnection implements WireConnection, H2Listener {
  * kernel took that write (its callback), and goes back to the pool as unsent when the write was dropped by a close.
  */
 export class H2LibraryRapidReset extends H2LibraryConnection {
-  /** Streams written and reset this turn, not yet handed to the socket. */
-  private unflushed: WireStream[] = [];
 
   /** The body goes whole with its HEADERS, or the stream waits for the windows (a cut body would be another attack). */
   protected override mayStart(stream: WireStream): boolean {
