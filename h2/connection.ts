@@ -154,7 +154,7 @@ class Stream extends ReceiveWindow {
   receivedLength = 0;
 
   constructor(
-    readonly id: number,
+    public id: number,
     sendWindow: number,
     recvWindow: number,
     /** now() of the last frame on the stream, either way (the idle timeout). */
@@ -162,6 +162,24 @@ class Stream extends ReceiveWindow {
   ) {
     super(recvWindow, recvWindow);
     this.sendWindow = sendWindow;
+  }
+
+  /** The record of a forgotten stream made a new stream's (the connection's spares: no allocation per stream). */
+  restart(id: number, sendWindow: number, recvWindow: number, lastActive: number): void {
+    this.restartWindow(recvWindow);
+    this.id = id;
+    this.state = 'idle';
+    this.sendWindow = sendWindow;
+    this.queue = NO_QUEUE;
+    this.queued = 0;
+    this.endQueued = false;
+    this.trailers = undefined;
+    this.headersReceived = false;
+    this.unconsumed = 0;
+    this.connCredited = 0;
+    this.expectedLength = -1;
+    this.receivedLength = 0;
+    this.lastActive = lastActive;
   }
 
   /** A WINDOW_UPDATE or a SETTINGS_INITIAL_WINDOW_SIZE change; false past 2^31-1 (the caller picks the error's level). */
@@ -173,6 +191,8 @@ class Stream extends ReceiveWindow {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Stream records kept for reuse, at most (a steady client or server needs about its concurrency's worth). */
+const SPARE_STREAMS = 128;
 const GRACEFUL_PING = Buffer.from('h2-goawy', 'latin1');
 const BDP_PING = Buffer.from('h2-bdp-p', 'latin1');
 /** The output staging buffer: 16 KiB, not the generator's 64, as a proxy holds many mostly idle connections. */
@@ -268,6 +288,8 @@ export class H2Connection {
   private readonly dataViews: boolean;
   /** How many of `streams` the peer opened: kept as a count, not found by walking the map per HEADERS. */
   private peerOpen = 0;
+  /** Records of forgotten streams, reused by newStream: a client opening a stream per request allocates none. */
+  private readonly spares: Stream[] = [];
   /** Streams with DATA, trailers or END_STREAM waiting to go out: flush pumps these, not every stream. */
   private readonly sending = new Set<Stream>();
   /** Streams whose queued DATA went out while they were blocked: told onWritable after the write. */
@@ -1095,7 +1117,9 @@ export class H2Connection {
   }
 
   private newStream(id: number): Stream {
-    const s = new Stream(id, this.peer.initialWindowSize, this.recvInitial, this.stamp());
+    let s = this.spares.pop();
+    if (s === undefined) s = new Stream(id, this.peer.initialWindowSize, this.recvInitial, this.stamp());
+    else s.restart(id, this.peer.initialWindowSize, this.recvInitial, this.stamp());
     this.streams.set(id, s);
     if (!this.isOurs(id)) this.peerOpen++;
     return s;
@@ -1243,6 +1267,9 @@ export class H2Connection {
     s.queue = NO_QUEUE;
     s.queued = 0;
     this.sending.delete(s);
+    // Nothing of the connection refers to it any more (`sending` held the last reference; `writable` holds ids):
+    // kept for the next stream. Its fields stay readable until then (the caller may still read its id).
+    if (this.spares.length < SPARE_STREAMS) this.spares.push(s);
     this.maybeDone();
   }
 
