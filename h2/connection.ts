@@ -387,7 +387,7 @@ export class H2Connection {
     } catch (err) {
       this.fail(err);
     } finally {
-      this.pendingInput = [];
+      if (this.pendingInput.length > 0) this.pendingInput = [];
       this.inReceive = false;
       this.turnNow = undefined;
     }
@@ -1266,7 +1266,7 @@ export class H2Connection {
     this.bufferedBytes -= s.queued;
     s.queue = NO_QUEUE;
     s.queued = 0;
-    this.sending.delete(s);
+    if (this.sending.size > 0) this.sending.delete(s);
     // Nothing of the connection refers to it any more (`sending` held the last reference; `writable` holds ids):
     // kept for the next stream. Its fields stay readable until then (the caller may still read its id).
     if (this.spares.length < SPARE_STREAMS) this.spares.push(s);

@@ -100,7 +100,8 @@ export class H2LibraryConnection implements WireConnection, H2Listener {
       },
       this,
       {
-        settings: { initialWindowSize: options.streamWindow },
+        // No bound on a response's header list (none announced, none enforced), as connection.ts reads any.
+        settings: { initialWindowSize: options.streamWindow, maxHeaderListSize: NEVER },
         connectionWindow: options.connWindow,
         // The clock read once per socket read (and by the ticker): no clock reading per request for activity stamps.
         now: () => this.now,
@@ -108,8 +109,18 @@ export class H2LibraryConnection implements WireConnection, H2Listener {
         // makes none either); the response is judged by the client.
         validateHttp: false,
         // The generator's own deadlines govern its streams (stalled ones are exempt from them, by design); its
-        // request bodies are bounded by the run's options, not by a proxy's buffer bound.
-        limits: { streamIdleTimeoutMs: NEVER, connectionIdleTimeoutMs: NEVER, maxBufferedBytes: NEVER },
+        // request bodies are bounded by the run's options, not by a proxy's buffer bound; what it writes in a turn
+        // (an attacker's burst of RST_STREAMs) is its own doing, not a peer's flood; and it reads whatever header
+        // blocks its target sends, as connection.ts does.
+        limits: {
+          streamIdleTimeoutMs: NEVER,
+          connectionIdleTimeoutMs: NEVER,
+          maxBufferedBytes: NEVER,
+          maxOutboundFrames: NEVER,
+          maxOutboundControlFrames: NEVER,
+          maxHeaderBlockBytes: NEVER,
+          maxContinuations: NEVER,
+        },
         // One socket write per event-loop turn, as transport.ts: the requests started this turn join it.
         deferFlush: () => {
           this.flushTimer ??= setImmediate(this.flushNow);
