@@ -62,12 +62,32 @@ export interface CloseReason {
 export interface H2Listener {
   onHeaders?(streamId: number, headers: Array<[string, string]>, endStream: boolean): void;
   onData?(streamId: number, data: Buffer, endStream: boolean): void;
+  /**
+   * Instead of onHeaders when defined: the fields as one flat array, name then value (`fields[2i]`, `fields[2i + 1]`
+   * for i < count / 2... that is, `count` strings), reused for every block: valid only during the call. No array
+   * per field nor per block (the generator's hot path).
+   */
+  onHeaderFields?(streamId: number, fields: readonly string[], count: number, endStream: boolean): void;
+  /**
+   * Instead of onData when defined: DATA is never copied. Called where onData would be, with the octets of body the
+   * frame carried (padding left out); the bytes themselves go to onDataPiece, if defined, and nowhere else.
+   */
+  onDataLength?(streamId: number, length: number, endStream: boolean): void;
+  /**
+   * With onDataLength: the body octets of a DATA frame as they are read, buf[start, end), a view of the chunk given
+   * to receive(), valid only during the call (a frame split across reads comes in several pieces), all before its
+   * frame's onDataLength. Only for a stream open for receiving; a frame the connection then refuses (a window or
+   * content-length overrun) ends in onReset, after its pieces were handed over.
+   */
+  onDataPiece?(streamId: number, buf: Buffer, start: number, end: number): void;
   /** `local`: we reset it (a bound, a stream error of the peer's, reset(); also a stream refused before it opened, or
    *  one already closed: every RST_STREAM we send); else the peer's RST_STREAM or GOAWAY. */
   onReset?(streamId: number, code: number, local: boolean): void;
   onGoaway?(lastStreamId: number, code: number, debug: Buffer): void;
   onSettings?(peer: Readonly<Settings>): void;
   onPingAck?(opaque: Buffer): void;
+  /** The peer's WINDOW_UPDATE grew the connection's send window to `size` (an owner holding DATA back until it fits). */
+  onConnectionWindow?(size: number): void;
   /** DATA queued on the stream past the peer's windows has all gone out: the owner may send more (backpressure). */
   onWritable?(streamId: number): void;
   onClose?(reason: CloseReason): void;
@@ -108,27 +128,72 @@ export interface ConnectionStats {
   queuedOutputBytes: number;
 }
 
-interface Stream {
-  id: number;
-  state: StreamState;
-  send: SendWindow;
-  recv: ReceiveWindow;
-  /** DATA waiting for window; `end` once the application ended the body; trailers after it. */
-  queue: Buffer[];
-  queued: number;
-  endQueued: boolean;
-  trailers: HeaderList | undefined;
-  headersReceived: boolean;
+/** A stream's DATA queue before it has any: shared, never pushed to (sendData replaces it). */
+const NO_QUEUE: Buffer[] = [];
+
+/**
+ * A stream. Its receive window is the object itself (ReceiveWindow's size, target, receive, consume, adjust) and its
+ * send window a number: one object per stream, not three (a client opens one per request).
+ */
+class Stream extends ReceiveWindow {
+  state: StreamState = 'idle';
+  /** What the peer lets us send on it (RFC 9113 6.9); past 2^31-1 is the caller's error. */
+  sendWindow: number;
+  /** DATA waiting for window (NO_QUEUE until the first DATA queued: most streams of a client send none); `endQueued`
+   *  once the application ended the body; trailers after it. */
+  queue: Buffer[] = NO_QUEUE;
+  queued = 0;
+  endQueued = false;
+  trailers: HeaderList | undefined = undefined;
+  headersReceived = false;
   /** DATA octets received and not yet consumed: their connection credit goes back if the stream is dropped. */
-  unconsumed: number;
+  unconsumed = 0;
+  /** Octets consumeConnection() credited to the connection and consume() has not yet taken off the stream. */
+  connCredited = 0;
   /** content-length announced by the peer (-1: none), and the DATA octets received so far. */
-  expectedLength: number;
-  receivedLength: number;
-  /** now() of the last frame on the stream, either way (the idle timeout). */
-  lastActive: number;
+  expectedLength = -1;
+  receivedLength = 0;
+
+  constructor(
+    public id: number,
+    sendWindow: number,
+    recvWindow: number,
+    /** now() of the last frame on the stream, either way (the idle timeout). */
+    public lastActive: number,
+  ) {
+    super(recvWindow, recvWindow);
+    this.sendWindow = sendWindow;
+  }
+
+  /** The record of a forgotten stream made a new stream's (the connection's spares: no allocation per stream). */
+  restart(id: number, sendWindow: number, recvWindow: number, lastActive: number): void {
+    this.restartWindow(recvWindow);
+    this.id = id;
+    this.state = 'idle';
+    this.sendWindow = sendWindow;
+    this.queue = NO_QUEUE;
+    this.queued = 0;
+    this.endQueued = false;
+    this.trailers = undefined;
+    this.headersReceived = false;
+    this.unconsumed = 0;
+    this.connCredited = 0;
+    this.expectedLength = -1;
+    this.receivedLength = 0;
+    this.lastActive = lastActive;
+  }
+
+  /** A WINDOW_UPDATE or a SETTINGS_INITIAL_WINDOW_SIZE change; false past 2^31-1 (the caller picks the error's level). */
+  growSend(increment: number): boolean {
+    if (this.sendWindow + increment > MAX_WINDOW) return false;
+    this.sendWindow += increment;
+    return true;
+  }
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Stream records kept for reuse, at most (a steady client or server needs about its concurrency's worth). */
+const SPARE_STREAMS = 128;
 const GRACEFUL_PING = Buffer.from('h2-goawy', 'latin1');
 const BDP_PING = Buffer.from('h2-bdp-p', 'latin1');
 /** The output staging buffer: 16 KiB, not the generator's 64, as a proxy holds many mostly idle connections. */
@@ -210,15 +275,22 @@ export class H2Connection {
   private receivedBytes = 0;
   /** The last RESET_MEMORY streams we reset, oldest first. */
   private readonly resetByUs = new Set<number>();
-  /** The decoder's sink, one for the connection (not a closure per block): fields go to `list`, the block's list. */
+  /** The decoder's sink, one for the connection (not a closure per block): a block's fields go to the flat, reused
+   *  `fields` (name, value, name, value...), `count` strings of it; tuples only for checkHeaders and onHeaders. */
   private readonly headerSink = {
-    list: [] as Array<[string, string]>,
+    fields: [] as string[],
+    count: 0,
     onHeader(name: string, value: string): void {
-      this.list.push([name, value]);
+      this.fields[this.count++] = name;
+      this.fields[this.count++] = value;
     },
   };
+  /** The listener takes DATA as lengths (and views): onDataLength defined. */
+  private readonly dataViews: boolean;
   /** How many of `streams` the peer opened: kept as a count, not found by walking the map per HEADERS. */
   private peerOpen = 0;
+  /** Records of forgotten streams, reused by newStream: a client opening a stream per request allocates none. */
+  private readonly spares: Stream[] = [];
   /** Streams with DATA, trailers or END_STREAM waiting to go out: flush pumps these, not every stream. */
   private readonly sending = new Set<Stream>();
   /** Streams whose queued DATA went out while they were blocked: told onWritable after the write. */
@@ -248,6 +320,8 @@ export class H2Connection {
     this.adaptive = flow === 'fixed' ? undefined : new AdaptiveWindow({ ...flow.adaptive, streamWindow: this.local.initialWindowSize, connWindow });
     this.onBdpSample = opts.onBdpSample;
     this.deferFlush = opts.deferFlush;
+    this.dataViews = listener.onDataLength !== undefined;
+    const pieces = listener.onDataPiece;
     this.reader = new FrameReader(
       {
         onFrame: (type, flags, streamId, payload, start, end) => this.onFrame(type, flags, streamId, payload, start, end),
@@ -259,7 +333,18 @@ export class H2Connection {
             else throw err;
           }
         },
-        onDataBytes: (_streamId, buf, start, end) => {
+        onDataBytes: (streamId, buf, start, end) => {
+          if (this.dataViews) {
+            // Views, for a stream that may receive (the frame's own checks come at its end, in onDataFrame).
+            const s = this.streams.get(streamId);
+            if (s === undefined || !canReceive(s.state) || this.state === 'closed') return;
+            try {
+              pieces!.call(listener, streamId, buf, start, end);
+            } catch (err) {
+              throw listenerThrew(err);
+            }
+            return;
+          }
           // Copied: the listener keeps what onData hands it, and the caller of receive() may reuse its chunk.
           const piece = Buffer.allocUnsafe(end - start);
           buf.copy(piece, 0, start, end);
@@ -268,7 +353,8 @@ export class H2Connection {
         },
       },
       this.local.maxFrameSize,
-      true,
+      // Lengths only (onDataLength without onDataPiece): the reader counts DATA and hands over no piece.
+      !this.dataViews || pieces !== undefined,
     );
     if (role === 'client') this.queue(PREFACE, false);
     this.queue(settingsFrame(settingsEntries(this.local)), false);
@@ -285,21 +371,24 @@ export class H2Connection {
    * Bytes from the transport. Never throws. Re-entered from a listener (a transport that delivers synchronously),
    * the chunk is copied and read after the current one: the frame reader is never re-entered.
    */
-  receive(chunk: Buffer): void {
+  receive(chunk: Buffer, end = chunk.length): void {
     if (this.state === 'closed') return;
     if (this.inReceive) {
-      this.pendingInput.push(Buffer.from(chunk));
+      this.pendingInput.push(Buffer.from(chunk.subarray(0, end)));
       return;
     }
     this.inReceive = true;
     this.turnNow = this.now();
     try {
-      this.read(chunk);
-      while (this.pendingInput.length > 0 && !this.closed) this.read(this.pendingInput.shift()!);
+      this.read(chunk, end);
+      while (this.pendingInput.length > 0 && !this.closed) {
+        const next = this.pendingInput.shift()!;
+        this.read(next, next.length);
+      }
     } catch (err) {
       this.fail(err);
     } finally {
-      this.pendingInput = [];
+      if (this.pendingInput.length > 0) this.pendingInput = [];
       this.inReceive = false;
       this.turnNow = undefined;
     }
@@ -311,11 +400,11 @@ export class H2Connection {
     return this.state === 'closed';
   }
 
-  private read(chunk: Buffer): void {
+  private read(chunk: Buffer, end: number): void {
     {
       let at = 0;
       if (this.prefaceLeft > 0) {
-        const n = Math.min(this.prefaceLeft, chunk.length);
+        const n = Math.min(this.prefaceLeft, end);
         const from = PREFACE.length - this.prefaceLeft;
         if (!chunk.subarray(0, n).equals(PREFACE.subarray(from, from + n))) {
           // RFC 9113 3.4: a PROTOCOL_ERROR; the GOAWAY "MAY be omitted" (the peer may not speak HTTP/2), and we omit it as nghttp2 does.
@@ -325,7 +414,7 @@ export class H2Connection {
         this.prefaceLeft -= n;
         at = n;
       }
-      if (at < chunk.length) this.reader.push(at === 0 ? chunk : chunk.subarray(at));
+      if (at < end) this.reader.push(at === 0 ? chunk : chunk.subarray(at, end), end - at);
     }
   }
 
@@ -344,6 +433,22 @@ export class H2Connection {
 
   private onFrame(type: number, flags: number, streamId: number, payload: Buffer, start: number, end: number): void {
     if (this.state === 'closed') return;
+    if (type === FRAME.HEADERS && (flags & (FLAG.PADDED | FLAG.PRIORITY | FLAG.END_HEADERS)) === FLAG.END_HEADERS && streamId !== 0 && this.peerSettingsSeen && !this.assembler.pending) {
+      // The common HEADERS (a whole block, no padding, no priority): no Frame, no fragment view, no HeaderBlock.
+      // The same checks as the way through parseFrame and the assembler below.
+      const endStream = (flags & FLAG.END_STREAM) !== 0;
+      try {
+        this.emptyFrame(end === start && !endStream);
+        if (end - start > this.limits.maxHeaderBlockBytes) {
+          throw new H2ProtocolError(E.ENHANCE_YOUR_CALM, `header block of more than ${this.limits.maxHeaderBlockBytes} encoded octets`);
+        }
+        this.onHeaderBlock(streamId, payload, start, end, endStream);
+      } catch (err) {
+        if (err instanceof H2StreamError) this.streamError(err.streamId, err.h2Code);
+        else throw err;
+      }
+      return;
+    }
     let frame: Frame;
     try {
       frame = parseFrame(type, flags, streamId, payload, start, end);
@@ -425,7 +530,7 @@ export class H2Connection {
       const delta = window - this.recvInitial;
       if (delta !== 0) {
         this.recvInitial = window;
-        for (const s of this.streams.values()) s.recv.adjust(delta);
+        for (const s of this.streams.values()) s.adjust(delta);
       }
       return;
     }
@@ -450,7 +555,7 @@ export class H2Connection {
           const delta = value - this.peer.initialWindowSize;
           this.peer.initialWindowSize = value;
           for (const s of this.streams.values()) {
-            if (!s.send.grow(delta)) throw new H2ProtocolError(E.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE takes stream ${s.id}'s window above 2^31-1`);
+            if (!s.growSend(delta)) throw new H2ProtocolError(E.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE takes stream ${s.id}'s window above 2^31-1`);
           }
           break;
         }
@@ -500,6 +605,10 @@ export class H2Connection {
     if (streamId === 0) {
       if (!this.connSend.grow(increment)) throw new H2ProtocolError(E.FLOW_CONTROL_ERROR, 'connection send window above 2^31-1');
       this.pump();
+      if (this.listener.onConnectionWindow !== undefined) {
+        const size = this.connSend.size;
+        this.emit(() => this.listener.onConnectionWindow!(size));
+      }
       return;
     }
     const s = this.streams.get(streamId);
@@ -507,7 +616,7 @@ export class H2Connection {
       if (this.isIdle(streamId)) throw new H2ProtocolError(E.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${streamId}`);
       return; // closed: ignored (5.1).
     }
-    if (!s.send.grow(increment)) throw new H2StreamError(streamId, E.FLOW_CONTROL_ERROR, `stream ${streamId} send window above 2^31-1`);
+    if (!s.growSend(increment)) throw new H2StreamError(streamId, E.FLOW_CONTROL_ERROR, `stream ${streamId} send window above 2^31-1`);
     s.lastActive = this.stamp();
     this.pumpStream(s);
   }
@@ -554,7 +663,7 @@ export class H2Connection {
       return;
     }
     try {
-      s.recv.receive(flowBytes);
+      s.receive(flowBytes);
     } catch {
       this.creditConnection(flowBytes);
       this.streamError(streamId, E.FLOW_CONTROL_ERROR);
@@ -572,9 +681,9 @@ export class H2Connection {
     // Padding is flow-controlled but never reaches the application: its credit goes back at once.
     if (flowBytes > dataBytes) this.credit(streamId, flowBytes - dataBytes);
     if (endStream) this.transition(s, 'recv-end');
-    const data = pieces !== undefined ? Buffer.concat(pieces) : (piece ?? EMPTY);
     try {
-      this.listener.onData?.(streamId, data, endStream);
+      if (this.dataViews) this.listener.onDataLength!(streamId, dataBytes, endStream);
+      else this.listener.onData?.(streamId, pieces !== undefined ? Buffer.concat(pieces) : (piece ?? EMPTY), endStream);
     } catch (err) {
       throw listenerThrew(err);
     }
@@ -582,14 +691,18 @@ export class H2Connection {
   }
 
   private onBlock(block: HeaderBlock): void {
-    const id = block.streamId;
+    this.onHeaderBlock(block.streamId, block.block, 0, block.block.length, block.endStream);
+  }
+
+  /** A whole header block buf[start, end) of stream `id` (HEADERS, with its CONTINUATION frames joined). */
+  private onHeaderBlock(id: number, buf: Buffer, start: number, end: number, endStream: boolean): void {
     this.inboundBlocks++;
     // Decode first, always: the HPACK table must stay in step whatever becomes of the stream.
-    const headers: Array<[string, string]> = [];
-    this.headerSink.list = headers;
+    const sink = this.headerSink;
+    sink.count = 0;
     let tooLarge = false;
     try {
-      this.decoder.decode(block.block, 0, block.block.length, this.headerSink);
+      this.decoder.decode(buf, start, end, sink);
     } catch (err) {
       if (!(err instanceof HeaderListTooLargeError)) throw err;
       tooLarge = true;
@@ -618,12 +731,12 @@ export class H2Connection {
         return;
       }
       // A second block is trailers: it must end the stream (8.1).
-      if (s.headersReceived && !block.endStream) throw new H2StreamError(id, E.PROTOCOL_ERROR, `HEADERS without END_STREAM after the headers of stream ${id}`);
+      if (s.headersReceived && !endStream) throw new H2StreamError(id, E.PROTOCOL_ERROR, `HEADERS without END_STREAM after the headers of stream ${id}`);
     }
     if (tooLarge) {
       if (this.role === 'server' && !s.headersReceived) {
         // README: a server answers 431; the rest of the request is not read.
-        if (block.endStream) this.transition(s, 'recv-end');
+        if (endStream) this.transition(s, 'recv-end');
         this.sendHeaders(id, [[':status', '431']], true);
         if (this.streams.has(id)) this.streamError(id, E.NO_ERROR);
       } else {
@@ -632,8 +745,18 @@ export class H2Connection {
       return;
     }
     // An informational response (1xx) may be followed by the final one (8.1).
-    const status = headers.length > 0 && headers[0]![0] === ':status' ? headers[0]![1] : '';
+    const fields = sink.fields;
+    const count = sink.count;
+    const status = count > 0 && fields[0] === ':status' ? fields[1]! : '';
+    // Tuples only for what needs them: the section 8 checks and a listener without onHeaderFields.
+    const flat = this.listener.onHeaderFields;
+    let headers: Array<[string, string]> | undefined;
+    if (this.validateHttp || flat === undefined) {
+      headers = new Array<[string, string]>(count >> 1);
+      for (let i = 0; i < count; i += 2) headers[i >> 1] = [fields[i]!, fields[i + 1]!];
+    }
     if (this.validateHttp) {
+      headers = headers!;
       const kind = s.headersReceived ? 'trailers' : this.role === 'server' ? 'request' : 'response';
       const wrong = checkHeaders(headers, kind);
       if (wrong !== undefined) throw new H2StreamError(id, E.PROTOCOL_ERROR, `malformed ${kind} on stream ${id}: ${wrong}`);
@@ -641,17 +764,18 @@ export class H2Connection {
         const length = contentLength(headers);
         if (length === -1) throw new H2StreamError(id, E.PROTOCOL_ERROR, `malformed content-length on stream ${id}`);
         // A response ended by its headers may carry a content-length (HEAD, 304): only a request's is held to it.
-        if (length !== undefined && kind === 'request' && block.endStream && length !== 0) {
+        if (length !== undefined && kind === 'request' && endStream && length !== 0) {
           throw new H2StreamError(id, E.PROTOCOL_ERROR, `content-length ${length} on a request ended by its headers`);
         }
-        if (length !== undefined && !block.endStream) s.expectedLength = length;
+        if (length !== undefined && !endStream) s.expectedLength = length;
       }
     }
     if (!(this.role === 'client' && status.length === 3 && status[0] === '1')) s.headersReceived = true;
     s.lastActive = this.stamp();
-    if (block.endStream) this.transition(s, 'recv-end');
+    if (endStream) this.transition(s, 'recv-end');
     try {
-      this.listener.onHeaders?.(id, headers, block.endStream);
+      if (flat !== undefined) flat.call(this.listener, id, fields, count, endStream);
+      else this.listener.onHeaders?.(id, headers!, endStream);
     } catch (err) {
       throw listenerThrew(err);
     }
@@ -662,6 +786,12 @@ export class H2Connection {
 
   /** Client: opens a stream with a request's headers; returns its id. */
   request(headers: HeaderList, endStream = false): number {
+    const s = this.openRequest();
+    this.writeHeaders(s, headers, endStream);
+    return s.id;
+  }
+
+  private openRequest(): Stream {
     if (this.role !== 'client') throw new Error('request() is a client call');
     if (this.state !== 'open') throw new Error(`request() on a ${this.state} connection`);
     if (this.nextStreamId > MAX_WINDOW) throw new Error('stream ids exhausted');
@@ -670,8 +800,21 @@ export class H2Connection {
     this.nextStreamId += 2;
     const s = this.newStream(id);
     this.transition(s, 'send-headers');
-    this.writeHeaders(s, headers, endStream);
-    return id;
+    return s;
+  }
+
+  /**
+   * Client: opens a stream with a header block encoded beforehand, without the dynamic table (h2/hpack/encoder.ts's
+   * encodeHeaderBlock: static table and literals without indexing), so the same bytes are valid on any connection
+   * and for every request: no encoding per request. A dynamic table size update the encoder owes the peer goes in
+   * front of it. The block must fit the peer's SETTINGS_MAX_FRAME_SIZE with CONTINUATION (as request() splits it);
+   * the connection does not decode or check it. Returns the stream's id.
+   */
+  requestEncoded(block: Buffer, endStream = false): number {
+    const s = this.openRequest();
+    this.queueBlock(s.id, block, endStream, false);
+    this.afterHeaders(s, endStream);
+    return s.id;
   }
 
   /** Server: a response's headers (or any HEADERS on an open stream of ours to send on). */
@@ -701,7 +844,8 @@ export class H2Connection {
     let ok = true;
     try {
       if (data.length > 0) {
-        s.queue.push(data);
+        if (s.queue === NO_QUEUE) s.queue = [data];
+        else s.queue.push(data);
         s.queued += data.length;
         this.bufferedBytes += data.length;
       }
@@ -754,14 +898,43 @@ export class H2Connection {
     this.flushIfIdle();
   }
 
+  /**
+   * The application took n octets of a stream's DATA off the connection but not (yet) off the stream: credit goes
+   * back to the connection window only (an "eager" receiver, as nghttp2 consumes the connection window on receipt,
+   * while a stream that does not read keeps its own window shut). A later consume() of the same octets credits the
+   * stream alone, and a reset does not give them back twice.
+   */
+  consumeConnection(streamId: number, n: number): void {
+    if (n <= 0 || this.state === 'closed') return;
+    const s = this.streams.get(streamId);
+    if (s !== undefined) {
+      const taken = Math.min(n, s.unconsumed);
+      s.unconsumed -= taken;
+      s.connCredited += taken;
+    }
+    try {
+      this.creditConnection(n);
+    } catch (err) {
+      this.fail(err);
+    }
+    this.flushIfIdle();
+  }
+
   private credit(streamId: number, n: number): void {
     const s = this.streams.get(streamId);
-    if (s) s.unconsumed = Math.max(0, s.unconsumed - n);
+    // Octets consumeConnection() already credited to the connection: the stream's credit alone.
+    let connN = n;
+    if (s !== undefined && s.connCredited > 0) {
+      const already = Math.min(n, s.connCredited);
+      s.connCredited -= already;
+      connN -= already;
+    }
+    if (s) s.unconsumed = Math.max(0, s.unconsumed - connN);
     if (s && canReceive(s.state)) {
-      const inc = s.recv.consume(n);
+      const inc = s.consume(n);
       if (inc > 0) this.queue(windowUpdateFrame(streamId, inc), false);
     }
-    this.creditConnection(n);
+    if (connN > 0) this.creditConnection(connN);
   }
 
   ping(opaque: Buffer = Buffer.alloc(8)): void {
@@ -853,7 +1026,14 @@ export class H2Connection {
   /** What the peer may still send: on the connection (0), or on a stream (0 once it is gone). */
   receiveWindow(streamId = 0): number {
     if (streamId === 0) return this.connRecv.size;
-    return this.streams.get(streamId)?.recv.size ?? 0;
+    return this.streams.get(streamId)?.size ?? 0;
+  }
+
+  /** What we may still send: on the connection (0), or on a stream (a stream not open yet: the peer's initial window; 0 once it is gone). */
+  sendWindow(streamId = 0): number {
+    if (streamId === 0) return this.connSend.size;
+    if (this.isIdle(streamId)) return this.peer.initialWindowSize;
+    return this.streams.get(streamId)?.sendWindow ?? 0;
   }
 
   /** DATA octets queued on a stream past the peer's windows (0 when none, or the stream is gone). */
@@ -938,21 +1118,9 @@ export class H2Connection {
   }
 
   private newStream(id: number): Stream {
-    const s: Stream = {
-      id,
-      state: 'idle',
-      send: new SendWindow(this.peer.initialWindowSize),
-      recv: new ReceiveWindow(this.recvInitial, this.recvInitial),
-      queue: [],
-      queued: 0,
-      endQueued: false,
-      trailers: undefined,
-      headersReceived: false,
-      unconsumed: 0,
-      expectedLength: -1,
-      receivedLength: 0,
-      lastActive: this.stamp(),
-    };
+    let s = this.spares.pop();
+    if (s === undefined) s = new Stream(id, this.peer.initialWindowSize, this.recvInitial, this.stamp());
+    else s.restart(id, this.peer.initialWindowSize, this.recvInitial, this.stamp());
     this.streams.set(id, s);
     if (!this.isOurs(id)) this.peerOpen++;
     return s;
@@ -973,6 +1141,10 @@ export class H2Connection {
 
   private writeHeaders(s: Stream, headers: HeaderList, endStream: boolean): void {
     this.queueHeaders(s.id, headers, endStream);
+    this.afterHeaders(s, endStream);
+  }
+
+  private afterHeaders(s: Stream, endStream: boolean): void {
     if (endStream) {
       s.endQueued = true;
       this.transition(s, 'send-end');
@@ -996,7 +1168,7 @@ export class H2Connection {
     }
     const hadQueue = s.queued > 0;
     while (s.queued > 0) {
-      const n = Math.min(s.queued, s.send.size, this.connSend.size, this.peer.maxFrameSize);
+      const n = Math.min(s.queued, s.sendWindow, this.connSend.size, this.peer.maxFrameSize);
       if (n <= 0) {
         this.sending.add(s);
         return;
@@ -1008,7 +1180,7 @@ export class H2Connection {
       this.queueFrame(FRAME.DATA, last ? FLAG.END_STREAM : 0, s.id, chunk);
       this.outboundData++;
       s.lastActive = this.stamp();
-      s.send.take(chunk.length);
+      s.sendWindow -= chunk.length;
       this.connSend.take(chunk.length);
       if (last) return this.sentEnd(s);
     }
@@ -1100,9 +1272,12 @@ export class H2Connection {
     if (!this.deleteStream(s.id)) return;
     if (this.streams.size === 0) this.idleSince = this.stamp();
     this.bufferedBytes -= s.queued;
-    s.queue = [];
+    s.queue = NO_QUEUE;
     s.queued = 0;
-    this.sending.delete(s);
+    if (this.sending.size > 0) this.sending.delete(s);
+    // Nothing of the connection refers to it any more (`sending` held the last reference; `writable` holds ids):
+    // kept for the next stream. Its fields stay readable until then (the caller may still read its id).
+    if (this.spares.length < SPARE_STREAMS) this.spares.push(s);
     this.maybeDone();
   }
 
@@ -1203,13 +1378,22 @@ export class H2Connection {
   private queueHeaders(streamId: number, headers: HeaderList, endStream: boolean): void {
     if (this.state === 'closed') return;
     // A view of the encoder's buffer: staged now (copied: `copyLarge`), before the next encode overwrites it.
-    const block = this.encoder.encodeView(headers);
+    this.queueBlock(streamId, this.encoder.encodeView(headers), endStream, true);
+  }
+
+  /** An encoded block as HEADERS and CONTINUATION frames; `view`: the encoder's buffer (copied when large). */
+  private queueBlock(streamId: number, block: Buffer, endStream: boolean, view: boolean): void {
+    if (this.state === 'closed') return;
+    if (!view) {
+      const update = this.encoder.takeSizeUpdate();
+      if (update !== undefined) block = Buffer.concat([update, block]);
+    }
     const max = this.peer.maxFrameSize;
     const frames = Math.max(1, Math.ceil(block.length / max));
     for (let i = 0, from = 0; i < frames; i++, from += max) {
       const to = Math.min(block.length, from + max);
       const flags = (i === 0 && endStream ? FLAG.END_STREAM : 0) | (i === frames - 1 ? FLAG.END_HEADERS : 0);
-      this.out.frame(i === 0 ? FRAME.HEADERS : FRAME.CONTINUATION, flags, streamId, block, from, to, true);
+      this.out.frame(i === 0 ? FRAME.HEADERS : FRAME.CONTINUATION, flags, streamId, block, from, to, view);
     }
     this.outBytes += block.length + frames * FRAME_HEADER_BYTES;
     this.countFrame();

@@ -30,6 +30,13 @@ export class ReceiveWindow {
     public target: number,
   ) {}
 
+  /** Starts over at `size` (a stream record reused for a new stream). */
+  restartWindow(size: number): void {
+    this.size = size;
+    this.target = size;
+    this.released = 0;
+  }
+
   /** Our SETTINGS_INITIAL_WINDOW_SIZE changed (the peer acknowledged it): window and target move by the difference, the window perhaps below zero (6.9.2). */
   adjust(delta: number): void {
     this.size += delta;

@@ -199,7 +199,7 @@ async function main(): Promise<void> {
       for (let rep = 1; rep <= REPEATS; rep++) {
         progress(`h2 ${shapeOf(options)}: wire, run ${rep}/${REPEATS}`);
         wire.push(await viaRunLoad('sluice wire (clients/h2-wire.ts)', { ...options, client: 'wire', wireConnection: 'wire' }));
-        // Issue 15 step 4's trial: the same client and pool on the h2/ library's connection (wireConnection 'h2').
+        // Issue 15: the same client and pool on the h2/ library's connection, the proxy's engine (wireConnection 'h2').
         progress(`h2 ${shapeOf(options)}: wire on h2/connection.ts, run ${rep}/${REPEATS}`);
         onH2.push(await viaRunLoad('sluice wire on h2/connection.ts', { ...options, client: 'wire', wireConnection: 'h2' }));
         progress(`h2 ${shapeOf(options)}: h2load, run ${rep}/${REPEATS}`);

@@ -121,6 +121,20 @@ export class HpackEncoder {
     return this.size;
   }
 
+  /**
+   * The dynamic table size update(s) the next block owes the peer (RFC 7541 4.2: after its SETTINGS_HEADER_TABLE_SIZE
+   * changed, or at start when we use less than it announced), taken: the caller puts them in front of a block encoded
+   * elsewhere (encodeHeaderBlock's, which never touches the table). Undefined when none is owed, the common case.
+   */
+  takeSizeUpdate(): Buffer | undefined {
+    if (this.minPending === undefined) return undefined;
+    this.pos = 0;
+    this.integer(this.minPending, 5, 0x20);
+    if (this.minPending !== this.limit) this.integer(this.limit, 5, 0x20);
+    this.minPending = undefined;
+    return Buffer.from(this.out.subarray(0, this.pos));
+  }
+
   /** One header block (names lower-case, pseudo-headers first), as a new Buffer. */
   encode(headers: HeaderList): Buffer {
     return Buffer.from(this.encodeView(headers));

@@ -112,9 +112,9 @@ function validateWireConnection(options: LoadOptions, wire: boolean): void {
     return;
   }
   if (!WIRE_CONNECTIONS.includes(wireConnection)) throw new LoadOptionsError('wireConnection', wireConnection, WIRE_CONNECTIONS.join(' | '));
-  // The h2/ library's connection is adapted for plain requests only (wire/h2-connection.ts).
-  if (!wire || options.generator === 'h2load' || options.receiver === 'strict' || (options.stallStreams ?? 0) > 0 || options.attack !== undefined || options.scenario === 'server-streaming') {
-    throw new LoadOptionsError('wireConnection', wireConnection, 'possible here: h2 needs the wire client, the eager receiver, no stallStreams, no attack and no server streaming');
+  // The h2/ library's connection (wire/h2-connection.ts) has every mode of connection.ts's; it needs the wire client.
+  if (!wire || options.generator === 'h2load') {
+    throw new LoadOptionsError('wireConnection', wireConnection, 'possible here: the wire client only (h2 or gRPC, client wire)');
   }
 }
 

@@ -13,7 +13,7 @@ import type { LoadOptions } from '../types.js';
 import { DEFAULT_CONN_WINDOW, DEFAULT_STREAM_WINDOW } from '../options.js';
 import { H2Connection, type ConnectionOptions, type ConnectionOwner, type WireConnection } from './connection.js';
 import { AttackExchange, Exchange, withEndpoint, type ExchangeClass } from './exchange.js';
-import { H2LibraryConnection } from './h2-connection.js';
+import { H2LibraryConnection, H2LibraryRapidReset } from './h2-connection.js';
 import { RapidResetConnection } from './rapid-reset.js';
 import { DEFAULT_MAX_FRAME_SIZE } from '../../../h2/frames.js';
 import type { StreamingSpec } from './stream-exchange.js';
@@ -57,8 +57,9 @@ export class WirePool extends ConnectionPool<WireConnection, Exchange> implement
     };
     // Chosen once: a unary run's exchanges never look at their bodies, nor (untraced) at x-sluice-endpoint.
     const attack = options.attack === 'rapid-reset';
-    // The h2/ library's connection only when asked for (options.ts allows it for plain requests only).
-    const connectionClass: ConnectionClass = attack ? RapidResetConnection : options.wireConnection === 'h2' ? H2LibraryConnection : H2Connection;
+    // The h2/ library's connection (h2-connection.ts) when asked for; the attacker on either.
+    const onH2 = options.wireConnection === 'h2';
+    const connectionClass: ConnectionClass = attack ? (onH2 ? H2LibraryRapidReset : RapidResetConnection) : onH2 ? H2LibraryConnection : H2Connection;
     super(recorder, options.connections, options.timeoutMs, { open: (owner) => new connectionClass(connOptions, owner) });
     const base = attack ? AttackExchange : (spec.streaming?.exchange ?? Exchange);
     this.exchangeClass = options.trace !== undefined && !attack ? withEndpoint(base) : base;

@@ -72,121 +72,126 @@ async function frameRecorder(): Promise<{ url: string; frames: WireFrame[]; clos
 const attackOptions = (url: string, protocol: Protocol, overrides: Partial<LoadOptions> = {}): LoadOptions =>
   quickOptions(url, protocol, { connections: 1, streamsPerConnection: 4, durationMs: 300, warmupMs: 0, attack: 'rapid-reset', ...overrides });
 
-for (const protocol of ['h2', 'grpc'] as const) {
-  test(`rapid reset (${protocol}): every stream is HEADERS${protocol === 'grpc' ? ', its DATA' : ''} and RST_STREAM(CANCEL), adjacent on the wire`, async () => {
+// Every attack case on both connections: connection.ts's (rapid-reset.ts) and the h2/ library's (h2-connection.ts's H2LibraryRapidReset).
+const on = (c: 'wire' | 'h2'): string => (c === 'h2' ? ' on h2/connection.ts' : '');
+for (const wireConnection of ['wire', 'h2'] as const) {
+  const attackOn = (url: string, protocol: Protocol, overrides: Partial<LoadOptions> = {}): LoadOptions => attackOptions(url, protocol, { wireConnection, ...overrides });
+  for (const protocol of ['h2', 'grpc'] as const) {
+    test(`rapid reset${on(wireConnection)} (${protocol}): every stream is HEADERS${protocol === 'grpc' ? ', its DATA' : ''} and RST_STREAM(CANCEL), adjacent on the wire`, async () => {
+      const peer = await frameRecorder();
+      try {
+        const r = await runLoad(attackOn(peer.url, protocol));
+        await peer.closed;
+        const streamFrames = peer.frames.filter((f) => f.streamId !== 0);
+        const perStream = protocol === 'grpc' ? 3 : 2;
+        assert.ok(streamFrames.length >= perStream, 'some streams were sent');
+        for (let i = 0; i + perStream <= streamFrames.length; i += perStream) {
+          const [headers, ...rest] = streamFrames.slice(i, i + perStream);
+          const rst = rest[rest.length - 1]!;
+          assert.equal(headers!.type, FRAME.HEADERS, `frame ${i}`);
+          if (protocol === 'grpc') {
+            // The request message goes whole, with END_STREAM, before the reset.
+            assert.deepEqual(rest[0], { type: FRAME.DATA, flags: 0x1, streamId: headers!.streamId });
+          } else {
+            assert.equal(headers!.flags & 0x1, 0x1, 'HEADERS with END_STREAM');
+          }
+          assert.deepEqual(rst, { type: FRAME.RST_STREAM, flags: 0, streamId: headers!.streamId, code: NGHTTP2_CANCEL });
+        }
+        assert.equal(streamFrames.length % perStream, 0);
+        // Every stream written in the window reached the peer, and is counted apart from requests.
+        assert.equal(r.attack?.streams, streamFrames.length / perStream);
+        assert.equal(r.requests, 0);
+        assert.deepEqual(r.errors, {});
+        assert.equal(r.attack?.kind, 'rapid-reset');
+      } finally {
+        await peer.close();
+      }
+    });
+  }
+
+  test(`rapid reset${on(wireConnection)} against node:http2: every stream the server starts is cancelled by the generator`, async () => {
+    let streams = 0;
+    let cancelled = 0;
+    const otherCodes: number[] = [];
+    const server = await h2Server((stream) => {
+      streams++;
+      // Never answered: only the generator's RST_STREAM ends it.
+      stream.on('close', () => {
+        if (stream.rstCode === NGHTTP2_CANCEL) cancelled++;
+        else otherCodes.push(stream.rstCode);
+      });
+    });
+    try {
+      const r = await runLoad(attackOn(server.url, 'h2', { durationMs: 200 }));
+      // The last closes may come a moment after the run (seconds on a loaded machine: CI once saw one missing at 0.5 s).
+      for (let i = 0; i < 300 && cancelled + otherCodes.length < streams; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(streams > 0);
+      assert.equal(cancelled, streams, `${streams} started, ${cancelled} cancelled, closed with other codes: ${JSON.stringify(otherCodes)}`);
+      assert.ok(r.attack!.streams >= streams, `${r.attack!.streams} sent, ${streams} started by the server`);
+      assert.equal(r.requests, 0);
+      assert.equal(r.latencyMs.max, 0, 'no latency outcome');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test(`rapid reset${on(wireConnection)}: a server that answers GOAWAY(ENHANCE_YOUR_CALM) after 50 resets: the record shows the GOAWAYs and the reconnections`, async () => {
+    const RESETS = 50;
+    const sessions = new Set<http2.ServerHttp2Session>();
+    const resets = new Map<http2.ServerHttp2Session, number>();
+    const server = await h2Server((stream, _n, session) => {
+      sessions.add(session);
+      stream.on('close', () => {
+        if (stream.rstCode !== NGHTTP2_CANCEL || session.destroyed) return;
+        const n = (resets.get(session) ?? 0) + 1;
+        resets.set(session, n);
+        // The final GOAWAY carries the code (only when destroy is given an error too), then the socket closes.
+        if (n === RESETS) session.destroy(new Error('enhance your calm'), NGHTTP2_ENHANCE_YOUR_CALM);
+      });
+    });
+    try {
+      const r = await runLoad(attackOn(server.url, 'h2', { durationMs: 500 }));
+      const attack = r.attack!;
+      assert.ok((attack.goaway['ENHANCE_YOUR_CALM'] ?? 0) >= 2, JSON.stringify(attack));
+      assert.deepEqual(Object.keys(attack.goaway), ['ENHANCE_YOUR_CALM']);
+      assert.deepEqual(attack.goaway, r.goawayReceived);
+      assert.ok(attack.connectionsClosed >= 2 && attack.reconnects >= 2, JSON.stringify(attack));
+      // Each connection the server closed was replaced (the last one may still be closing when the run ends).
+      assert.ok(attack.reconnects >= attack.connectionsClosed - 1, JSON.stringify(attack));
+      assert.ok(sessions.size >= 3, `${sessions.size} sessions`);
+      assert.deepEqual(r.connections, { closedByPeer: attack.connectionsClosed, opened: attack.reconnects });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test(`rapid reset${on(wireConnection)} against node:http2's own reset budget (nghttp2 >= 1.57): GOAWAY(INTERNAL_ERROR), then a new connection`, async () => {
+    const server = await h2Server(() => undefined);
+    try {
+      const r = await runLoad(attackOn(server.url, 'h2', { durationMs: 800, streamsPerConnection: 16 }));
+      const attack = r.attack!;
+      // 1000 resets in a burst, 33 a second after that, per connection.
+      assert.ok(attack.streams > 1000, JSON.stringify(attack));
+      assert.ok((attack.goaway['INTERNAL_ERROR'] ?? 0) >= 1, JSON.stringify(attack));
+      assert.ok(attack.connectionsClosed >= 1 && attack.reconnects >= 1, JSON.stringify(attack));
+    } finally {
+      await server.close();
+    }
+  });
+
+  test(`rapid reset${on(wireConnection)} in open loop: streams at the rate, none of them a request`, async () => {
     const peer = await frameRecorder();
     try {
-      const r = await runLoad(attackOptions(peer.url, protocol));
-      await peer.closed;
-      const streamFrames = peer.frames.filter((f) => f.streamId !== 0);
-      const perStream = protocol === 'grpc' ? 3 : 2;
-      assert.ok(streamFrames.length >= perStream, 'some streams were sent');
-      for (let i = 0; i + perStream <= streamFrames.length; i += perStream) {
-        const [headers, ...rest] = streamFrames.slice(i, i + perStream);
-        const rst = rest[rest.length - 1]!;
-        assert.equal(headers!.type, FRAME.HEADERS, `frame ${i}`);
-        if (protocol === 'grpc') {
-          // The request message goes whole, with END_STREAM, before the reset.
-          assert.deepEqual(rest[0], { type: FRAME.DATA, flags: 0x1, streamId: headers!.streamId });
-        } else {
-          assert.equal(headers!.flags & 0x1, 0x1, 'HEADERS with END_STREAM');
-        }
-        assert.deepEqual(rst, { type: FRAME.RST_STREAM, flags: 0, streamId: headers!.streamId, code: NGHTTP2_CANCEL });
-      }
-      assert.equal(streamFrames.length % perStream, 0);
-      // Every stream written in the window reached the peer, and is counted apart from requests.
-      assert.equal(r.attack?.streams, streamFrames.length / perStream);
+      const r = await runLoad(attackOn(peer.url, 'h2', { rate: 2000, durationMs: 500 }));
+      const streams = r.attack!.streams;
+      assert.ok(Math.abs(streams - 1000) <= 100, `${streams} streams at 2000/s for 0.5 s`);
+      assert.equal(r.openLoop?.sent, streams);
       assert.equal(r.requests, 0);
-      assert.deepEqual(r.errors, {});
-      assert.equal(r.attack?.kind, 'rapid-reset');
     } finally {
       await peer.close();
     }
   });
 }
-
-test('rapid reset against node:http2: every stream the server starts is cancelled by the generator', async () => {
-  let streams = 0;
-  let cancelled = 0;
-  const otherCodes: number[] = [];
-  const server = await h2Server((stream) => {
-    streams++;
-    // Never answered: only the generator's RST_STREAM ends it.
-    stream.on('close', () => {
-      if (stream.rstCode === NGHTTP2_CANCEL) cancelled++;
-      else otherCodes.push(stream.rstCode);
-    });
-  });
-  try {
-    const r = await runLoad(attackOptions(server.url, 'h2', { durationMs: 200 }));
-    // The last closes may come a moment after the run (seconds on a loaded machine: CI once saw one missing at 0.5 s).
-    for (let i = 0; i < 300 && cancelled + otherCodes.length < streams; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.ok(streams > 0);
-    assert.equal(cancelled, streams, `${streams} started, ${cancelled} cancelled, closed with other codes: ${JSON.stringify(otherCodes)}`);
-    assert.ok(r.attack!.streams >= streams, `${r.attack!.streams} sent, ${streams} started by the server`);
-    assert.equal(r.requests, 0);
-    assert.equal(r.latencyMs.max, 0, 'no latency outcome');
-  } finally {
-    await server.close();
-  }
-});
-
-test('rapid reset: a server that answers GOAWAY(ENHANCE_YOUR_CALM) after 50 resets: the record shows the GOAWAYs and the reconnections', async () => {
-  const RESETS = 50;
-  const sessions = new Set<http2.ServerHttp2Session>();
-  const resets = new Map<http2.ServerHttp2Session, number>();
-  const server = await h2Server((stream, _n, session) => {
-    sessions.add(session);
-    stream.on('close', () => {
-      if (stream.rstCode !== NGHTTP2_CANCEL || session.destroyed) return;
-      const n = (resets.get(session) ?? 0) + 1;
-      resets.set(session, n);
-      // The final GOAWAY carries the code (only when destroy is given an error too), then the socket closes.
-      if (n === RESETS) session.destroy(new Error('enhance your calm'), NGHTTP2_ENHANCE_YOUR_CALM);
-    });
-  });
-  try {
-    const r = await runLoad(attackOptions(server.url, 'h2', { durationMs: 500 }));
-    const attack = r.attack!;
-    assert.ok((attack.goaway['ENHANCE_YOUR_CALM'] ?? 0) >= 2, JSON.stringify(attack));
-    assert.deepEqual(Object.keys(attack.goaway), ['ENHANCE_YOUR_CALM']);
-    assert.deepEqual(attack.goaway, r.goawayReceived);
-    assert.ok(attack.connectionsClosed >= 2 && attack.reconnects >= 2, JSON.stringify(attack));
-    // Each connection the server closed was replaced (the last one may still be closing when the run ends).
-    assert.ok(attack.reconnects >= attack.connectionsClosed - 1, JSON.stringify(attack));
-    assert.ok(sessions.size >= 3, `${sessions.size} sessions`);
-    assert.deepEqual(r.connections, { closedByPeer: attack.connectionsClosed, opened: attack.reconnects });
-  } finally {
-    await server.close();
-  }
-});
-
-test("rapid reset against node:http2's own reset budget (nghttp2 >= 1.57): GOAWAY(INTERNAL_ERROR), then a new connection", async () => {
-  const server = await h2Server(() => undefined);
-  try {
-    const r = await runLoad(attackOptions(server.url, 'h2', { durationMs: 800, streamsPerConnection: 16 }));
-    const attack = r.attack!;
-    // 1000 resets in a burst, 33 a second after that, per connection.
-    assert.ok(attack.streams > 1000, JSON.stringify(attack));
-    assert.ok((attack.goaway['INTERNAL_ERROR'] ?? 0) >= 1, JSON.stringify(attack));
-    assert.ok(attack.connectionsClosed >= 1 && attack.reconnects >= 1, JSON.stringify(attack));
-  } finally {
-    await server.close();
-  }
-});
-
-test('rapid reset in open loop: streams at the rate, none of them a request', async () => {
-  const peer = await frameRecorder();
-  try {
-    const r = await runLoad(attackOptions(peer.url, 'h2', { rate: 2000, durationMs: 500 }));
-    const streams = r.attack!.streams;
-    assert.ok(Math.abs(streams - 1000) <= 100, `${streams} streams at 2000/s for 0.5 s`);
-    assert.equal(r.openLoop?.sent, streams);
-    assert.equal(r.requests, 0);
-  } finally {
-    await peer.close();
-  }
-});
 
 test('rapid reset is refused where it cannot be done, naming attack', async () => {
   const base = quickOptions('http://127.0.0.1:1/', 'h2');

@@ -58,44 +58,48 @@ async function stallRun(overrides: Partial<LoadOptions>, firstBody = BODY): Prom
   }
 }
 
-test('wire flow: strict receiver, one stalled stream, 65 535-byte connection window: the second stream is starved', async () => {
-  const outcome = await stallRun({ receiver: 'strict', h2ConnWindow: 65_535 });
-  assert.deepEqual(outcome, { second: 'timeout', secondDrained: false });
-});
-
-test('wire flow: strict receiver, one stalled stream, 16 MiB connection window: the second stream is answered', async () => {
-  const outcome = await stallRun({ receiver: 'strict', h2ConnWindow: 16 * 1024 * 1024 });
-  assert.deepEqual(outcome, { second: 'ok', secondDrained: true });
-});
-
-test('wire flow: eager receiver, one stalled stream, 65 535-byte connection window: the second stream is answered', async () => {
-  const outcome = await stallRun({ receiver: 'eager', h2ConnWindow: 65_535 });
-  assert.deepEqual(outcome, { second: 'ok', secondDrained: true });
-});
-
-test('wire flow: the strict receiver returns credit as bodies are read, so many large responses pass a 65 535 window', async () => {
-  const server = await h2Server((stream) => {
-    stream.resume();
-    stream.respond({ ':status': 200, 'content-length': String(BODY.length) });
-    stream.end(BODY);
+// Each case on both connections: connection.ts's own, and the h2/ library's (wire/h2-connection.ts, `wireConnection: 'h2'`).
+const on = (c: 'wire' | 'h2'): string => (c === 'h2' ? ' on h2/connection.ts' : '');
+for (const wireConnection of ['wire', 'h2'] as const) {
+  test(`wire flow${on(wireConnection)}: strict receiver, one stalled stream, 65 535-byte connection window: the second stream is starved`, async () => {
+    const outcome = await stallRun({ wireConnection, receiver: 'strict', h2ConnWindow: 65_535 });
+    assert.deepEqual(outcome, { second: 'timeout', secondDrained: false });
   });
-  await initHistograms();
-  const { recorder, destroy } = measuringRecorder();
-  const options = quickOptions(server.url, 'h2', { connections: 1, receiver: 'strict', h2ConnWindow: 65_535, h2StreamWindow: 16_384 });
-  const client = createH2WireClient(options, recorder) as WirePool;
-  try {
-    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => client.startRequest()));
-    assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 20, JSON.stringify(recorder.counts().errors));
-  } finally {
-    await client.close();
-    destroy();
-    await server.close();
-  }
-});
 
-test('wire flow: strict receiver, a stalled stream holding part of a 65 535 window: the rest still cycles', async () => {
-  // The stalled stream's whole 30 000-byte answer sits unread; WINDOW_UPDATEs for the second stream's reads must
-  // still go out although the window left never gets back above half its size (h2's rule, not a fixed threshold).
-  const outcome = await stallRun({ receiver: 'strict', h2ConnWindow: 65_535 }, Buffer.alloc(30_000, 0x62));
-  assert.deepEqual(outcome, { second: 'ok', secondDrained: true });
-});
+  test(`wire flow${on(wireConnection)}: strict receiver, one stalled stream, 16 MiB connection window: the second stream is answered`, async () => {
+    const outcome = await stallRun({ wireConnection, receiver: 'strict', h2ConnWindow: 16 * 1024 * 1024 });
+    assert.deepEqual(outcome, { second: 'ok', secondDrained: true });
+  });
+
+  test(`wire flow${on(wireConnection)}: eager receiver, one stalled stream, 65 535-byte connection window: the second stream is answered`, async () => {
+    const outcome = await stallRun({ wireConnection, receiver: 'eager', h2ConnWindow: 65_535 });
+    assert.deepEqual(outcome, { second: 'ok', secondDrained: true });
+  });
+
+  test(`wire flow${on(wireConnection)}: the strict receiver returns credit as bodies are read, so many large responses pass a 65 535 window`, async () => {
+    const server = await h2Server((stream) => {
+      stream.resume();
+      stream.respond({ ':status': 200, 'content-length': String(BODY.length) });
+      stream.end(BODY);
+    });
+    await initHistograms();
+    const { recorder, destroy } = measuringRecorder();
+    const options = quickOptions(server.url, 'h2', { wireConnection, connections: 1, receiver: 'strict', h2ConnWindow: 65_535, h2StreamWindow: 16_384 });
+    const client = createH2WireClient(options, recorder) as WirePool;
+    try {
+      const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => client.startRequest()));
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 20, JSON.stringify(recorder.counts().errors));
+    } finally {
+      await client.close();
+      destroy();
+      await server.close();
+    }
+  });
+
+  test(`wire flow${on(wireConnection)}: strict receiver, a stalled stream holding part of a 65 535 window: the rest still cycles`, async () => {
+    // The stalled stream's whole 30 000-byte answer sits unread; WINDOW_UPDATEs for the second stream's reads must
+    // still go out although the window left never gets back above half its size (h2's rule, not a fixed threshold).
+    const outcome = await stallRun({ wireConnection, receiver: 'strict', h2ConnWindow: 65_535 }, Buffer.alloc(30_000, 0x62));
+    assert.deepEqual(outcome, { second: 'ok', secondDrained: true });
+  });
+}

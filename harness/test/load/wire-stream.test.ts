@@ -215,101 +215,105 @@ async function assertStreams(r: RepResult, perStream: number): Promise<void> {
   assert.ok(s.messageLatencyMs.max <= r.latencyMs.max + 1, 'no message waits longer than the slowest stream');
 }
 
-test('wire stream: h2 server streaming against the h2 backend: N messages of M bytes per stream, each timed', async () => {
-  const running = await backends('h2');
-  try {
-    const url = `http://127.0.0.1:${running.ports[0]}/`;
-    await assertStreams(await runLoad(streamingOptions(url, 'h2')), 7);
-    // Without responseBytes the backend's own size is used, announced in x-sluice-message-bytes.
-    await assertStreams(await runLoad(streamingOptions(url, 'h2', { responseBytes: undefined, streamMessages: 3 })), 3);
-    // A message larger than the 65 535-byte stream window, split over many frames and window updates.
-    await assertStreams(await runLoad(streamingOptions(url, 'h2', { responseBytes: 100_000, streamMessages: 2, connections: 1, streamsPerConnection: 2 })), 2);
-  } finally {
-    await running.close();
-  }
-});
-
-test('wire stream: gRPC server streaming against the gRPC backend: N replies per call, each timed', async () => {
-  const running = await backends('grpc');
-  try {
-    const url = `http://127.0.0.1:${running.ports[0]}/`;
-    await assertStreams(await runLoad(streamingOptions(url, 'grpc')), 7);
-    await assertStreams(await runLoad(streamingOptions(url, 'grpc', { responseBytes: 70_000, streamMessages: 2, connections: 1, streamsPerConnection: 2 })), 2);
-  } finally {
-    await running.close();
-  }
-});
-
-/** An h2 stream of `count` stamped messages of `size` bytes, announcing its size unless told not to. */
-function sendMessages(stream: http2.ServerHttp2Stream, count: number, size: number, announce = true): void {
-  stream.resume();
-  stream.respond({ ':status': 200, ...(announce ? { 'x-sluice-message-bytes': String(size) } : {}) });
-  for (let i = 0; i < count; i++) stream.write(stampedBody(size, [performance.timeOrigin + performance.now()]));
-  stream.end();
-}
-
-test('wire stream: h2 streams with fewer messages than asked, or a part of one, are truncated; no message size is a bad message', async () => {
-  const server = await h2Server((stream, n) => {
-    if (n % 3 === 0) sendMessages(stream, 7, 64);
-    else if (n % 3 === 1) sendMessages(stream, 6, 64);
-    else {
-      // Six and a half.
-      stream.resume();
-      stream.respond({ ':status': 200, 'x-sluice-message-bytes': '64' });
-      stream.end(stampedBody(64, [1, 2, 3, 4, 5, 6, 7]).subarray(0, 64 * 6 + 32));
+// On both connections: connection.ts's own and the h2/ library's (wire/h2-connection.ts, `wireConnection: 'h2'`).
+const on = (c: 'wire' | 'h2'): string => (c === 'h2' ? ' on h2/connection.ts' : '');
+for (const wireConnection of ['wire', 'h2'] as const) {
+  test(`wire stream${on(wireConnection)}: h2 server streaming against the h2 backend: N messages of M bytes per stream, each timed`, async () => {
+    const running = await backends('h2');
+    try {
+      const url = `http://127.0.0.1:${running.ports[0]}/`;
+      await assertStreams(await runLoad(streamingOptions(url, 'h2', { wireConnection })), 7);
+      // Without responseBytes the backend's own size is used, announced in x-sluice-message-bytes.
+      await assertStreams(await runLoad(streamingOptions(url, 'h2', { wireConnection, responseBytes: undefined, streamMessages: 3 })), 3);
+      // A message larger than the 65 535-byte stream window, split over many frames and window updates.
+      await assertStreams(await runLoad(streamingOptions(url, 'h2', { wireConnection, responseBytes: 100_000, streamMessages: 2, connections: 1, streamsPerConnection: 2 })), 2);
+    } finally {
+      await running.close();
     }
   });
-  try {
-    const r = await runLoad(streamingOptions(server.url, 'h2', { responseBytes: undefined, warmupMs: 0 }));
-    assert.ok(r.requests > 10);
-    // One stream in three is whole.
-    assert.ok(r.successes > r.requests * 0.25 && r.successes < r.requests * 0.42, `successes ${r.successes} of ${r.requests}`);
-    assert.deepEqual(Object.keys(r.errors), ['truncated']);
-    assert.equal(r.errors['truncated'], r.requests - r.successes);
-    // Every whole message counts, on failed streams too.
-    assert.ok((r.streaming?.messages ?? 0) >= 7 * r.successes + 6 * (r.requests - r.successes), JSON.stringify(r.streaming));
-  } finally {
-    await server.close();
-  }
-  const unannounced = await h2Server((stream) => sendMessages(stream, 7, 64, false));
-  try {
-    const r = await runLoad(streamingOptions(unannounced.url, 'h2', { responseBytes: undefined, durationMs: 300, warmupMs: 0 }));
-    assert.ok(r.requests > 0);
-    assert.deepEqual(r.errors, { 'other:BAD_MESSAGE': r.requests });
-  } finally {
-    await unannounced.close();
-  }
-});
 
-test('wire stream: a gRPC stream with fewer replies than asked is truncated', async () => {
-  const definition = protoLoader.loadSync(echoProtoPath(), ECHO_LOADER_OPTIONS);
-  const server = new grpc.Server();
-  server.addService(definition[ECHO_SERVICE] as unknown as grpc.ServiceDefinition, {
-    ServerStream: (call: grpc.ServerWritableStream<{ messages: number; response_bytes: number }, { payload: Buffer }>) => {
-      for (let i = 0; i < call.request.messages - 1; i++) call.write({ payload: stamped(call.request.response_bytes, performance.timeOrigin + performance.now()) });
-      call.end();
-    },
+  test(`wire stream${on(wireConnection)}: gRPC server streaming against the gRPC backend: N replies per call, each timed`, async () => {
+    const running = await backends('grpc');
+    try {
+      const url = `http://127.0.0.1:${running.ports[0]}/`;
+      await assertStreams(await runLoad(streamingOptions(url, 'grpc', { wireConnection })), 7);
+      await assertStreams(await runLoad(streamingOptions(url, 'grpc', { wireConnection, responseBytes: 70_000, streamMessages: 2, connections: 1, streamsPerConnection: 2 })), 2);
+    } finally {
+      await running.close();
+    }
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
-  );
-  try {
-    const r = await runLoad(streamingOptions(`http://127.0.0.1:${port}/`, 'grpc', { durationMs: 400, warmupMs: 0, responseBytes: 32 }));
-    assert.ok(r.requests > 0);
-    assert.deepEqual(r.errors, { truncated: r.requests });
-    assert.equal(r.streaming?.messages, 6 * r.requests);
-  } finally {
-    server.forceShutdown();
-  }
-});
 
-test('wire stream: unary runs keep no message histogram', async () => {
-  const server = await h2Server((stream) => sendMessages(stream, 1, 8));
-  try {
-    const r = await runLoad(quickOptions(server.url, 'h2', { durationMs: 200, warmupMs: 0 }));
-    assert.ok(r.successes > 0);
-    assert.equal(r.streaming, undefined);
-  } finally {
-    await server.close();
+  /** An h2 stream of `count` stamped messages of `size` bytes, announcing its size unless told not to. */
+  function sendMessages(stream: http2.ServerHttp2Stream, count: number, size: number, announce = true): void {
+    stream.resume();
+    stream.respond({ ':status': 200, ...(announce ? { 'x-sluice-message-bytes': String(size) } : {}) });
+    for (let i = 0; i < count; i++) stream.write(stampedBody(size, [performance.timeOrigin + performance.now()]));
+    stream.end();
   }
-});
+
+  test(`wire stream${on(wireConnection)}: h2 streams with fewer messages than asked, or a part of one, are truncated; no message size is a bad message`, async () => {
+    const server = await h2Server((stream, n) => {
+      if (n % 3 === 0) sendMessages(stream, 7, 64);
+      else if (n % 3 === 1) sendMessages(stream, 6, 64);
+      else {
+        // Six and a half.
+        stream.resume();
+        stream.respond({ ':status': 200, 'x-sluice-message-bytes': '64' });
+        stream.end(stampedBody(64, [1, 2, 3, 4, 5, 6, 7]).subarray(0, 64 * 6 + 32));
+      }
+    });
+    try {
+      const r = await runLoad(streamingOptions(server.url, 'h2', { wireConnection, responseBytes: undefined, warmupMs: 0 }));
+      assert.ok(r.requests > 10);
+      // One stream in three is whole.
+      assert.ok(r.successes > r.requests * 0.25 && r.successes < r.requests * 0.42, `successes ${r.successes} of ${r.requests}`);
+      assert.deepEqual(Object.keys(r.errors), ['truncated']);
+      assert.equal(r.errors['truncated'], r.requests - r.successes);
+      // Every whole message counts, on failed streams too.
+      assert.ok((r.streaming?.messages ?? 0) >= 7 * r.successes + 6 * (r.requests - r.successes), JSON.stringify(r.streaming));
+    } finally {
+      await server.close();
+    }
+    const unannounced = await h2Server((stream) => sendMessages(stream, 7, 64, false));
+    try {
+      const r = await runLoad(streamingOptions(unannounced.url, 'h2', { wireConnection, responseBytes: undefined, durationMs: 300, warmupMs: 0 }));
+      assert.ok(r.requests > 0);
+      assert.deepEqual(r.errors, { 'other:BAD_MESSAGE': r.requests });
+    } finally {
+      await unannounced.close();
+    }
+  });
+
+  test(`wire stream${on(wireConnection)}: a gRPC stream with fewer replies than asked is truncated`, async () => {
+    const definition = protoLoader.loadSync(echoProtoPath(), ECHO_LOADER_OPTIONS);
+    const server = new grpc.Server();
+    server.addService(definition[ECHO_SERVICE] as unknown as grpc.ServiceDefinition, {
+      ServerStream: (call: grpc.ServerWritableStream<{ messages: number; response_bytes: number }, { payload: Buffer }>) => {
+        for (let i = 0; i < call.request.messages - 1; i++) call.write({ payload: stamped(call.request.response_bytes, performance.timeOrigin + performance.now()) });
+        call.end();
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    );
+    try {
+      const r = await runLoad(streamingOptions(`http://127.0.0.1:${port}/`, 'grpc', { wireConnection, durationMs: 400, warmupMs: 0, responseBytes: 32 }));
+      assert.ok(r.requests > 0);
+      assert.deepEqual(r.errors, { truncated: r.requests });
+      assert.equal(r.streaming?.messages, 6 * r.requests);
+    } finally {
+      server.forceShutdown();
+    }
+  });
+
+  test(`wire stream${on(wireConnection)}: unary runs keep no message histogram`, async () => {
+    const server = await h2Server((stream) => sendMessages(stream, 1, 8));
+    try {
+      const r = await runLoad(quickOptions(server.url, 'h2', { wireConnection, durationMs: 200, warmupMs: 0 }));
+      assert.ok(r.successes > 0);
+      assert.equal(r.streaming, undefined);
+    } finally {
+      await server.close();
+    }
+  });
+}
