@@ -12,6 +12,7 @@ import { H2Connection as H2Library, type CloseReason, type H2Listener } from '..
 import { H2_ERROR } from '../../../h2/errors.js';
 import { IdMap } from '../../../h2/id-map.js';
 import type { ConnectionOptions, ConnectionOwner } from './connection.js';
+import { settleOnWrite } from './rapid-reset.js';
 import type { WireConnection, WireStream } from './stream.js';
 
 const MAX_STREAM_ID = 2 ** 31 - 1;
@@ -407,15 +408,7 @@ export class H2LibraryRapidReset extends H2LibraryConnection {
     if (this.unflushed.length === 0) return undefined;
     const batch = this.unflushed;
     this.unflushed = [];
-    return (error) => {
-      if (!error) {
-        for (const stream of batch) stream.onResetSent();
-        return;
-      }
-      // Destroyed before the kernel took the bytes: never sent, so never counted.
-      const why = this.goaway ? goawayClass(this.goaway.code) : 'other:CONNECTION_CLOSED';
-      for (const stream of batch) this.owner.onUnsent(stream, why);
-    };
+    return settleOnWrite(batch, this.owner, () => (this.goaway ? goawayClass(this.goaway.code) : 'other:CONNECTION_CLOSED'));
   }
 
   protected override closed(): void {

@@ -9,9 +9,26 @@
 // close were never sent, and go back to the pool for another connection instead of being counted.
 import { goawayClass, h2Code } from '../errors.js';
 import { H2Connection } from './connection.js';
+import type { ConnectionOwner } from './connection.js';
 import type { WireStream } from './stream.js';
 
 const CANCEL = h2Code('CANCEL');
+
+/**
+ * The write callback of a batch of attack streams (both attackers', this one and h2-connection.ts's): each settles
+ * once the kernel took the write; a write destroyed before that was never sent, so its streams go back to the pool
+ * (`why`: the reason, read then) and are never counted.
+ */
+export function settleOnWrite(batch: readonly WireStream[], owner: ConnectionOwner, why: () => string): (error: Error | null | undefined) => void {
+  return (error) => {
+    if (!error) {
+      for (const stream of batch) stream.onResetSent();
+      return;
+    }
+    const reason = why();
+    for (const stream of batch) owner.onUnsent(stream, reason);
+  };
+}
 
 export class RapidResetConnection extends H2Connection {
   /** Streams written and reset this turn, not yet handed to the socket. */
@@ -35,15 +52,7 @@ export class RapidResetConnection extends H2Connection {
     if (this.unflushed.length === 0) return undefined;
     const batch = this.unflushed;
     this.unflushed = [];
-    return (error) => {
-      if (!error) {
-        for (const stream of batch) stream.onResetSent();
-        return;
-      }
-      // Destroyed before the kernel took the bytes: never sent, so never counted.
-      const why = this.goaway ? goawayClass(this.goaway.code) : 'other:CONNECTION_CLOSED';
-      for (const stream of batch) this.owner.onUnsent(stream, why);
-    };
+    return settleOnWrite(batch, this.owner, () => (this.goaway ? goawayClass(this.goaway.code) : 'other:CONNECTION_CLOSED'));
   }
 
   override onTransportClose(error: Error | undefined): void {
