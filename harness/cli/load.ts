@@ -15,6 +15,7 @@ import {
   MAX_WINDOW,
   PROTOCOLS,
   RECEIVERS,
+  WIRE_CONNECTIONS,
   SCENARIOS,
   validateLoadOptions,
 } from '../load/options.js';
@@ -68,6 +69,8 @@ Options:
       --generator G        sluice (default) | h2load: nghttp2's h2load, h2 only, parsed into the same record
       --client K           wire (default: sluice's HTTP/2 framing client for h2/gRPC, undici for h1)
                            | lib (the cross-check: node:http2, @grpc/grpc-js, autocannon for h1 closed loop)
+      --wire-connection C  h2/gRPC on the wire client: h2 (default: the h2/ library, the proxy's engine)
+                           | wire (harness/load/wire/connection.ts, the generator's first framing, the reference)
       --json               print the RepResult as JSON on stdout, nothing else
   -h, --help               this text
 
@@ -96,6 +99,7 @@ const FLAG: Partial<Record<keyof LoadOptions, string>> = {
   stallStreams: '--stall-streams',
   generator: '--generator',
   client: '--client',
+  wireConnection: '--wire-connection',
   trace: '--trace-ms',
   attack: '--attack',
 };
@@ -123,6 +127,7 @@ async function main(): Promise<number> {
       'conn-window': { type: 'string' },
       generator: { type: 'string', default: 'sluice' },
       client: { type: 'string' },
+      'wire-connection': { type: 'string' },
       'trace-ms': { type: 'string' },
       attack: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -231,6 +236,8 @@ function toLoadOptions(values: Values, positionals: string[]): LoadOptions {
       throw new CliError('--client lib with -p h1 is autocannon, which cannot send on a schedule: drop --rate or --client lib');
     }
   }
+  const wireConnection = str('wire-connection');
+  if (wireConnection !== undefined) options.wireConnection = oneOf(wireConnection, WIRE_CONNECTIONS, '--wire-connection');
   const workers = str('workers');
   if (workers !== undefined) options.workers = integer(workers, '--workers', 1);
   const h2Only = (flag: string): void => {

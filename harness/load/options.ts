@@ -103,16 +103,13 @@ export function validateLoadOptions(options: LoadOptions): void {
   validateWireConnection(options, wire);
 }
 
-export const WIRE_CONNECTIONS: readonly NonNullable<LoadOptions['wireConnection']>[] = ['wire', 'h2'];
+export const WIRE_CONNECTIONS: readonly NonNullable<LoadOptions['wireConnection']>[] = ['h2', 'wire'];
 
 function validateWireConnection(options: LoadOptions, wire: boolean): void {
   const { wireConnection } = options;
-  if (wireConnection === undefined || wireConnection === 'wire') {
-    if (wireConnection !== undefined && !wire) throw new LoadOptionsError('wireConnection', wireConnection, 'possible here: the wire client only (h2 or gRPC, client wire)');
-    return;
-  }
+  if (wireConnection === undefined) return; // h2 on the wire client; nothing for the others
   if (!WIRE_CONNECTIONS.includes(wireConnection)) throw new LoadOptionsError('wireConnection', wireConnection, WIRE_CONNECTIONS.join(' | '));
-  // The h2/ library's connection (wire/h2-connection.ts) has every mode of connection.ts's; it needs the wire client.
+  // Both connections have every mode; either needs the wire client.
   if (!wire || options.generator === 'h2load') {
     throw new LoadOptionsError('wireConnection', wireConnection, 'possible here: the wire client only (h2 or gRPC, client wire)');
   }

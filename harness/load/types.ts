@@ -63,9 +63,10 @@ export interface LoadOptions {
    */
   client?: ClientKind;
   /**
-   * The wire client's connection (issue 15): `wire` (default) is wire/connection.ts, `h2` the h2/ library's
-   * H2Connection (wire/h2-connection.ts), the proxy's engine, for h2 and gRPC on the wire client, every mode
-   * included. Kept behind this option until it costs at most ~1.15x wire/connection.ts's CPU per request.
+   * The wire client's connection (issue 15): `h2` (default) is the h2/ library's H2Connection
+   * (wire/h2-connection.ts), the proxy's engine, so the generator and the proxy speak HTTP/2 through one engine;
+   * `wire` is wire/connection.ts, the generator's first framing, kept as the reference (1.0-1.2x less CPU per
+   * request, harness/load/wire/README.md). For h2 and gRPC on the wire client, every mode on either.
    */
   wireConnection?: 'wire' | 'h2';
   /** Which engine generates the load: ours (default) or nghttp2's h2load (h2 only), parsed into the same record. */

@@ -30,6 +30,21 @@ test('--json prints exactly the RepResult on stdout', { timeout: 15_000 }, async
   }
 });
 
+test('--wire-connection: the h2/ library (default) and wire/connection.ts each run the same load, with no error', { timeout: 15_000 }, async () => {
+  const server = await h2Server((stream) => respond(stream, 200, 'hello'));
+  try {
+    for (const connection of ['h2', 'wire']) {
+      const r = await load(['--url', server.url, '-c', '1', '-m', '4', '-d', '300ms', '--warmup', '0s', '--wire-connection', connection, '--json']);
+      assert.equal(r.exitCode, 0, r.stderr);
+      const rep = JSON.parse(r.stdout) as RepResult;
+      assert.ok(rep.requests > 0, `${connection}: ${rep.requests} requests`);
+      assert.deepEqual(rep.errors, {}, connection);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
 test('--generator h2load --json prints the same record, made by h2load', { timeout: 15_000 }, async () => {
   const server = await h2Server((stream) => respond(stream, 200, 'hello'));
   try {
@@ -113,6 +128,8 @@ test('bad flags exit 2 with a message naming the flag', { timeout: 15_000 }, asy
     [['-p', 'h1', '--attack', 'rapid-reset'], /--attack: .*needs h2 or gRPC on the wire client/],
     [['--attack', 'rapid-reset', '--stall-streams', '1'], /--attack: .*possible with stallStreams/],
     [['--stall-streams', '2147483648'], /--stall-streams 2147483648: expected a whole number in 0\.\.2147483647/],
+    [['--wire-connection', 'nghttp2'], /--wire-connection nghttp2: expected h2 \| wire/],
+    [['-p', 'h1', '--wire-connection', 'wire'], /--wire-connection.*the wire client only/],
   ];
   await Promise.all(
     cases.map(async ([args, message]) => {
@@ -149,7 +166,7 @@ test('Ctrl-C stops the run: exit 130, and the process ends by itself (nothing le
 test('--help lists every flag', async () => {
   const r = await load(['--help']);
   assert.equal(r.exitCode, 0);
-  for (const flag of ['--url', '--protocol', '--connections', '--streams', '--duration', '--rate', '--warmup', '--workers', '--timeout', '--method', '--body-bytes', '--receiver', '--stall-streams', '--stream-window', '--conn-window', '--generator', '--json', '--response-bytes', '--scenario', '--stream-messages', '--trace-ms', '--attack']) {
+  for (const flag of ['--url', '--protocol', '--connections', '--streams', '--duration', '--rate', '--warmup', '--workers', '--timeout', '--method', '--body-bytes', '--receiver', '--stall-streams', '--stream-window', '--conn-window', '--generator', '--json', '--response-bytes', '--scenario', '--stream-messages', '--trace-ms', '--attack', '--wire-connection']) {
     assert.ok(r.stdout.includes(flag), flag);
   }
 });

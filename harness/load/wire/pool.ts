@@ -57,8 +57,9 @@ export class WirePool extends ConnectionPool<WireConnection, Exchange> implement
     };
     // Chosen once: a unary run's exchanges never look at their bodies, nor (untraced) at x-sluice-endpoint.
     const attack = options.attack === 'rapid-reset';
-    // The h2/ library's connection (h2-connection.ts) when asked for; the attacker on either.
-    const onH2 = options.wireConnection === 'h2';
+    // The h2/ library's connection (h2-connection.ts, the proxy's engine) unless connection.ts is asked for; the
+    // attacker on either.
+    const onH2 = (options.wireConnection ?? 'h2') === 'h2';
     const connectionClass: ConnectionClass = attack ? (onH2 ? H2LibraryRapidReset : RapidResetConnection) : onH2 ? H2LibraryConnection : H2Connection;
     super(recorder, options.connections, options.timeoutMs, { open: (owner) => new connectionClass(connOptions, owner) });
     const base = attack ? AttackExchange : (spec.streaming?.exchange ?? Exchange);
