@@ -153,6 +153,8 @@ async function main(): Promise<number> {
       order,
     });
   }
+  // results.json before the link: whoever follows results/latest finds a valid run from the first moment.
+  writer.write(results);
   writer.linkLatest();
   const telemetry = await startBenchTelemetry(telemetryFlags(values, results.run.matrix.name), results, writer.dir);
   for (const line of telemetry.describe()) process.stderr.write(`sluice: ${line}\n`);

@@ -1,7 +1,7 @@
 // Writes a run to disk cell by cell: results.json is replaced atomically (write + rename) after every visit of a cell,
 // so a crash or Ctrl-C at any moment leaves the last complete state; the derived files (report.md, results.csv,
 // report.html: output/formats.ts) are made again each time.
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { RunResults } from './model.js';
 
@@ -31,8 +31,12 @@ export class ResultsWriter {
     });
   }
 
-  /** Points <parent>/latest at this run (a relative symlink, so the results folder can be moved). */
+  /**
+   * Points <parent>/latest at this run (a relative symlink, so the results folder can be moved). Only once
+   * results.json is there: whoever follows the link must find a valid run, never an empty folder.
+   */
   linkLatest(): void {
+    if (!existsSync(this.resultsFile)) throw new Error(`${this.resultsFile}: latest would point at a run without results.json; write it first`);
     const link = join(dirname(this.dir), 'latest');
     try {
       lstatSync(link);

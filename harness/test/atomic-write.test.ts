@@ -2,7 +2,7 @@
 // sees the old file or the new one, never a part.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -17,6 +17,15 @@ test('a write replaces the file by a rename: a new inode, no temporary file left
   writer.write(sampleResults());
   assert.notEqual(statSync(writer.resultsFile).ino, before, 'rewritten in place, not renamed over');
   assert.deepEqual(readdirSync(dir), ['results.json']);
+});
+
+test('latest is linked only to a run whose results.json exists', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'sluice-latest-'));
+  const writer = new ResultsWriter(join(parent, 'run-1'));
+  assert.throws(() => writer.linkLatest(), /run-1\/results\.json: latest would point at a run without results\.json/);
+  writer.write(sampleResults());
+  writer.linkLatest();
+  assert.equal(readFileSync(join(parent, 'latest', 'results.json'), 'utf8'), readFileSync(writer.resultsFile, 'utf8'));
 });
 
 test('a reader polling the file while it is rewritten never sees a half-written one', { timeout: 30_000 }, async () => {
