@@ -9,6 +9,7 @@
 import { H2ProtocolError, HeaderListTooLargeError } from '../errors.js';
 import { decodeInteger, STATIC_COUNT, STATIC_TABLE, type IntegerAt } from './table.js';
 import { huffmanDecode } from './huffman.js';
+import { LiteralCache } from './literal-cache.js';
 
 const COMPRESSION_ERROR = 0x9;
 /** RFC 7541 section 4.1: an entry's size is its name and value octets plus 32. */
@@ -40,6 +41,7 @@ export class HpackDecoder {
   private updateRequired = false;
   // A decoded literal, returned through fields to avoid an object per string.
   private text = '';
+  private readonly literals = new LiteralCache();
 
   /**
    * `maxTableSize`: the SETTINGS_HEADER_TABLE_SIZE this side announced (4096 unless it said otherwise); a size
@@ -196,7 +198,13 @@ export class HpackDecoder {
     const from = this.int.next;
     const to = from + length;
     if (to > end) throw new H2ProtocolError(COMPRESSION_ERROR, 'HPACK string cut short');
+    const known = this.literals.get(buf, from, to, huffman);
+    if (known !== undefined) {
+      this.text = known;
+      return to;
+    }
     this.text = huffman ? huffmanDecode(buf, from, to) : buf.toString('latin1', from, to);
+    this.literals.set(buf, from, to, huffman, this.text);
     return to;
   }
 
