@@ -881,7 +881,8 @@ export class H2Connection {
     const s = this.streams.get(streamId);
     if (!s) return;
     this.guarded(() => {
-      this.queue(rstStreamFrame(streamId, code), true);
+      // Ours, not owed to the peer's input: outside the outbound flood bound (a client may cancel 1 000 at once).
+      this.queue(rstStreamFrame(streamId, code), false);
       this.rememberReset(streamId);
       this.dropStream(s, code, true);
     });

@@ -320,3 +320,21 @@ test('h2 connection: onWritable paces a sender to the peer window; sendQueued te
   assert.equal(server.stats().bufferedBytes, 0);
   assert.equal(server.sendQueued(1), 0);
 });
+
+test('h2 connection: the application\'s own resets are not owed to the peer: 1 200 staged in one turn are all written, no ENHANCE_YOUR_CALM', () => {
+  // The outbound bound (1000 control frames queued) is for frames the peer's input makes us owe (PING and SETTINGS
+  // ACKs, resets of its bad streams); a client that cancels many streams in one turn (a rapid-reset attacker with
+  // deep concurrency) must not trip it on itself.
+  const t = new MemoryTransport(true);
+  let closed: unknown;
+  const client = new H2Connection('client', t, { onClose: (reason) => (closed = reason) }, { validateHttp: false, deferFlush: () => undefined });
+  client.receive(settingsFrame([]));
+  client.flushOutput();
+  const ids: number[] = [];
+  for (let i = 0; i < 1200; i++) ids.push(client.request([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/']], true));
+  for (const id of ids) client.reset(id, H2_ERROR.CANCEL);
+  client.flushOutput();
+  assert.equal(closed, undefined, `closed: ${String(closed)}`);
+  assert.equal(t.frames.filter((f) => f.type === 'RST_STREAM').length, 1200);
+  assert.equal(t.frames.filter((f) => f.type === 'GOAWAY').length, 0);
+});

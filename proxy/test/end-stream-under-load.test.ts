@@ -53,13 +53,18 @@ describe('END_STREAM under load (issue 10)', { timeout: 60_000 }, () => {
       const p = await proxy(['--endpoints', `127.0.0.1:${backend.port}`, '--upstream-protocol', upstream]);
       t.after(() => p.stop(0));
 
-      const result = await runLoad(load(p.listen.port));
-
-      assert.ok(result.requests >= MIN_RESPONSES, `sustained load: ${result.requests} responses, at least ${MIN_RESPONSES} expected`);
-      // A RST_STREAM(NO_ERROR) in place of END_STREAM is counted here (rst:NO_ERROR), a short body as truncated.
-      assert.deepEqual(result.rst.received, {}, 'no RST_STREAM received');
-      assert.deepEqual(result.errors, {}, 'no failed response');
-      assert.equal(result.successes, result.requests, 'every response complete: END_STREAM after all 1 MiB');
+      // Runs of 3 s until MIN_RESPONSES have been checked (at most 4 runs): a count of responses, not a speed, so a
+      // busy host takes more runs rather than failing.
+      let checked = 0;
+      for (let run = 1; run <= 4 && checked < MIN_RESPONSES; run++) {
+        const result = await runLoad(load(p.listen.port));
+        // A RST_STREAM(NO_ERROR) in place of END_STREAM is counted here (rst:NO_ERROR), a short body as truncated.
+        assert.deepEqual(result.rst.received, {}, `run ${run}: no RST_STREAM received`);
+        assert.deepEqual(result.errors, {}, `run ${run}: no failed response`);
+        assert.equal(result.successes, result.requests, `run ${run}: every response complete: END_STREAM after all 1 MiB`);
+        checked += result.requests;
+      }
+      assert.ok(checked >= MIN_RESPONSES, `sustained load: ${checked} responses in 4 runs of 3 s, at least ${MIN_RESPONSES} expected`);
     });
   }
 });

@@ -15,9 +15,20 @@ function openResources(): Map<string, number> {
   return open;
 }
 
-/** Asserts nothing is open now that was not open `before` (a close request pending then may be done now). */
-function assertNothingLeft(before: Map<string, number>): void {
-  for (const [type, n] of openResources()) assert.ok(n <= (before.get(type) ?? 0), `left open: ${type} (${before.get(type) ?? 0} -> ${n})`);
+/** What is open now that was not open `before`, as 'type (before -> now)'. */
+function leftOpen(before: Map<string, number>): string[] {
+  return [...openResources()].filter(([type, n]) => n > (before.get(type) ?? 0)).map(([type, n]) => `${type} (${before.get(type) ?? 0} -> ${n})`);
+}
+
+/**
+ * Asserts nothing is open that was not open `before`, once this process's own side of the closed connections
+ * has seen them close: the test server's sockets are in this process and close a moment after the client's, later
+ * still on a busy host. A leak stays open; 2 s is far beyond any close.
+ */
+async function assertNothingLeft(before: Map<string, number>): Promise<void> {
+  const giveUp = Date.now() + 2000;
+  while (leftOpen(before).length > 0 && Date.now() < giveUp) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(leftOpen(before), [], 'left open');
 }
 
 /** Runs `work` and returns the process warnings about terminated workers it caused. */
@@ -52,7 +63,7 @@ test('workers=2: connections split between them, the same request accounting, ti
     });
     const r = result!;
     assert.deepEqual(warnings, [], 'a worker had to be terminated');
-    assertNothingLeft(before);
+    await assertNothingLeft(before);
     assert.equal(sessions.size, 3, 'three connections over the two workers');
     assert.deepEqual(r.errors, {});
     assert.equal(r.workers?.length, 2);
@@ -106,7 +117,7 @@ test('an abort reaches every worker: the run rejects at once and no thread is le
     });
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
     assert.deepEqual(warnings, []);
-    assertNothingLeft(before);
+    await assertNothingLeft(before);
   } finally {
     await server.close();
   }
