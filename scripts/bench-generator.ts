@@ -1,7 +1,8 @@
 // `npm run bench:generator [-- --seconds N]`: how much CPU each load generator spends per request, against the
 // same tiny h2c and gRPC backends (child processes, so their CPU is not counted), one client after another at
 // the same concurrency. A generator's CPU per request bounds the load it can offer; h2load (nghttp2, C) is the
-// yardstick for HTTP/2, @grpc/grpc-js for gRPC. Prints one table per protocol; under a minute in all.
+// yardstick for HTTP/2, @grpc/grpc-js for gRPC. Prints one table per protocol, and issue 15's measure: `npm run
+// load` and h2load as whole processes, start-up included (`--whole-seconds`, default 10); about 1.5 minutes in all.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { parseH2loadSummary } from '../harness/load/external/h2load-output.js';
@@ -26,11 +27,12 @@ const REPEATS = 2;
 /** The open loop's pacing is measured at these rates (issue 9: 1 000, 10 000 and 50 000 requests a second). */
 const PACING_RATES = [1000, 10_000, 50_000];
 
-function parseSeconds(argv: string[]): number {
-  const at = argv.indexOf('--seconds');
-  const seconds = at >= 0 ? Number(argv[at + 1]) : 3;
+/** `flag`'s value in seconds, in (0, 60]; `fallback` when absent. A bad value exits 2, naming the flag. */
+function parseSeconds(argv: string[], flag: string, fallback: number): number {
+  const at = argv.indexOf(flag);
+  const seconds = at >= 0 ? Number(argv[at + 1]) : fallback;
   if (!(seconds > 0 && seconds <= 60)) {
-    process.stderr.write('bench-generator: --seconds must be a number in (0, 60]\n');
+    process.stderr.write(`bench-generator: ${flag} must be a number in (0, 60]\n`);
     process.exit(2);
   }
   return seconds;
@@ -86,24 +88,42 @@ const perCpuSecond = (r: Row): number => (r.cpuS > 0 ? r.requests / r.cpuS : 0);
 const best = (rows: Row[]): Row => rows.reduce((a, b) => (perCpuSecond(b) > perCpuSecond(a) ? b : a));
 
 /**
- * h2load's CPU: it runs under `bash -c 'h2load ...; times'`. bash waits for h2load, so the kernel has added its
- * user and system time to bash's RUSAGE_CHILDREN, which `times` prints on its second line. Exact, and needs no
- * polling of /proc while h2load is still alive (reading /proc/<pid>/stat "just before exit" would race).
+ * A command's CPU, start-up included: it runs under `bash -c 'CMD; times'`. bash waits for it, so the kernel has
+ * added its user and system time (every thread's) to bash's RUSAGE_CHILDREN, which `times` prints on its second
+ * line. Exact, and needs no polling of /proc while the command is still alive (reading /proc/<pid>/stat "just
+ * before exit" would race). Returns the command's stdout without the `times` lines.
  */
-async function viaH2load(port: number, shape: (typeof SHAPES)[number], seconds: number): Promise<Row> {
-  const args = ['-c', String(shape.connections), '-m', String(shape.streams), '-D', String(seconds), `http://127.0.0.1:${port}/`];
-  const child = spawn('bash', ['-c', 'h2load "$@"; code=$?; times; exit $code', 'bash', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function underTimes(command: string, args: readonly string[]): Promise<{ out: string; cpuS: number }> {
+  const child = spawn('bash', ['-c', '"$@"; code=$?; times; exit $code', 'bash', command, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const lines = out.trimEnd().split('\n');
+  const times = lines.at(-1)?.match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
+  if (code !== 0 || !times) throw new Error(`${command} failed (exit ${code}):\n${out}`);
+  return { out: lines.slice(0, -2).join('\n'), cpuS: Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4]) };
+}
+
+/** h2load, a whole process: its CPU counts its connection setup too. */
+async function viaH2load(port: number, shape: (typeof SHAPES)[number], seconds: number): Promise<Row> {
+  const { out, cpuS } = await underTimes('h2load', ['-c', String(shape.connections), '-m', String(shape.streams), '-D', String(seconds), `http://127.0.0.1:${port}/`]);
   const summary = parseH2loadSummary(out);
   const finished = /finished in ([\d.]+)s/.exec(out);
-  const times = out.trim().split('\n').at(-1)?.match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
-  if (code !== 0 || !summary || !finished || !times) throw new Error(`h2load failed (exit ${code}):\n${out}`);
-  const cpuS = Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4]);
+  if (!summary || !finished) throw new Error(`h2load printed no summary:\n${out}`);
   // `failed` already holds `errored`, which holds `timeout` (h2load-output.ts).
   const { done, failed } = summary.requests;
   return { client: 'h2load (nghttp2)', shape: `${shape.connections}x${shape.streams}`, requests: done, seconds: Number(finished[1]), cpuS, errors: failed };
+}
+
+/**
+ * `npm run load` as h2load runs, a whole process (issue 15's measure): node's start-up, the module graph in both
+ * threads, the connection, no warm-up, the summary printed at the end. Its requests from its --json record.
+ */
+async function viaLoadCli(port: number, shape: (typeof SHAPES)[number], seconds: number): Promise<Row> {
+  const args = ['dist/harness/cli/load.js', '--url', `http://127.0.0.1:${port}/`, '-p', 'h2', '-c', String(shape.connections), '-m', String(shape.streams)];
+  const { out, cpuS } = await underTimes(process.execPath, [...args, '-d', `${seconds}s`, '--warmup', '0s', '--json']);
+  const rep = JSON.parse(out) as { requests: number; durationS: number; errorRate: number };
+  return { client: 'sluice (npm run load, whole process)', shape: `${shape.connections}x${shape.streams}`, requests: rep.requests, seconds: rep.durationS, cpuS, errors: Math.round(rep.errorRate * rep.requests) };
 }
 
 interface PacingRow {
@@ -168,7 +188,8 @@ function table(rows: Row[], baseline: string): string {
 }
 
 async function main(): Promise<void> {
-  const seconds = parseSeconds(process.argv.slice(2));
+  const seconds = parseSeconds(process.argv.slice(2), '--seconds', 3);
+  const wholeSeconds = parseSeconds(process.argv.slice(2), '--whole-seconds', 10);
   requireH2load();
   const children: ChildProcess[] = [];
   const stopAll = (): void => {
@@ -207,6 +228,16 @@ async function main(): Promise<void> {
       }
       h2Rows.push(best(wire), best(onH2), best(h2load));
     }
+    // Issue 15's measure: whole processes at h2 concurrency 64, start-up included, alternating.
+    const whole: Row[] = [];
+    const wholeH2load: Row[] = [];
+    for (let rep = 1; rep <= REPEATS; rep++) {
+      process.stderr.write(`bench-generator: h2 1x64 whole processes: npm run load, run ${rep}/${REPEATS} (${wholeSeconds}s)\n`);
+      whole.push(await viaLoadCli(h2.port, SHAPES[0]!, wholeSeconds));
+      process.stderr.write(`bench-generator: h2 1x64 whole processes: h2load, run ${rep}/${REPEATS} (${wholeSeconds}s)\n`);
+      wholeH2load.push(await viaH2load(h2.port, SHAPES[0]!, wholeSeconds));
+    }
+    const wholeRows = [best(whole), best(wholeH2load)];
     for (const shape of SHAPES) {
       const options = loadOptions(`http://127.0.0.1:${h2.port}/`, 'h2', shape, seconds);
       progress(`h2 ${shapeOf(options)}: node:http2`);
@@ -236,6 +267,8 @@ async function main(): Promise<void> {
       `\nHTTP/2, GET / -> 200 with 16 bytes (node:http2 backend in its own process), ${seconds}s each after ${WARMUP_MS} ms ` +
         `warm-up (h2load: none, its CPU counts its connection setup too)\n\n` +
         `${table(h2Rows, 'h2load (nghttp2)')}\n(wire, wire on h2/ and h2load: the better of ${REPEATS} alternating runs)\n\n` +
+        `Whole processes, ${wholeSeconds}s, no warm-up: CPU from start to exit, every thread (bash's times), the better of ` +
+        `${REPEATS} alternating runs\n\n${table(wholeRows, 'h2load (nghttp2)')}\n\n` +
         `Open-loop pacing, sluice wire, 4 connections, ${seconds}s each: send lag = real minus intended send time; pacer CPU = ` +
         `its idle polling per second (part of generator CPU)\n\n${pacingTable(pacingRows)}\n\n` +
         `gRPC, sluice.echo.Echo/Unary -> 16 bytes (@grpc/grpc-js backend in its own process)\n\n` +

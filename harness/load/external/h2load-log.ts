@@ -182,8 +182,7 @@ export class H2loadLog {
     else if (status >= 500 && status < 600) c.status5xx += 1;
     else if (status < 100 || status >= 600) c.otherStatus += 1;
     else ok = true;
-    this.histograms.all.recordMicros(latency);
-    if (ok) this.histograms.success.recordMicros(latency);
+    this.histograms.record(latency, ok);
     this.second(start, latency, ok);
   }
 

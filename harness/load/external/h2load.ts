@@ -226,7 +226,10 @@ function toRepResult(
   else notes.push("generatorCpu not measured: h2load's phase lines or /proc were not seen");
   const sentRps = durationS > 0 ? summary.requests.started / durationS : 0;
   const successes = c.requests - log.errors;
-  const latencyMs = histograms.all.summaryMs();
+  const all = histograms.all();
+  const latencyMs = all.summaryMs();
+  const histogram = all.encode();
+  all.destroy();
   const timeSeries = log.timeSeries();
   const result: H2loadRepResult = {
     rps: durationS > 0 ? successes / durationS : 0,
@@ -245,7 +248,7 @@ function toRepResult(
     // h2load -t N runs N event loops: saturated when they average over 0.9 of a core each.
     generatorSaturated: generatorCpu / plan.threads > GENERATOR_SATURATION,
     generatorCpu,
-    histogram: histograms.all.encode(),
+    histogram,
     ...(timeSeries.length > 0 ? { timeSeries } : {}),
     generator: 'h2load',
     generatorNotes: notes,

@@ -16,8 +16,9 @@ export interface EncodedOutcomeHistograms {
 }
 
 export class OutcomeHistograms {
-  readonly all = LatencyHistogram.create();
   readonly success = LatencyHistogram.create();
+  /** Failures only; `all` is successes and failures added when asked for (one record per outcome, not two). */
+  private readonly failure = LatencyHistogram.create();
   readonly uncorrected: LatencyHistogram | undefined;
   readonly messages: LatencyHistogram | undefined;
 
@@ -26,18 +27,36 @@ export class OutcomeHistograms {
     this.messages = streaming ? LatencyHistogram.create() : undefined;
   }
 
+  /** One outcome's latency, into success or failure. */
+  record(us: number, ok: boolean): void {
+    (ok ? this.success : this.failure).recordMicros(us);
+  }
+
+  /** Every outcome (successes and failures added, exactly: one bucket layout): a new histogram the caller destroys. */
+  all(): LatencyHistogram {
+    const all = LatencyHistogram.create();
+    all.add(this.success);
+    all.add(this.failure);
+    return all;
+  }
+
   encode(): EncodedOutcomeHistograms {
-    return {
-      all: this.all.encode(),
-      success: this.success.encode(),
-      ...(this.uncorrected ? { uncorrected: this.uncorrected.encode() } : {}),
-      ...(this.messages ? { messages: this.messages.encode() } : {}),
-    };
+    const all = this.all();
+    try {
+      return {
+        all: all.encode(),
+        success: this.success.encode(),
+        ...(this.uncorrected ? { uncorrected: this.uncorrected.encode() } : {}),
+        ...(this.messages ? { messages: this.messages.encode() } : {}),
+      };
+    } finally {
+      all.destroy();
+    }
   }
 
   destroy(): void {
-    this.all.destroy();
     this.success.destroy();
+    this.failure.destroy();
     this.uncorrected?.destroy();
     this.messages?.destroy();
   }

@@ -284,8 +284,7 @@ export class Recorder {
     const sinks = this.sinks;
     if (!sinks) return;
     const us = (endMs - times.intended) * 1000;
-    sinks.histograms.all.recordMicros(us);
-    if (ok) sinks.histograms.success.recordMicros(us);
+    sinks.histograms.record(us, ok);
     sinks.histograms.uncorrected?.recordMicros((endMs - times.sent) * 1000);
     sinks.series?.record(times.intended, us, ok, endMs);
   }
