@@ -16,7 +16,7 @@ import { parseH2loadSummary } from '../load/external/h2load-output.js';
 import { generate } from '../load/generate.js';
 import { LoadAbortedError } from '../load/run-load.js';
 import { initHistograms, mergeEncodedSummary } from '../load/statistic/histogram.js';
-import type { LatencyHistogram } from '../load/statistic/histogram.js';
+import { allOf } from './helpers/outcome-histograms.js';
 import { OutcomeHistograms } from '../load/statistic/outcome-histograms.js';
 import type { LatencySummaryMs, LoadOptions } from '../load/types.js';
 import type { RunResults } from '../results/model.js';
@@ -341,14 +341,3 @@ test('H2loadLog reads rows as they are appended, a row cut between reads include
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-/** Every outcome's histogram, read at once and freed (its WASM memory is outside the JS heap). */
-function allOf(histograms: OutcomeHistograms): { count: number; summaryMs(): ReturnType<LatencyHistogram['summaryMs']> } {
-  const all = histograms.all();
-  try {
-    const summary = all.summaryMs();
-    return { count: all.count, summaryMs: () => summary };
-  } finally {
-    all.destroy();
-  }
-}

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { initHistograms } from '../../load/statistic/histogram.js';
-import type { LatencyHistogram } from '../../load/statistic/histogram.js';
+import { allOf } from '../helpers/outcome-histograms.js';
 import { OutcomeHistograms } from '../../load/statistic/outcome-histograms.js';
 import { mergeRamps, Ramp } from '../../load/statistic/ramp.js';
 import { Recorder } from '../../load/statistic/recorder.js';
@@ -133,14 +133,3 @@ test('streamed messages and the ramp count for requests sent in the window only,
     histograms.destroy();
   }
 });
-
-/** Every outcome's histogram, read at once and freed (its WASM memory is outside the JS heap). */
-function allOf(histograms: OutcomeHistograms): { count: number; summaryMs(): ReturnType<LatencyHistogram['summaryMs']> } {
-  const all = histograms.all();
-  try {
-    const summary = all.summaryMs();
-    return { count: all.count, summaryMs: () => summary };
-  } finally {
-    all.destroy();
-  }
-}
