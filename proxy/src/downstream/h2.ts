@@ -168,9 +168,9 @@ export class H2Downstream {
  *    RST_STREAM goes out in its place (issue 10). Reading it (resume) takes the stream out of that rule, and it
  *    closes when END_STREAM has been sent.
  *  - A body still arriving (an early 413 or 4xx) is read and dropped, so it holds no connection window, and
- *    stopped with RST_STREAM NO_ERROR (RFC 9113 8.1), only once our END_STREAM is on the wire. Node reports no
- *    frame as sent, so the stream state is read as the client's DATA arrives (a client that sends nothing more
- *    has nothing to stop). */
+ *    stopped with RST_STREAM NO_ERROR (RFC 9113 8.1), only once our END_STREAM is on the wire. Node tells no
+ *    frame as sent, so the stream's state is read as the client's DATA arrives and every STOP_POLL_MS until then:
+ *    a client that sends nothing more is stopped too. */
 function endRequestSide(stream: http2.ServerHttp2Stream): void {
   if (stream.closed || stream.destroyed) return;
   if (stream.readableEnded || stream.state.remoteClose === 1) {
@@ -178,11 +178,22 @@ function endRequestSide(stream: http2.ServerHttp2Stream): void {
     return;
   }
   stream.unpipe();
-  const stopOnceEnded = (): void => {
-    if (stream.closed || stream.destroyed || stream.state.localClose !== 1) return;
+  const done = (): void => {
+    clearInterval(poll);
     stream.off('data', stopOnceEnded);
+  };
+  const stopOnceEnded = (): void => {
+    if (stream.closed || stream.destroyed) return done();
+    if (stream.state.localClose !== 1) return;
+    done();
     stream.close(H2_CODE.NO_ERROR);
   };
+  const poll = setInterval(stopOnceEnded, STOP_POLL_MS);
+  poll.unref();
+  stream.once('close', done);
   stream.on('data', stopOnceEnded);
   stream.resume(); // unpipe() paused it: a 'data' listener alone would not restart the flow
 }
+
+/** How often an early-answered upload's stream is checked for our END_STREAM having left (then its client is stopped). */
+const STOP_POLL_MS = 5;

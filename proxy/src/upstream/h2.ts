@@ -80,6 +80,8 @@ export class H2Client {
       if (entry) entry.streams++; // Node emits no 'stream' event for a client's own streams: counted here
       const streamClosed = metrics.h2.streamOpened('upstream');
       let resetByUs = false;
+      /** Reset by us after a complete answer, the request still being sent: a success, not a cancel. */
+      let letGo = false;
       let lastError: unknown;
       let trailers: Headers | undefined;
       let settle: { resolve: (t: Headers | undefined) => void; reject: (e: unknown) => void } | undefined;
@@ -117,6 +119,16 @@ export class H2Client {
           endStream: (flags & NGHTTP2_FLAG_END_STREAM) !== 0,
         });
       });
+      // The answer is complete (END_STREAM read) while the request is still being sent: the rest will never come
+      // (the downstream stops its client, RFC 9113 8.1) or is not wanted, so the stream is let go with CANCEL
+      // instead of being left half open on the session.
+      stream.once('end', () => {
+        if (req.endStream || stream.writableEnded || stream.closed || stream.destroyed) return;
+        letGo = true;
+        req.body.unpipe(stream);
+        metrics.h2.rst('upstream', 'sent', H2_CODE.CANCEL);
+        stream.close(H2_CODE.CANCEL);
+      });
       stream.on('close', () => {
         streamClosed();
         if (entry && --entry.streams === 0) entry.idle.refresh(); // idle from now: evicted after idleMs
@@ -124,6 +136,7 @@ export class H2Client {
         const code = stream.rstCode;
         let failure: ProxyError | undefined;
         if (resetByUs || req.signal.aborted) failure = new CancelledError();
+        else if (letGo) failure = undefined;
         else if (isPeerReset(code, { resetByUs, sessionDestroyed: session.destroyed, lastError })) {
           metrics.h2.rst('upstream', 'received', code);
           failure = new StreamResetError(code);

@@ -282,9 +282,8 @@ class DirectSender implements BodySender, BodySink {
 
   abort(): void {
     if (this.stopped) return;
-    this.stopped = true;
-    this.ending = false;
-    this.held = undefined;
+    // The body let us go: stop without destroying it (it is already let go), then fail the stream.
+    this.stop(false);
     this.hooks.onError(new Error('the body was let go before its end'));
   }
 
