@@ -137,6 +137,17 @@ export class Supervisor {
   }
 }
 
+/** A child exited before it was ready; its stderr's tail says why (a port taken, a bad flag). */
+export class ExitedBeforeReadyError extends Error {
+  constructor(
+    message: string,
+    readonly stderrTail: string,
+  ) {
+    super(message);
+    this.name = 'ExitedBeforeReadyError';
+  }
+}
+
 /** Reads stdout lines until one parses as JSON with event "ready"; fails if the child exits or time runs out. */
 export function waitForReadyLine<T extends { event: string }>(child: Child, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -165,7 +176,7 @@ export function waitForReadyLine<T extends { event: string }>(child: Child, time
       else resolve(value as T);
     };
     stdout?.on('data', onData);
-    void child.exited.then((why) => finish(new Error(`${why} before it was ready`)));
+    void child.exited.then((why) => finish(new ExitedBeforeReadyError(`${why} before it was ready`, child.stderrTail())));
   });
 }
 
@@ -174,7 +185,7 @@ export async function waitForHttpReady(url: string, child: Child, timeoutMs: num
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
-    if (child.hasExited()) throw new Error(`${await child.exited} before ${url} was ready`);
+    if (child.hasExited()) throw new ExitedBeforeReadyError(`${await child.exited} before ${url} was ready`, child.stderrTail());
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(500) });
       await res.arrayBuffer();

@@ -13,6 +13,7 @@ import type { LatencySpec } from '../matrix/schema.js';
 import type { BackendFaults, ScenarioSetup } from '../../workloads/scenarios/types.js';
 import { applyControlSteps, bulkyProfile, startControlPlane, DEFAULT_DESTINATION_MAIN, type RunningControlPlane } from './control-plane.js';
 import { DEFAULT_BACKENDS_MAIN, DEFAULT_LINK_MAIN, startBackends, startLink, wantsLink, type RunningBackends, type RunningLink } from './launch.js';
+import { startOnFreshPorts } from './port-retry.js';
 import { freePort } from './ports.js';
 import type { Supervisor } from './supervisor.js';
 import type { Discovery, ProxyCellSpec, ProxyConfig, ProxyDriver, RunningProxy } from '../proxies/driver.js';
@@ -124,10 +125,14 @@ export async function startTopology(
   const discovery: Discovery = cp && controlPlane
     ? { destination: controlPlane.address, service: cp.service, ...(cp.idleServices ? { idleServices: cp.idleServices } : {}) }
     : { endpoints: upstream };
-  const spec = await proxyCellSpec(params, discovery, setup.proxyFlags ?? [], workDir);
   const driver = proxyDriver(params, mains);
-  onProxyConfig?.(driver.configure(spec));
-  const proxy = await step(driver.start(sup, spec));
+  const proxy = await startOnFreshPorts(
+    () => proxyCellSpec(params, discovery, setup.proxyFlags ?? [], workDir),
+    (spec) => {
+      onProxyConfig?.(driver.configure(spec));
+      return step(driver.start(sup, spec));
+    },
+  );
   const proxyAddress = new URL(proxy.url).host;
   const [front] = params.link === 'upstream' ? [proxyAddress] : await link('downstream', [proxyAddress]);
   return { backends, proxy, links, ...(controlPlane ? { controlPlane } : {}), upstream, url: `http://${front}/`, morePods };

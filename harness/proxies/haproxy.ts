@@ -55,7 +55,7 @@ async function start(sup: Supervisor, spec: ProxyCellSpec): Promise<RunningProxy
     await waitForHttpReady(`${adminUrl}/ready`, child, READY_TIMEOUT_MS);
   } catch (err) {
     const tail = child.stderrTail().trim();
-    throw new Error(`haproxy did not start: ${(err as Error).message}${tail ? `\n${tail}` : ''}`);
+    throw new Error(`haproxy did not start: ${(err as Error).message}${tail ? `\n${tail}` : ''}`, { cause: err });
   }
   return { child, url: `http://${spec.listen}/`, adminUrl, metricsUrl: `${adminUrl}/metrics`, config };
 }

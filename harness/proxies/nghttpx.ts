@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { findBinary, missingBinaryMessage } from '../../common/binaries.js';
 import { AXES, axesOf, type AxisName } from '../matrix/axes.js';
 import type { CellParams } from '../matrix/axes.js';
-import type { Child, Supervisor } from '../orchestrator/supervisor.js';
+import { ExitedBeforeReadyError, type Child, type Supervisor } from '../orchestrator/supervisor.js';
 import type { ProxyCellSpec, ProxyConfig, ProxyDriver, RunningProxy } from './driver.js';
 
 export const NGHTTPX_MISSING = missingBinaryMessage('nghttpx', 'nghttp2-proxy');
@@ -165,7 +165,7 @@ async function waitForNghttpx(child: Child, url: string, expected: Expected, tim
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
-    if (child.hasExited()) throw new Error(`${await child.exited} before ${url} was ready`);
+    if (child.hasExited()) throw new ExitedBeforeReadyError(`${await child.exited} before ${url} was ready`, child.stderrTail());
     const result = await probe(url, expected, Math.min(1000, Math.max(1, deadline - Date.now())));
     if (result.ok) return;
     if (!result.retry) throw new Error(result.why);

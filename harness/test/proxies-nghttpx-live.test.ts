@@ -11,6 +11,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { AXIS_DEFAULTS, type CellParams } from '../matrix/axes.js';
 import { startBackends } from '../orchestrator/launch.js';
+import { addressInUse } from '../orchestrator/port-retry.js';
 import { freePort } from '../orchestrator/ports.js';
 import { Supervisor } from '../orchestrator/supervisor.js';
 import { runLoad } from '../load/run-load.js';
@@ -169,6 +170,7 @@ test('an nghttpx that exits before it is ready fails the start with its own erro
     await assert.rejects(nghttpxDriver.start(sup, spec), (err: Error) => {
       assert.match(err.message, /proxy exited with code \d+ before http:\/\/127\.0\.0\.1:\d+\/ was ready/);
       assert.match(err.message, /--- nghttpx stderr ---\n[\s\S]*(bind|listen|Address already in use)/i);
+      assert.equal(addressInUse(err), true, 'the bench starts it again on fresh ports');
       return true;
     });
   } finally {
