@@ -9,6 +9,7 @@
 import { H2ProtocolError, HeaderListTooLargeError } from '../errors.js';
 import { decodeInteger, STATIC_COUNT, STATIC_TABLE, type IntegerAt } from './table.js';
 import { huffmanDecode } from './huffman.js';
+import { BlockCache, MAX_CACHED_BLOCK, MAX_CACHED_FIELDS } from './block-cache.js';
 import { LiteralCache } from './literal-cache.js';
 
 const COMPRESSION_ERROR = 0x9;
@@ -42,14 +43,22 @@ export class HpackDecoder {
   // A decoded literal, returned through fields to avoid an object per string.
   private text = '';
   private readonly literals = new LiteralCache();
+  private readonly blocks = new BlockCache();
+  /** Bumped at every change to the dynamic table (insertion, eviction, size update): a kept block is valid only at its epoch. */
+  private epoch = 0;
+  // The fields of the block being decoded, for the block cache (short blocks only).
+  private readonly seenNames = new Array<string>(MAX_CACHED_FIELDS).fill('');
+  private readonly seenValues = new Array<string>(MAX_CACHED_FIELDS).fill('');
 
   /**
    * `maxTableSize`: the SETTINGS_HEADER_TABLE_SIZE this side announced (4096 unless it said otherwise); a size
    * update above it is a COMPRESSION_ERROR. `maxHeaderListSize`: the bound on each decoded list (Infinity: none).
+   * `cacheBlocks`: keep short blocks that left the table unchanged, decoded (block-cache.ts); off only to compare.
    */
   constructor(
     private maxTableSize = DEFAULT_TABLE_SIZE,
     private readonly maxHeaderListSize = DEFAULT_MAX_HEADER_LIST_SIZE,
+    private readonly cacheBlocks = true,
   ) {
     this.limit = maxTableSize;
     const capacity = Math.floor(maxTableSize / ENTRY_OVERHEAD) + 1;
@@ -66,6 +75,7 @@ export class HpackDecoder {
   setMaxTableSize(size: number): void {
     if (size === this.maxTableSize) return;
     this.maxTableSize = size;
+    this.epoch++;
     this.updateRequired = true;
     if (size < this.limit) {
       this.limit = size;
@@ -104,10 +114,21 @@ export class HpackDecoder {
    * not handed to the sink; the table is in step).
    */
   decode(buf: Buffer, start: number, end: number, sink: HeaderSink | undefined): number {
+    const bound = this.maxHeaderListSize;
+    // A block that must open with a size update changes the table: never a hit, never kept.
+    const cacheable = this.cacheBlocks && end - start <= MAX_CACHED_BLOCK && !this.updateRequired;
+    if (cacheable) {
+      const hit = this.blocks.get(buf, start, end, this.epoch);
+      if (hit !== undefined) {
+        if (sink !== undefined) for (let i = 0; i < hit.count; i++) sink.onHeader(hit.names[i]!, hit.values[i]!);
+        return hit.listSize;
+      }
+    }
+    const epoch = this.epoch;
     let at = start;
     let fieldSeen = false;
     let listSize = 0;
-    const bound = this.maxHeaderListSize;
+    let fields = 0;
     let out = sink;
     if (this.updateRequired && at < end) {
       if ((buf[at]! & 0xe0) !== 0x20) throw new H2ProtocolError(COMPRESSION_ERROR, 'HPACK block without the size update our new SETTINGS_HEADER_TABLE_SIZE requires');
@@ -139,6 +160,11 @@ export class HpackDecoder {
         listSize += name.length + value.length + ENTRY_OVERHEAD;
         if (listSize > bound) out = undefined;
         out?.onHeader(name, value);
+        if (cacheable && fields < MAX_CACHED_FIELDS) {
+          this.seenNames[fields] = name;
+          this.seenValues[fields] = value;
+        }
+        fields++;
         fieldSeen = true;
       } else if ((byte & 0xe0) === 0x20) {
         // Dynamic table size update (6.3): only before the first field of a block.
@@ -147,6 +173,7 @@ export class HpackDecoder {
         at = this.int.next;
         if (size > this.maxTableSize) throw new H2ProtocolError(COMPRESSION_ERROR, `HPACK table size ${size} above ${this.maxTableSize}`);
         this.limit = size;
+        this.epoch++;
         this.evictTo(size);
       } else {
         // Literal with incremental indexing (6.2.1, 6-bit prefix), without indexing or never indexed (4-bit).
@@ -166,10 +193,17 @@ export class HpackDecoder {
         listSize += name.length + value.length + ENTRY_OVERHEAD;
         if (listSize > bound) out = undefined;
         out?.onHeader(name, value);
+        if (cacheable && fields < MAX_CACHED_FIELDS) {
+          this.seenNames[fields] = name;
+          this.seenValues[fields] = value;
+        }
+        fields++;
         fieldSeen = true;
       }
     }
     if (listSize > bound) throw new HeaderListTooLargeError(listSize, bound);
+    // Kept only if the table is as it was (a block that changed it could never hit again: its epoch has passed).
+    if (cacheable && this.epoch === epoch) this.blocks.set(buf, start, end, epoch, fields, this.seenNames, this.seenValues, listSize);
     return listSize;
   }
 
@@ -209,6 +243,7 @@ export class HpackDecoder {
   }
 
   private insert(name: string, value: string): void {
+    this.epoch++;
     const size = name.length + value.length + ENTRY_OVERHEAD;
     // An entry larger than the table empties it and is not added (4.4).
     this.evictTo(this.limit - size);
@@ -224,6 +259,7 @@ export class HpackDecoder {
   private evictTo(size: number): void {
     const capacity = this.names.length;
     while (this.count > 0 && this.bytes > Math.max(0, size)) {
+      this.epoch++;
       const oldest = (this.head - this.count + capacity) % capacity;
       this.bytes -= this.names[oldest]!.length + this.values[oldest]!.length + ENTRY_OVERHEAD;
       this.names[oldest] = '';
