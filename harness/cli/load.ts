@@ -161,7 +161,8 @@ async function main(): Promise<number> {
   const progress = progressLine(process.stderr);
   let result: RepResult;
   try {
-    result = await generate(options, progress.tick, abort.signal);
+    // Nothing else runs in this process: one worker's load runs in this thread (generate.ts says why).
+    result = await generate(options, progress.tick, abort.signal, 'this-thread');
   } catch (err) {
     progress.clear();
     if (abort.signal.aborted || err instanceof LoadAbortedError) {

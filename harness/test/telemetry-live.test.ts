@@ -51,6 +51,24 @@ test('the recorder tells the live tally every outcome, warm-up and window alike;
   assert.equal(next.successes + next.failures, 0);
 });
 
+test('the recorder feeds the live tally only while asked to (a run nobody takes live deltas from)', () => {
+  const live = new LiveTally();
+  const rec = new Recorder(1000, live);
+  rec.feedLive(false);
+  rec.started();
+  rec.success(requestTimes(0, 0), 1);
+  rec.failure('timeout', requestTimes(0, 0), 5000);
+  let d = live.take();
+  assert.equal(d.successes + d.failures, 0, 'off: nothing reached the tally');
+  assert.equal(d.inFlight, undefined);
+  rec.feedLive(true);
+  rec.started();
+  rec.success(requestTimes(0, 0), 1);
+  d = live.take();
+  assert.equal(d.successes, 1, 'on again: outcomes reach it');
+  assert.equal(d.inFlight, 0);
+});
+
 async function samples(m: LiveMetrics) {
   return parsePrometheusText(await m.registry.metrics());
 }

@@ -85,8 +85,21 @@ export class Recorder {
    */
   constructor(
     private readonly timeoutMs: number,
-    private readonly live?: LiveTally,
-  ) {}
+    private readonly liveTally?: LiveTally,
+  ) {
+    this.live = liveTally;
+  }
+
+  /** Where outcomes also go now: the live tally, unless nobody reads it (feedLive(false)). */
+  private live: LiveTally | undefined;
+
+  /**
+   * Whether outcomes also go to the live tally: a run nobody takes live deltas from (`npm run load` has no
+   * /metrics) leaves it off and saves its work per request.
+   */
+  feedLive(on: boolean): void {
+    this.live = on ? this.liveTally : undefined;
+  }
 
   /** A new run: counts restart, outcomes go to `sinks`; nothing is in the window until openWindow. */
   startRun(sinks: RunSinks): void {

@@ -132,6 +132,7 @@ export class ShareSession {
     const load = new GeneratorLoad();
     let drainGuard: NodeJS.Timeout | undefined;
     try {
+      recorder.feedLive(hooks.onLive !== undefined);
       recorder.startRun({ histograms, series, ramp, ...(trace ? { trace } : {}) });
       const onPhase = (phase: Phase, atMs: number): void => {
         load.onPhase(phase);
