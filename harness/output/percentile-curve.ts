@@ -1,10 +1,8 @@
 // A latency distribution as HdrHistogram's percentile plot draws it: latency against 1/(1-p), the percentile
 // levels its PercentileIterator steps through (five ticks per halving of the distance to 100%, the same
-// points as `outputPercentileDistribution`). Decoded in Node when the report is made; the page gets the points.
-// The library's files, not its index: the index loads every histogram kind and the log writer, whose formatters
-// start Intl at import (some 30 ms of CPU at every start of the CLI that only prints a table at the end).
-import type { Histogram, JsHistogram } from 'hdr-histogram-js';
-import { decodeFromCompressedBase64 } from 'hdr-histogram-js/dist/encoding.js';
+// points as `outputPercentileDistribution`). Decoded in Node when the report is made (js-histogram.ts); the page
+// gets the points.
+import { walkEncoded } from './js-histogram.js';
 
 export interface PercentilePoint {
   /** 1/(1-p): 1 at the median's left end, 10 at 90%, 100 at 99%, ... */
@@ -31,9 +29,7 @@ export function percentileCurve(encoded: string | undefined): readonly Percentil
 }
 
 function decodeCurve(encoded: string): PercentilePoint[] {
-  const h = decodeFromCompressedBase64(encoded, 32, false);
-  try {
-    if (!isJsHistogram(h) || h.totalCount === 0) return [];
+  return walkEncoded(encoded, [], (h) => {
     const points: PercentilePoint[] = [];
     const it = h.percentileIterator;
     it.reset(TICKS_PER_HALF_DISTANCE);
@@ -45,12 +41,5 @@ function decodeCurve(encoded: string): PercentilePoint[] {
       points.push({ x: 1 / (1 - p), latencyMs: v.valueIteratedTo / 1000 });
     }
     return points;
-  } finally {
-    h.destroy();
-  }
-}
-
-/** Decoded without WebAssembly, the histogram is the JS kind; a type guard, not an instanceof, to import no index. */
-function isJsHistogram(h: Histogram): h is JsHistogram {
-  return 'percentileIterator' in h;
+  });
 }

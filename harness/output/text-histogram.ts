@@ -1,10 +1,7 @@
 // A latency histogram as text: log-scale buckets (1, 1.5, 2, 3, 5, 7 x 10^k µs) with bars, from the encoded
-// HdrHistogram of a RepResult. Pure: decodes with the JS implementation, so no WASM set-up is needed.
-// The library's files, not its index: the index loads every histogram kind and the log writer, whose formatters
-// start Intl at import (some 30 ms of CPU at every start of the CLI that only prints a table at the end).
-import type { Histogram, JsHistogram } from 'hdr-histogram-js';
-import { decodeFromCompressedBase64 } from 'hdr-histogram-js/dist/encoding.js';
+// HdrHistogram of a RepResult. Pure: decodes with the JS implementation (js-histogram.ts), no WASM set-up.
 import { fmtInt, fmtMs } from './format-number.js';
+import { walkEncoded } from './js-histogram.js';
 
 /** Bucket upper bounds within one decade; six per decade keep a 1-100 ms spread to about 13 rows. */
 const STEPS = [1, 1.5, 2, 3, 5, 7] as const;
@@ -24,9 +21,7 @@ export interface HistogramBucket {
 /** Counts of the encoded histogram in log-scale buckets, from the bucket of the smallest value to that of the largest. */
 export function logBuckets(encoded: string): HistogramBucket[] {
   if (!encoded) return [];
-  const h = decodeFromCompressedBase64(encoded, 32, false);
-  try {
-    if (!isJsHistogram(h) || h.totalCount === 0) return [];
+  return walkEncoded(encoded, [], (h) => {
     const bounds = bucketBounds();
     const counts = new Map<number, number>();
     let first = bounds.length;
@@ -44,9 +39,7 @@ export function logBuckets(encoded: string): HistogramBucket[] {
     const buckets: HistogramBucket[] = [];
     for (let i = first; i <= last; i++) buckets.push({ upToUs: bounds[i]!, count: counts.get(i) ?? 0 });
     return buckets;
-  } finally {
-    h.destroy();
-  }
+  });
 }
 
 /** The histogram as lines of `<= bound ms | bar count share`; a note line when it is empty. */
@@ -89,9 +82,4 @@ function bucketIndex(bounds: number[], us: number): number {
     else lo = mid + 1;
   }
   return lo;
-}
-
-/** Decoded without WebAssembly, the histogram is the JS kind; a type guard, not an instanceof, to import no index. */
-function isJsHistogram(h: Histogram): h is JsHistogram {
-  return 'recordedValuesIterator' in h;
 }
