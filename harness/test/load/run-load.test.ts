@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LoadOptionsError } from '../../load/options.js';
+import { generate } from '../../load/generate.js';
 import { LoadAbortedError, runLoad, runLoadInThread } from '../../load/run-load.js';
 import { h2Server, quickOptions, respond, withClientSockets } from './servers.js';
 
@@ -81,6 +82,25 @@ test('requests, rps and rstRate agree with each other', async () => {
     assert.equal(r.generatorSaturated, r.generatorCpu - (r.openLoop?.pacerCpu ?? 0) > 0.9 || busiest > 0.9);
     assert.equal(r.workers?.length, 1);
     assert.equal(r.workers?.[0]?.requests, r.requests);
+  } finally {
+    await server.close();
+  }
+});
+
+test("generate(): 'this-thread' runs one worker's load in the caller's thread, 'worker' (and more than one worker) in worker threads", async () => {
+  const server = await h2Server((stream) => respond(stream));
+  try {
+    const options = quickOptions(server.url, 'h2', { durationMs: 200, warmupMs: 0, connections: 2 });
+    // The generator's sockets are seen by this thread's diagnostics channel only when it runs in this thread.
+    const here = await withClientSockets(() => generate(options, undefined, undefined, 'this-thread'));
+    assert.ok(here.result.successes > 0);
+    assert.equal(here.sockets.length, 2, 'both connections opened in this thread');
+    const worker = await withClientSockets(() => generate(options));
+    assert.ok(worker.result.successes > 0);
+    assert.equal(worker.sockets.length, 0, 'none in this thread: the worker opened them');
+    const two = await withClientSockets(() => generate({ ...options, workers: 2 }, undefined, undefined, 'this-thread'));
+    assert.ok(two.result.successes > 0);
+    assert.equal(two.sockets.length, 0, 'two workers cannot share this thread: worker threads are used');
   } finally {
     await server.close();
   }
