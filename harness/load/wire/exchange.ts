@@ -4,10 +4,45 @@
 // request as soon as its HEADERS and RST_STREAM are written (AttackExchange), server streaming reads bodies
 // (stream-exchange.ts). This file imports the pool only as types, so the pool can import it.
 import { ENDPOINT_HEADER } from '../payload.js';
+import type { Slot as PoolSlot } from '../pool/pool.js';
 import { RAMP_CALLS } from '../statistic/ramp.js';
-import type { RequestTimes } from '../statistic/recorder.js';
-import type { Slot, WirePool, WireRequestSpec } from './pool.js';
-import { WireStream } from './stream.js';
+import type { Recorder, RequestTimes } from '../statistic/recorder.js';
+import type { MessageFramer, StreamedResponse } from './messages.js';
+import { WireStream, type WireConnection } from './stream.js';
+
+/** What the pool tells every exchange it makes: the request, encoded once. */
+export interface WireRequestSpec {
+  /** The request's HPACK header block, encoded once (hpack-encode.ts). */
+  headerBlock: Buffer;
+  body: Buffer | undefined;
+  /** A finished response: undefined when it succeeded, else its error class (judge may record more, e.g. a RST sent). */
+  judge(exchange: Exchange): string | undefined;
+  /** Server streaming: responses are read as messages (stream-exchange.ts). Absent, bodies are only counted. */
+  streaming?: StreamingSpec;
+}
+
+export interface StreamingSpec {
+  /** Messages each response should carry. */
+  messages: number;
+  /** The framer for one response, made at its first body byte (its headers are in), or undefined if it cannot be read as messages. */
+  framer(response: StreamedResponse): MessageFramer | undefined;
+  /** StreamExchange, handed to the pool through the spec (so the pool chooses it without knowing the class). */
+  exchange: ExchangeClass;
+}
+
+/** What an exchange reports to its pool (pool.ts's WirePool), declared here so that an exchange needs no pool class. */
+export interface ExchangePool {
+  readonly recorder: Recorder;
+  finished(exchange: Exchange): void;
+  streamMessage(exchange: Exchange, latencyMs: number): void;
+  stalled(exchange: Exchange): void;
+  attackSent(exchange: Exchange): void;
+  resetByPeer(exchange: Exchange, code: number): void;
+  aborted(exchange: Exchange, errorClass: string): void;
+}
+
+/** The wire pool's slot: a wire connection and the exchanges waiting out its back-off. */
+export type Slot = PoolSlot<WireConnection, Exchange>;
 
 export class Exchange extends WireStream {
   status = 0;
@@ -26,7 +61,7 @@ export class Exchange extends WireStream {
   declare endpoint?: string;
 
   constructor(
-    protected readonly pool: WirePool,
+    protected readonly pool: ExchangePool,
     readonly slot: Slot,
     readonly times: RequestTimes,
     readonly deadline: number,
@@ -69,7 +104,7 @@ export class Exchange extends WireStream {
 }
 
 /** What the pool makes of each request: Exchange, or a subclass. */
-export type ExchangeClass = new (pool: WirePool, slot: Slot, times: RequestTimes, deadline: number, spec: WireRequestSpec) => Exchange;
+export type ExchangeClass = new (pool: ExchangePool, slot: Slot, times: RequestTimes, deadline: number, spec: WireRequestSpec) => Exchange;
 
 /**
  * Tracing (LoadOptions.trace): `Base` that also notes the answer's x-sluice-endpoint (response headers; gRPC's

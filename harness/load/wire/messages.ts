@@ -9,6 +9,11 @@ export interface MessageSink {
   onMessage(stampMs: number): void;
 }
 
+/** A streamed response a framer is made for: where its messages go, and its announced message size (-1: none). */
+export interface StreamedResponse extends MessageSink {
+  readonly messageBytes: number;
+}
+
 export interface MessageFramer {
   /** The body's next bytes, buf[start, end); nothing of buf is kept after the call. */
   push(buf: Buffer, start: number, end: number): void;

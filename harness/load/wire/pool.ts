@@ -5,37 +5,23 @@
 // What a run turns on (tracing, a rapid-reset attack, server streaming) picks the exchange and connection
 // classes once, here, so the per-request path of a run without them is unchanged.
 import { rstClass } from '../errors.js';
-import { ConnectionPool, type Slot as PoolSlot } from '../pool/pool.js';
+import { ConnectionPool } from '../pool/pool.js';
 import { RAMP_CALLS } from '../statistic/ramp.js';
 import type { Recorder, RequestTimes } from '../statistic/recorder.js';
 import type { LoadOptions } from '../types.js';
 // The same default windows as the node:http2 client, so the two announce alike.
 import { DEFAULT_CONN_WINDOW, DEFAULT_STREAM_WINDOW } from '../options.js';
 import { H2Connection, type ConnectionOptions, type ConnectionOwner, type WireConnection } from './connection.js';
-import { AttackExchange, Exchange, withEndpoint, type ExchangeClass } from './exchange.js';
+import { AttackExchange, Exchange, withEndpoint, type ExchangeClass, type ExchangePool, type Slot, type WireRequestSpec } from './exchange.js';
 import { H2LibraryConnection, H2LibraryRapidReset } from './h2-connection.js';
 import { RapidResetConnection } from './rapid-reset.js';
 import { DEFAULT_MAX_FRAME_SIZE } from '../../../h2/frames.js';
-import type { StreamingSpec } from './stream-exchange.js';
 
-export { Exchange, type ExchangeClass } from './exchange.js';
-
-export interface WireRequestSpec {
-  /** The request's HPACK header block, encoded once (hpack-encode.ts). */
-  headerBlock: Buffer;
-  body: Buffer | undefined;
-  /** A finished response: undefined when it succeeded, else its error class (judge may record more, e.g. a RST sent). */
-  judge(exchange: Exchange): string | undefined;
-  /** Server streaming: responses are read as messages (stream-exchange.ts). Absent, bodies are only counted. */
-  streaming?: StreamingSpec;
-}
-
-/** The wire pool's slot: a wire connection and the exchanges waiting out its back-off. */
-export type Slot = PoolSlot<WireConnection, Exchange>;
+export { Exchange, type ExchangeClass, type Slot, type WireRequestSpec } from './exchange.js';
 
 type ConnectionClass = new (options: ConnectionOptions, owner: ConnectionOwner) => WireConnection;
 
-export class WirePool extends ConnectionPool<WireConnection, Exchange> implements ConnectionOwner {
+export class WirePool extends ConnectionPool<WireConnection, Exchange> implements ConnectionOwner, ExchangePool {
   private readonly exchangeClass: ExchangeClass;
 
   constructor(

@@ -5,9 +5,10 @@ import { performance } from 'node:perf_hooks';
 import { TRUNCATED } from '../errors.js';
 import { MESSAGE_BYTES_HEADER } from '../payload.js';
 import type { RequestTimes } from '../statistic/recorder.js';
-import { Exchange, type ExchangeClass } from './exchange.js';
-import type { Slot, WirePool, WireRequestSpec } from './pool.js';
-import type { MessageFramer, MessageSink } from './messages.js';
+import { Exchange, type ExchangePool, type Slot, type StreamingSpec, type WireRequestSpec } from './exchange.js';
+import type { MessageFramer, MessageSink, StreamedResponse } from './messages.js';
+
+export type { StreamingSpec } from './exchange.js';
 
 /** Epoch ms of performance.now() 0 in this thread: a read's time on the backends' clock (the same machine's). */
 const TIME_ORIGIN = performance.timeOrigin;
@@ -15,21 +16,13 @@ const TIME_ORIGIN = performance.timeOrigin;
 export const BAD_MESSAGE = 'other:BAD_MESSAGE';
 export const EXTRA_MESSAGES = 'other:EXTRA_MESSAGES';
 
-export interface StreamingSpec {
-  /** Messages each response should carry. */
-  messages: number;
-  /** The framer for one response, made at its first body byte (its headers are in), or undefined if it cannot be read as messages. */
-  framer(exchange: StreamExchange): MessageFramer | undefined;
-  /** StreamExchange, handed to the pool through the spec (the pool cannot import it: this file extends the pool's Exchange). */
-  exchange: ExchangeClass;
-}
 
 /** The streaming spec of a protocol: its messages per response and its framer. */
 export function streamingSpec(messages: number, framer: StreamingSpec['framer']): StreamingSpec {
   return { messages, framer, exchange: StreamExchange };
 }
 
-export class StreamExchange extends Exchange implements MessageSink {
+export class StreamExchange extends Exchange implements MessageSink, StreamedResponse {
   /** Whole messages received. */
   messages = 0;
   /** The body could not be read as stamped messages (no message size, a message without a stamp). */
@@ -40,7 +33,7 @@ export class StreamExchange extends Exchange implements MessageSink {
   private framer: MessageFramer | undefined;
   private framed = false;
 
-  constructor(pool: WirePool, slot: Slot, times: RequestTimes, deadline: number, spec: WireRequestSpec) {
+  constructor(pool: ExchangePool, slot: Slot, times: RequestTimes, deadline: number, spec: WireRequestSpec) {
     super(pool, slot, times, deadline, spec);
     this.streaming = spec.streaming!;
   }
