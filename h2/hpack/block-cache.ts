@@ -4,7 +4,8 @@
 // contents, so a block that changed nothing in the table, seen again with the table unchanged (the decoder's
 // epoch, bumped at every insertion and eviction), decodes to the same fields: a hit is exact.
 // Kept only for short blocks that made no change to the table (no literal with incremental indexing, no size
-// update): replaying one of those leaves the table as decoding it would.
+// update): replaying one of those leaves the table as decoding it would. Keyed by octets and epoch (octet-keys.ts).
+import { OctetKeys } from './octet-keys.js';
 
 /** Blocks longer than this are decoded every time: a steady block is a handful of octets. */
 export const MAX_CACHED_BLOCK = 64;
@@ -20,9 +21,7 @@ export interface CachedBlock {
   readonly listSize: number;
 }
 
-interface Slot extends CachedBlock {
-  length: number;
-  epoch: number;
+interface Entry {
   count: number;
   names: string[];
   values: string[];
@@ -30,10 +29,8 @@ interface Slot extends CachedBlock {
 }
 
 export class BlockCache {
-  private readonly octets = new Uint8Array(SLOTS * MAX_CACHED_BLOCK);
-  private readonly slots: Slot[] = Array.from({ length: SLOTS }, () => ({
-    length: -1,
-    epoch: -1,
+  private readonly keys = new OctetKeys(SLOTS, MAX_CACHED_BLOCK);
+  private readonly entries: Entry[] = Array.from({ length: SLOTS }, () => ({
     count: 0,
     names: new Array<string>(MAX_CACHED_FIELDS).fill(''),
     values: new Array<string>(MAX_CACHED_FIELDS).fill(''),
@@ -42,14 +39,8 @@ export class BlockCache {
 
   /** The fields of buf[from, to) decoded at table `epoch`, if that block was kept at that epoch; else undefined. */
   get(buf: Uint8Array, from: number, to: number, epoch: number): CachedBlock | undefined {
-    const length = to - from;
-    if (length > MAX_CACHED_BLOCK || length === 0) return undefined;
-    const index = slotOf(buf, from, length);
-    const slot = this.slots[index]!;
-    if (slot.length !== length || slot.epoch !== epoch) return undefined;
-    const base = index * MAX_CACHED_BLOCK;
-    for (let i = 0; i < length; i++) if (this.octets[base + i] !== buf[from + i]) return undefined;
-    return slot;
+    const slot = this.keys.find(buf, from, to, epoch);
+    return slot < 0 ? undefined : this.entries[slot];
   }
 
   /**
@@ -57,23 +48,15 @@ export class BlockCache {
    * lists, copied), of decoded size `listSize`. Only for a block that changed nothing in the table.
    */
   set(buf: Uint8Array, from: number, to: number, epoch: number, count: number, names: readonly string[], values: readonly string[], listSize: number): void {
-    const length = to - from;
-    if (length > MAX_CACHED_BLOCK || length === 0 || count > MAX_CACHED_FIELDS) return;
-    const index = slotOf(buf, from, length);
-    const slot = this.slots[index]!;
-    this.octets.set(buf.subarray(from, to), index * MAX_CACHED_BLOCK);
-    slot.length = length;
-    slot.epoch = epoch;
-    slot.count = count;
+    if (count > MAX_CACHED_FIELDS) return;
+    const slot = this.keys.claim(buf, from, to, epoch);
+    if (slot < 0) return;
+    const entry = this.entries[slot]!;
+    entry.count = count;
     for (let i = 0; i < count; i++) {
-      slot.names[i] = names[i]!;
-      slot.values[i] = values[i]!;
+      entry.names[i] = names[i]!;
+      entry.values[i] = values[i]!;
     }
-    slot.listSize = listSize;
+    entry.listSize = listSize;
   }
-}
-
-/** Direct-mapped by length and the first and last octets (as LiteralCache). */
-function slotOf(buf: Uint8Array, from: number, length: number): number {
-  return (length ^ buf[from]! ^ (buf[from + length - 1]! << 1)) & (SLOTS - 1);
 }
