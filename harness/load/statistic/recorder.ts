@@ -79,9 +79,12 @@ export class Recorder {
   /** The run's trace, or undefined (the only cost of tracing when off: one check per outcome). */
   private trace: Trace | undefined;
 
+  /** Where outcomes also go now: the live tally, unless nobody reads it (feedLive(false)). */
+  private live: LiveTally | undefined;
+
   /**
-   * `timeoutMs`: a timed-out request is recorded at exactly this latency (a lower bound of its own). `live`:
-   * where every outcome also goes, whatever its window, for a live /metrics.
+   * `timeoutMs`: a timed-out request is recorded at exactly this latency (a lower bound of its own).
+   * `liveTally`: where every outcome also goes, whatever its window, for a live /metrics.
    */
   constructor(
     private readonly timeoutMs: number,
@@ -89,9 +92,6 @@ export class Recorder {
   ) {
     this.live = liveTally;
   }
-
-  /** Where outcomes also go now: the live tally, unless nobody reads it (feedLive(false)). */
-  private live: LiveTally | undefined;
 
   /**
    * Whether outcomes also go to the live tally: a run nobody takes live deltas from (`npm run load` has no

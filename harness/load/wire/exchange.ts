@@ -2,7 +2,8 @@
 // The pool picks its exchange class once, when it is built, so a feature that is off costs a request nothing:
 // tracing wraps the class to read x-sluice-endpoint (withEndpoint), a rapid-reset attacker settles each
 // request as soon as its HEADERS and RST_STREAM are written (AttackExchange), server streaming reads bodies
-// (stream-exchange.ts). This file imports the pool only as types, so the pool can import it.
+// (stream-exchange.ts). What an exchange reports to its pool is the ExchangePool declared here, so this file
+// imports no pool and the pool can import it.
 import { ENDPOINT_HEADER } from '../payload.js';
 import type { Slot as PoolSlot } from '../pool/pool.js';
 import { RAMP_CALLS } from '../statistic/ramp.js';

@@ -8,14 +8,11 @@ import type { RequestTimes } from '../statistic/recorder.js';
 import { Exchange, type ExchangePool, type Slot, type StreamingSpec, type WireRequestSpec } from './exchange.js';
 import type { MessageFramer, MessageSink, StreamedResponse } from './messages.js';
 
-export type { StreamingSpec } from './exchange.js';
-
 /** Epoch ms of performance.now() 0 in this thread: a read's time on the backends' clock (the same machine's). */
 const TIME_ORIGIN = performance.timeOrigin;
 
 export const BAD_MESSAGE = 'other:BAD_MESSAGE';
 export const EXTRA_MESSAGES = 'other:EXTRA_MESSAGES';
-
 
 /** The streaming spec of a protocol: its messages per response and its framer. */
 export function streamingSpec(messages: number, framer: StreamingSpec['framer']): StreamingSpec {

@@ -121,9 +121,10 @@ export class H2Client {
       });
       // The answer is complete (END_STREAM read) while the request is still being sent: the rest will never come
       // (the downstream stops its client, RFC 9113 8.1) or is not wanted, so the stream is let go with CANCEL
-      // instead of being left half open on the session.
-      stream.once('end', () => {
-        if (req.endStream || stream.writableEnded || stream.closed || stream.destroyed) return;
+      // instead of being left half open on the session. Only a request with a body can be caught so: one ended by
+      // its headers gets no listener (no closure per GET).
+      if (!req.endStream) stream.once('end', () => {
+        if (stream.writableEnded || stream.closed || stream.destroyed) return;
         letGo = true;
         req.body.unpipe(stream);
         metrics.h2.rst('upstream', 'sent', H2_CODE.CANCEL);
